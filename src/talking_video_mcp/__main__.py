@@ -1,0 +1,3 @@
+from talking_video_mcp.cli import main
+
+raise SystemExit(main())

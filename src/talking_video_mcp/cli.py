@@ -1,0 +1,118 @@
+"""Command line: serve (stdio or streamable HTTP), emulator, demo, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from talking_video_mcp.errors import redact
+
+
+class _RedactingFilter(logging.Filter):
+    """Last line of defence: no configured secret reaches a log line."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def configure_logging(level: str, secrets: list[str]) -> None:
+    """Logs go to stderr (stdout is the stdio transport)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from talking_video_mcp.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.secrets())
+    if args.transport == "stdio":
+        from talking_video_mcp.server import build_server
+
+        build_server(settings).run()
+        return 0
+    from talking_video_mcp.http_app import serve_http
+
+    return serve_http(settings, host=args.host, port=args.port)
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from talking_video_mcp.emulator import EmulatorConfig, FaultRule, serve
+
+    faults = [FaultRule.parse(rule) for rule in (args.faults or "").split(",") if rule.strip()]
+    serve(EmulatorConfig(speed=args.speed, faults=faults), host=args.host, port=args.port)
+    return 0
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    from talking_video_mcp.jobs.store import JobStore, utc_iso
+    from talking_video_mcp.settings import Settings
+
+    settings = Settings()
+    if not settings.ledger_path.exists():
+        print(f"no ledger yet at {settings.ledger_path}")
+        return 0
+    store = JobStore(settings.ledger_path)
+    try:
+        for job in store.list_jobs(status=args.status, limit=args.limit):
+            where = job.video_path or job.audio_path or job.error or ""
+            print(f"{job.id}  {utc_iso(job.created_at)}  {job.model:34}  {job.status:14}  {where}")
+    finally:
+        store.close()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from talking_video_mcp.demo import run_demo
+
+    return int(run_demo(seconds=args.seconds))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talking-video-mcp", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.set_defaults(func=_serve)
+    emu = sub.add_parser("emulator", help="run the provider emulator (Segmind + Unifically) on loopback")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=8790)
+    emu.add_argument("--speed", type=float, default=50.0, help="time compression (50 = a 5-minute job takes 6 s)")
+    emu.add_argument("--faults", default="", help="comma-separated rules, e.g. segmind.status:429x2")
+    emu.set_defaults(func=_emulator)
+    demo = sub.add_parser("demo", help="make a talking video offline through a real MCP stdio session")
+    demo.add_argument("--seconds", type=float, default=10.0)
+    demo.set_defaults(func=_demo)
+    jobs = sub.add_parser("jobs", help="list jobs in the ledger")
+    jobs.add_argument("--status", default=None)
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.set_defaults(func=_jobs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "command", None):
+        args = build_parser().parse_args(["serve", *(argv or [])])
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130

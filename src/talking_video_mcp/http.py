@@ -1,0 +1,160 @@
+"""HTTP plumbing shared by provider clients: one client factory, a per-key request budget,
+and a retry policy that retries only idempotent reads."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx
+
+from talking_video_mcp import __version__
+from talking_video_mcp.errors import (
+    ProviderError,
+    RateLimited,
+    SubmitOutcomeUnknown,
+    TransientProviderError,
+)
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def make_client(*, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The one place that builds an httpx client, so timeouts and headers are the same everywhere."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
+        headers={"user-agent": f"talking-video-mcp/{__version__}"},
+        follow_redirects=True,
+        transport=transport,
+    )
+
+
+class RequestBudget:
+    """A sliding 60-second window shared by every job that uses one API key.
+
+    Providers publish per-minute limits (Segmind: 5 free, 50 pro); waiting here keeps all
+    jobs together under the limit instead of each one discovering it through 429s."""
+
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep = anyio.sleep):
+        self.per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._lock = anyio.Lock()
+        self._blocked_until = 0.0
+
+    def block_for(self, seconds: float) -> None:
+        """The provider said we are over the limit: send nothing for a while."""
+        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._sent and now - self._sent[0] >= 60.0:
+                    self._sent.popleft()
+                wait = self._blocked_until - now
+                if len(self._sent) >= self.per_minute:
+                    wait = max(wait, 60.0 - (now - self._sent[0]))
+                if wait <= 0:
+                    self._sent.append(now)
+                    return
+                await self._sleep(wait)
+
+
+def reset_delay(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """Seconds until `x-rate-limit-reset-at-utc` (Segmind sends no Retry-After)."""
+    raw = headers.get("x-rate-limit-reset-at-utc") or headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return max(0.0, (at - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryPolicy:
+    """Capped exponential backoff with full jitter, for idempotent requests only."""
+
+    def __init__(self, attempts: int = 5, base_s: float = 0.5, cap_s: float = 20.0, *, sleep: Sleep = anyio.sleep):
+        self.attempts = attempts
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.sleep = sleep
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap_s, self.base_s * (2**attempt)))
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    idempotent: bool,
+    budget: RequestBudget | None = None,
+    retry: RetryPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+    json: Any = None,
+    params: Mapping[str, Any] | None = None,
+    describe: str = "request",
+) -> httpx.Response:
+    """Send one request. Reads are retried on 429/5xx/network errors; a non-idempotent
+    (paid) request is sent exactly once, and a failure after it may have reached the
+    provider becomes `SubmitOutcomeUnknown`."""
+    policy = retry or RetryPolicy()
+    attempts = policy.attempts if idempotent else 1
+    last: ProviderError | None = None
+    for attempt in range(attempts):
+        if budget is not None:
+            await budget.acquire()
+        try:
+            response = await client.request(method, url, headers=headers, json=json, params=params)
+        except httpx.ConnectError as exc:
+            # Nothing reached the provider: safe to report as a plain failure, even for a POST.
+            last = TransientProviderError(f"could not connect to the provider for {describe} ({type(exc).__name__})")
+        except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if not idempotent:
+                raise SubmitOutcomeUnknown(
+                    f"the connection failed during {describe} ({type(exc).__name__}); the provider may have "
+                    "accepted it, so it was not sent again"
+                ) from None
+            last = TransientProviderError(f"network error during {describe} ({type(exc).__name__})")
+        else:
+            if response.status_code not in RETRYABLE_STATUS:
+                return response
+            delay = reset_delay(response.headers) if response.status_code == 429 else None
+            if response.status_code == 429:
+                if budget is not None:
+                    budget.block_for(delay if delay is not None else 10.0)
+                last = RateLimited(f"the provider rate-limited {describe}", retry_after_s=delay)
+            else:
+                last = TransientProviderError(
+                    f"the provider answered HTTP {response.status_code} to {describe}", status_code=response.status_code
+                )
+            if not idempotent:
+                return response
+        if attempt + 1 < attempts:
+            wait = policy.delay(attempt)
+            if isinstance(last, RateLimited) and last.retry_after_s is not None:
+                wait = max(wait, min(last.retry_after_s, 120.0))
+            log.info("retrying %s after %.1fs: %s", describe, wait, last)
+            await policy.sleep(wait)
+    assert last is not None
+    raise last

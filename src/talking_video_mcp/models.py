@@ -1,0 +1,141 @@
+"""Pydantic models shared by tools, the ledger and the MCP layer (they become outputSchema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+JobStatus = Literal["queued", "processing", "completed", "failed", "canceled", "expired", "submit_unknown"]
+ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "processing"})
+FINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "canceled", "expired", "submit_unknown"})
+
+ModelId = Literal[
+    "local",
+    "segmind/higgsfield-speech2video",
+    "segmind/heygen-avatar-iv",
+    "unifically/higgsfield-speak",
+]
+ProviderName = Literal["local", "segmind", "unifically"]
+
+
+class JobView(BaseModel):
+    """A job as the assistant sees it: state, progress, result and what to do next."""
+
+    job_id: str
+    model: str
+    kind: str = Field(default="talking_video", description="talking_video, speech, image_video or product_ad")
+    status: JobStatus | Literal["dry_run"]
+    step: str | None = Field(default=None, description="The step running now, e.g. tts, submit, render, poll")
+    progress: float = Field(ge=0, le=1, description="0..1, an estimate for cloud jobs")
+    eta_seconds: float | None = None
+    created_at: str
+    updated_at: str
+    video_path: str | None = Field(default=None, description="Local file of the result once downloaded")
+    video_url: str | None = Field(default=None, description="Provider URL of the result (expires)")
+    audio_path: str | None = None
+    audio_task_id: str | None = Field(default=None, description="Reusable TTS task id (Unifically)")
+    resource_uri: str
+    cost_estimate_usd: float | None = None
+    error: str | None = None
+    next_step: str = Field(description="One sentence telling the assistant what to do next")
+    reused_existing_job: bool = Field(default=False, description="True when an identical earlier job was returned")
+    request: dict[str, Any] | None = Field(default=None, description="The validated provider request (dry_run)")
+
+
+class JobList(BaseModel):
+    jobs: list[JobView]
+    next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page")
+
+
+class Voice(BaseModel):
+    voice_id: str
+    name: str
+    provider: ProviderName
+    language: str | None = None
+    gender: str | None = None
+    description: str | None = None
+    preview_url: str | None = None
+    models: list[str] = Field(default_factory=list, description="Model ids this voice works with")
+
+
+class VoiceList(BaseModel):
+    voices: list[Voice]
+    total: int | None = None
+    next_cursor: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class AvatarPreset(BaseModel):
+    avatar_preset_id: str
+    name: str
+    provider: ProviderName
+    image_url: str | None = None
+    image_path: str | None = None
+    width: int | None = None
+    height: int | None = None
+    license: str | None = None
+    models: list[str] = Field(default_factory=list)
+
+
+class AvatarPresetList(BaseModel):
+    presets: list[AvatarPreset]
+    total: int | None = None
+    next_cursor: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class ProviderAccount(BaseModel):
+    provider: ProviderName
+    configured: bool
+    endpoint: str | None = None
+    balance: float | None = None
+    balance_unit: str | None = None
+    free_credits: float | None = None
+    error: str | None = None
+    models: list[str] = Field(default_factory=list)
+
+
+class PriceRow(BaseModel):
+    model: str
+    option: str
+    price_usd: float | None = None
+    relative_cost: float | None = None
+    note: str | None = None
+
+
+class AccountView(BaseModel):
+    providers: list[ProviderAccount]
+    default_model: str
+    prices: list[PriceRow]
+    max_job_cost_usd: float
+    daily_budget_usd: float
+    spent_today_usd: float
+    budget_left_today_usd: float
+
+
+
+class Motion(BaseModel):
+    motion_id: str
+    name: str
+    tags: list[str] = Field(default_factory=list)
+    preview_url: str | None = None
+
+
+class MotionList(BaseModel):
+    motions: list[Motion]
+    total: int
+    next_cursor: str | None = None
+
+
+class Sound(BaseModel):
+    sound_id: str
+    name: str
+    description: str | None = None
+    preview_url: str | None = None
+
+
+class SoundList(BaseModel):
+    sounds: list[Sound]
+    total: int
+    next_cursor: str | None = None

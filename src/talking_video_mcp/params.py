@@ -1,0 +1,74 @@
+"""Tool parameter types: the providers' own names, enums, ranges and defaults, as JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from talking_video_mcp.models import ModelId
+
+Model = Annotated[
+    ModelId | None,
+    Field(description="local = offline & free (default without keys); segmind/higgsfield-speech2video = "
+          "Speak v2 (photo+audio, 5/10/15 s); segmind/heygen-avatar-iv = HeyGen (photo+script/audio); "
+          "unifically/higgsfield-speak = Higgsfield Speak"),
+]
+Image = Annotated[str | None, Field(description="Face photo: https URL, local file path or data: URL")]
+AvatarPresetId = Annotated[str | None, Field(description="Instead of image: an id from list_avatar_presets")]
+Audio = Annotated[str | None, Field(description="Speech audio: https URL, local path or data: URL (or use script)")]
+AudioTaskId = Annotated[str | None, Field(description="unifically only: task id of a finished text_to_speech job")]
+Script = Annotated[str | None, Field(description="Text to speak (instead of audio), with voice_id", max_length=5000)]
+VoiceId = Annotated[str | None, Field(description="A voice_id from list_voices for the chosen model")]
+Prompt = Annotated[str | None, Field(description="Scene/expression description (speech2video, unifically)",
+                                     max_length=2000)]
+Quality = Annotated[
+    Literal["high", "mid", "basic"] | None,
+    Field(description="segmind speech2video: high|mid (default high, affects price); unifically: basic|high "
+          "(default basic)"),
+]
+EnhancePrompt = Annotated[bool | None, Field(description="Let the provider refine the prompt")]
+Seed = Annotated[int | None, Field(ge=1, le=1_000_000, description="1..1000000 (default 42) for repeatable output")]
+Duration = Annotated[
+    Literal[5, 10, 15] | None,
+    Field(description="speech2video length in seconds: 5, 10 or 15 (default 10, affects price)"),
+]
+VideoTitle = Annotated[str | None, Field(description="heygen-avatar-iv: video title (default from script)",
+                                         max_length=200)]
+Orientation = Annotated[Literal["landscape", "portrait"] | None,
+                        Field(description="heygen-avatar-iv (default landscape)")]
+Fit = Annotated[Literal["cover", "contain"] | None, Field(description="heygen-avatar-iv (default cover)")]
+MotionPrompt = Annotated[str | None, Field(description="heygen-avatar-iv: motion style, e.g. 'subtle hand gestures'",
+                                           max_length=1000)]
+EnhanceMotion = Annotated[bool | None, Field(description="heygen-avatar-iv: enhance the motion prompt (default false)")]
+Resolution = Annotated[str | None, Field(description="heygen-avatar-iv: e.g. 720p", pattern=r"^\d{3,4}p$")]
+DryRun = Annotated[bool, Field(description="Validate and estimate cost without submitting")]
+WaitSeconds = Annotated[float, Field(ge=0, le=55, description="Wait up to this long (0-55 s) for the job")]
+IdempotencyKey = Annotated[str | None, Field(description="Same key → same job, never paid twice", max_length=200)]
+ForceNew = Annotated[bool, Field(description="Submit even if an identical request was made in the last 10 min")]
+JobId = Annotated[str, Field(description="job_id from generate_talking_video or list_jobs", min_length=1,
+                             max_length=100)]
+ProviderFilter = Annotated[Literal["local", "segmind", "unifically"] | None,
+                           Field(description="Only this provider (default: all configured)")]
+Search = Annotated[str | None, Field(description="Case-insensitive name filter", max_length=200)]
+Limit = Annotated[int, Field(ge=1, le=100, description="Page size")]
+Cursor = Annotated[str | None, Field(description="next_cursor from the previous page", max_length=500)]
+Gender = Annotated[str | None, Field(description="e.g. female, male", max_length=20)]
+Language = Annotated[str | None, Field(description="Language code prefix, e.g. en, de", max_length=20)]
+Text = Annotated[str, Field(description="The text to speak", min_length=1, max_length=5000)]
+SpeechProvider = Annotated[Literal["local", "unifically"] | None,
+                           Field(description="Default: local for piper:/espeak: voices, else unifically if configured")]
+SoundId = Annotated[str | None, Field(description="unifically: background sound from list_sounds")]
+SimilarityBoost = Annotated[float | None, Field(ge=0, le=100, description="unifically: 0-100 (default 90)")]
+Style = Annotated[float | None, Field(ge=0, le=100, description="unifically: 0-100 (default 60)")]
+Speed = Annotated[float | None, Field(ge=0, le=1.2, description="unifically: 0-1.2 (default 1.1)")]
+Stability = Annotated[float | None, Field(ge=0, le=100, description="unifically: 0-100 (default 30)")]
+StartImage = Annotated[str, Field(description="Start image: https URL (Unifically takes URLs only)", min_length=1)]
+EndImage = Annotated[str | None, Field(description="Optional end image URL")]
+MotionPromptReq = Annotated[str, Field(description="The motion to create", min_length=1, max_length=2000)]
+ImageVideoModel = Annotated[Literal["lite", "standard", "turbo"],
+                            Field(description="lite 1× cost (tests), standard 2× (best), turbo 1.4× (fast)")]
+MotionId = Annotated[str | None, Field(description="A motion_id from list_motions")]
+SampleId = Annotated[str, Field(description="Ad template id (product_placement_sample_id)", min_length=1)]
+ProductImages = Annotated[list[str], Field(description="Product image URLs", min_length=1, max_length=10)]
+AdSize = Annotated[str, Field(description="Output size, e.g. 1024x1024", pattern=r"^\d{2,4}x\d{2,4}$")]

@@ -1,0 +1,97 @@
+"""What every provider offers the tools and the runner. Providers never know about MCP."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.models import AvatarPresetList, ProviderAccount, VoiceList
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One `model` id of `generate_talking_video` and what it takes."""
+
+    model_id: str
+    provider: str
+    title: str
+    typical_seconds: float
+    summary: str
+    kind: str = "talking_video"
+
+
+@dataclass
+class PreparedJob:
+    """A validated request, ready to be written to the ledger; nothing has been spent yet."""
+
+    model: str
+    provider: str
+    request: dict[str, Any]
+    first_step: str
+    cost_estimate_usd: float | None
+    kind: str = "talking_video"
+    notes: list[str] = field(default_factory=list)
+
+
+class JobControl(Protocol):
+    """The runner's services for one job: persistence first, then the network."""
+
+    @property
+    def job(self) -> JobRecord: ...
+
+    @property
+    def scratch_dir(self) -> Path: ...
+
+    def cancelled(self) -> bool: ...
+
+    def scaled(self, seconds: float) -> float:
+        """Provider seconds → wall seconds (the sandbox emulator runs faster)."""
+        ...
+
+    async def update(self, **fields: Any) -> JobRecord: ...
+
+    async def paid_submit(self, label: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Record that a paid request is in flight, send it once, then clear the mark.
+
+        If the process dies in between, the job becomes `submit_unknown` on restart
+        instead of being sent twice."""
+        ...
+
+    async def download(self, url: str, *, suffix: str = ".mp4", field: str = "video_path") -> Path:
+        """Fetch a result to its final place (temp file, then rename)."""
+        ...
+
+    async def finish(self, **fields: Any) -> JobRecord:
+        """Mark the job completed (sets progress 1 and finished_at)."""
+        ...
+
+    async def fail(self, message: str, *, status: str = "failed") -> JobRecord: ...
+
+
+class Provider(Protocol):
+    name: str
+    models: tuple[ModelSpec, ...]
+
+    @property
+    def configured(self) -> bool: ...
+
+    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
+        """Validate model-specific parameters (no paid call); raise `InvalidInput` with what to change."""
+        ...
+
+    async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
+        """Run the job's next step; return seconds until the next call, or None when final."""
+        ...
+
+    async def account(self) -> ProviderAccount: ...
+
+    async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList: ...
+
+    async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,253 @@
+"""Shared steps before a paid submit: resolve image/audio inputs, speak a script offline,
+and upload local files through the provider's upload endpoint (once; URLs are persisted)."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from talking_video_mcp.errors import InvalidInput
+from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.providers.base import JobControl
+
+T = TypeVar("T")
+PresetLookup = Callable[[str], Path | None]
+
+DEFAULT_LOCAL_VOICE = "piper:en_US-joe-medium"
+
+
+def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
+    """Offset pagination with an opaque string cursor."""
+    try:
+        start = int(cursor) if cursor else 0
+    except ValueError:
+        raise InvalidInput("cursor", "is not a cursor from this server; omit it to start from the beginning.") from None
+    start = max(0, start)
+    page = list(items[start : start + limit])
+    end = start + len(page)
+    return page, (str(end) if end < len(items) else None)
+
+
+def file_data_url(path: Path, mime: str | None = None) -> str:
+    mime = mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+class InputsStage:
+    """Checks inputs at request time (nothing spent yet) and prepares them in the job's steps."""
+
+    def __init__(
+        self,
+        *,
+        allowed_roots: Sequence[Path],
+        scratch_dir: Path,
+        client: httpx.AsyncClient,
+        preset_lookup: PresetLookup,
+        check_urls: bool = True,
+    ) -> None:
+        self.allowed_roots = list(allowed_roots)
+        self.scratch_dir = scratch_dir
+        self._client = client
+        self._preset_lookup = preset_lookup
+        self.check_urls = check_urls
+
+    async def _resolve(self, value: str, *, field: str, kind: str) -> dict[str, Any]:
+        from talking_video_mcp.media.inputs import InputError, resolve_input
+
+        try:
+            resolved = await resolve_input(
+                value, field=field, kind=kind,  # type: ignore[arg-type]
+                allowed_roots=self.allowed_roots, client=self._client if self.check_urls else None,
+                scratch_dir=self.scratch_dir, check_url=self.check_urls,
+            )
+        except InputError as exc:
+            raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+        if resolved.source == "url":
+            return {"url": resolved.url, "mime": resolved.mime_type}
+        assert resolved.path is not None
+        return {"path": str(resolved.path), "mime": resolved.mime_type}
+
+    async def image(self, params: Mapping[str, Any], *, field: str, upload_supported: bool) -> dict[str, Any]:
+        value = params.get(field)
+        preset = params.get("avatar_preset_id")
+        if value and preset:
+            raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
+        if preset:
+            path = self._preset_lookup(str(preset))
+            if path is None:
+                raise InvalidInput(
+                    "avatar_preset_id", f"{preset!r} is not a preset of this model; see list_avatar_presets."
+                )
+            spec: dict[str, Any] = {"path": str(path), "mime": mimetypes.guess_type(path.name)[0]}
+        elif value:
+            spec = await self._resolve(str(value), field=field, kind="image")
+        else:
+            raise InvalidInput(
+                "image", "give a face photo as an https URL, a local file path or a data: URL, or an avatar_preset_id."
+            )
+        if "path" in spec:
+            await anyio.to_thread.run_sync(_check_image_file, Path(spec["path"]), field)
+            if not upload_supported:
+                raise InvalidInput(
+                    field, "this provider takes URLs only and has no upload endpoint: put the file at a public "
+                    "https URL and pass that URL instead.",
+                )
+        return spec
+
+    async def url_only(self, value: str, *, field: str, kind: str) -> str:
+        """For providers without an upload endpoint: the input must already be a public URL."""
+        spec = await self._resolve(value, field=field, kind=kind)
+        if "url" not in spec:
+            raise InvalidInput(
+                field, "this provider takes URLs only and has no upload endpoint: put the file at a public https "
+                "URL and pass that URL instead (or use a model that accepts local files).",
+            )
+        return str(spec["url"])
+
+    async def local_file(self, spec: Mapping[str, Any], *, field: str) -> Path:
+        """A local copy of an input (URLs are downloaded into the scratch directory)."""
+        if "path" in spec:
+            return Path(spec["path"])
+        return await self._download(str(spec["url"]), field)
+
+    async def audio_or_script(
+        self,
+        params: Mapping[str, Any],
+        *,
+        duration_limit_s: float | None,
+        needs_wav: bool,
+        script_ok: bool,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        audio = params.get("audio")
+        script = (params.get("script") or "").strip()
+        if audio and script:
+            raise InvalidInput("audio", "give either audio or a script, not both.")
+        if not audio and not script:
+            raise InvalidInput("audio", "give audio (URL, local path or data: URL) or a script with a voice_id.")
+        if script:
+            if not script_ok:
+                raise InvalidInput("script", "this model takes audio only here; pass audio instead.")
+            voice = str(params.get("voice_id") or DEFAULT_LOCAL_VOICE)
+            await anyio.to_thread.run_sync(_check_local_voice, voice)
+            return None, {"script": script, "voice_id": voice, "max_seconds": duration_limit_s}
+        spec = await self._resolve(str(audio), field="audio", kind="audio")
+        if duration_limit_s is not None or needs_wav:
+            path = Path(spec["path"]) if "path" in spec else await self._download(spec["url"], "audio")
+            spec["probe_path"] = str(path)
+            info = await anyio.to_thread.run_sync(_check_audio_file, path, duration_limit_s)
+            spec["duration_s"] = info
+        spec["needs_wav"] = needs_wav
+        return spec, None
+
+    async def _download(self, url: str, field: str) -> Path:
+        from talking_video_mcp.media.inputs import InputError, ResolvedInput, materialize
+
+        try:
+            resolved = ResolvedInput(field=field, source="url", url=url, path=None, mime_type=None, size_bytes=None)
+            return await materialize(resolved, self._client, self.scratch_dir, 50 * 2**20)
+        except InputError as exc:
+            raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+
+    async def run_tts(self, job: JobRecord, ctl: JobControl, *, target: str, wav: bool) -> Path:
+        """Speak the job's script with an offline voice; the WAV becomes input `target`."""
+        tts = job.request["tts"]
+        out = ctl.scratch_dir / f"{job.id}-speech.wav"
+
+        def speak() -> float:
+            from talking_video_mcp.tts import synthesize
+
+            return float(synthesize(tts["script"], tts["voice_id"], out).duration_s)
+
+        await ctl.update(step="tts", status="processing", progress=0.02)
+        duration = await anyio.to_thread.run_sync(speak)
+        limit = tts.get("max_seconds")
+        if limit and duration > limit + 0.25:
+            raise InvalidInput(
+                "script", f"spoken, it lasts {duration:.1f} s, longer than duration={limit:g} s; shorten the "
+                "script or choose a longer duration.",
+            )
+        state = dict(job.state)
+        state.setdefault("files", {})[target] = {"path": str(out), "mime": "audio/wav"}
+        await ctl.update(state=state, audio_path=str(out))
+        return out
+
+    async def upload_pending(self, job: JobRecord, ctl: JobControl, upload: Callable[[str], Awaitable[str]]) -> None:
+        """Upload each local input once; the URL is persisted before the next upload starts."""
+        state = dict(ctl.job.state)
+        uploaded: dict[str, str] = dict(state.get("uploaded") or {})
+        files: dict[str, Any] = {**(job.request.get("inputs") or {}), **(state.get("files") or {})}
+        for name, spec in files.items():
+            if not spec or name in uploaded or "path" not in spec:
+                continue
+            path = Path(spec["path"])
+            mime = spec.get("mime")
+            if spec.get("needs_wav") and path.suffix.lower() != ".wav":
+                path = await anyio.to_thread.run_sync(_to_wav, path, ctl.scratch_dir / f"{job.id}-{name}.wav")
+                mime = "audio/wav"
+            await ctl.update(step="upload", status="processing")
+            data_url = await anyio.to_thread.run_sync(file_data_url, path, mime)
+            uploaded[name] = await upload(data_url)
+            state["uploaded"] = dict(uploaded)
+            await ctl.update(state=state)
+        # URL audio that must be WAV: fetched at request time, transcoded and uploaded here.
+        for name, spec in files.items():
+            if spec and spec.get("needs_wav") and "url" in spec and name not in uploaded:
+                src = Path(spec["probe_path"])
+                if src.suffix.lower() == ".wav" or (spec.get("mime") or "").endswith("wav"):
+                    continue
+                wav = await anyio.to_thread.run_sync(_to_wav, src, ctl.scratch_dir / f"{job.id}-{name}.wav")
+                uploaded[name] = await upload(await anyio.to_thread.run_sync(file_data_url, wav, "audio/wav"))
+                state["uploaded"] = dict(uploaded)
+                await ctl.update(state=state)
+
+
+def _check_image_file(path: Path, field: str) -> None:
+    from talking_video_mcp.media.image import check_image_limits, probe_image
+    from talking_video_mcp.media.inputs import InputError
+
+    try:
+        check_image_limits(probe_image(path), field=field)
+    except InputError as exc:
+        raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+    except ValueError as exc:
+        raise InvalidInput(field, f"{exc}") from None
+
+
+def _check_audio_file(path: Path, limit_s: float | None) -> float:
+    from talking_video_mcp.media.audio import probe_audio
+
+    try:
+        info = probe_audio(path)
+    except ValueError as exc:
+        raise InvalidInput("audio", f"could not be decoded ({exc}); pass WAV, MP3, M4A, OGG or FLAC.") from None
+    if info.is_silent:
+        raise InvalidInput("audio", "is silent; pass a recording with speech in it.")
+    if limit_s is not None and info.duration_s > limit_s + 0.25:
+        raise InvalidInput(
+            "audio", f"lasts {info.duration_s:.1f} s, longer than duration={limit_s:g} s: the video would cut it "
+            "off. Choose duration 15 (or the next length that fits) or trim the audio.",
+        )
+    return float(info.duration_s)
+
+
+def _check_local_voice(voice_id: str) -> None:
+    from talking_video_mcp.tts import list_voices
+
+    known = {v.voice_id for v in list_voices()}
+    if voice_id not in known:
+        raise InvalidInput(
+            "voice_id", f"{voice_id!r} is not an offline voice; pick one from list_voices(provider='local').",
+        )
+
+
+def _to_wav(src: Path, dst: Path) -> Path:
+    from talking_video_mcp.media.audio import transcode_to_wav
+
+    transcode_to_wav(src, dst)
+    return dst

@@ -1,0 +1,87 @@
+"""Builds the configured providers from settings and maps `model` ids to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+
+from talking_video_mcp import http
+from talking_video_mcp.errors import InvalidInput, NotConfigured
+from talking_video_mcp.providers.base import ModelSpec, Provider
+from talking_video_mcp.providers.inputs_stage import InputsStage
+from talking_video_mcp.providers.local import MODEL_LOCAL, LocalProvider, preset_path
+from talking_video_mcp.providers.segmind import SegmindProvider
+from talking_video_mcp.providers.unifically import UnificallyProvider
+from talking_video_mcp.settings import Settings
+
+ENV_KEYS = {"segmind": "SEGMIND_API_KEY", "unifically": "UNIFICALLY_API_KEY", "local": ""}
+
+
+class ProviderRegistry:
+    def __init__(self, providers: list[Provider]) -> None:
+        self.providers: dict[str, Provider] = {p.name: p for p in providers}
+
+    def __iter__(self) -> Iterator[Provider]:
+        return iter(self.providers.values())
+
+    def specs(self) -> list[ModelSpec]:
+        return [spec for provider in self for spec in provider.models]
+
+    def spec(self, model: str) -> ModelSpec:
+        for spec in self.specs():
+            if spec.model_id == model:
+                return spec
+        known = ", ".join(s.model_id for s in self.specs())
+        raise InvalidInput("model", f"{model!r} is not a model of this server; use one of: {known}.")
+
+    def provider_for(self, model: str) -> Provider:
+        spec = self.spec(model)
+        provider = self.providers[spec.provider]
+        if not provider.configured:
+            raise NotConfigured(
+                f"model {model!r} needs {ENV_KEYS[spec.provider]} in the server's environment; "
+                f"use model='local' (offline, free) or set the key and restart the server."
+            )
+        return provider
+
+    def default_model(self) -> str:
+        """The first configured cloud model, else the offline renderer."""
+        for spec in self.specs():
+            if spec.provider != "local" and self.providers[spec.provider].configured and spec.kind == "talking_video":
+                return spec.model_id
+        return MODEL_LOCAL
+
+    async def aclose(self) -> None:
+        for provider in self:
+            await provider.aclose()
+
+
+def build_registry(settings: Settings, client: httpx.AsyncClient) -> ProviderRegistry:
+    inputs = InputsStage(
+        allowed_roots=settings.allowed_roots,
+        scratch_dir=settings.home / "scratch",
+        client=client,
+        preset_lookup=preset_path,
+    )
+    segmind_key = settings.segmind_api_key.get_secret_value() if settings.segmind_api_key else None
+    providers: list[Provider] = [
+        SegmindProvider(
+            api_key=segmind_key,
+            base_url=settings.segmind_base_url,
+            upload_url=settings.segmind_upload_url,
+            client=client,
+            budget=http.RequestBudget(settings.segmind_requests_per_minute),
+            inputs=inputs,
+        ),
+        UnificallyProvider(
+            api_key=settings.unifically_api_key.get_secret_value() if settings.unifically_api_key else None,
+            base_url=settings.unifically_base_url,
+            client=client,
+            budget=http.RequestBudget(settings.unifically_requests_per_minute),
+            inputs=inputs,
+            unit_price_usd=settings.unifically_unit_price_usd,
+        ),
+        LocalProvider(inputs=inputs),
+    ]
+    return ProviderRegistry(providers)

@@ -1,0 +1,446 @@
+"""Segmind's async queue API for Higgsfield Speak v2 and HeyGen Avatar IV."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from talking_video_mcp import http
+from talking_video_mcp.errors import (
+    AuthRejected,
+    InsufficientCredits,
+    InvalidInput,
+    ProviderError,
+    RateLimited,
+    RecordNotFound,
+    SubmitOutcomeUnknown,
+    TransientProviderError,
+)
+from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.models import AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.providers import segmind_catalog as cat
+from talking_video_mcp.providers.base import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
+from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
+
+log = logging.getLogger(__name__)
+
+MODEL_S2V = f"segmind/{cat.SPEECH2VIDEO}"
+MODEL_AVATAR = f"segmind/{cat.AVATAR_IV}"
+
+_S2V_ONLY = ("prompt", "quality", "enhance_prompt", "seed", "duration")
+_AVATAR_ONLY = (
+    "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt", "resolution",
+)
+
+
+def extract_output_url(output: Any) -> str | None:
+    """Segmind's video `output` shape is not documented: accept a URL string, a JSON string,
+    an object with `video_url`/`url`, or a list of any of these."""
+    if isinstance(output, str):
+        text = output.strip()
+        if text.startswith(("http://", "https://")):
+            return text
+        if text[:1] in "[{\"":
+            try:
+                return extract_output_url(json.loads(text))
+            except ValueError:
+                return None
+        return None
+    if isinstance(output, Mapping):
+        for key in ("video_url", "url", "output", "video"):
+            found = extract_output_url(output.get(key))
+            if found:
+                return found
+        return None
+    if isinstance(output, list):
+        for item in output:
+            found = extract_output_url(item)
+            if found:
+                return found
+    return None
+
+
+def error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    if isinstance(body, Mapping):
+        for key in ("error", "message", "detail"):
+            if body.get(key):
+                return str(body[key])[:500]
+    return str(body)[:300]
+
+
+def resolve_heygen_voice(voice_id: str) -> str:
+    lowered = voice_id.strip().lower()
+    if cat.HEX32.match(lowered):
+        return lowered
+    for name, vid in cat.HEYGEN_VOICES:
+        if name.lower() == lowered:
+            return vid
+    names = ", ".join(name for name, _ in cat.HEYGEN_VOICES[:5])
+    raise InvalidInput(
+        "voice_id",
+        f"{voice_id!r} is not a HeyGen voice: pass a 32-character hex id or a published name "
+        f"({names}, …; see list_voices(provider='segmind')).",
+    )
+
+
+class SegmindProvider:
+    """Validation, cost estimates and the submit → poll → result → download steps."""
+
+    name = "segmind"
+    models: tuple[ModelSpec, ...] = (
+        ModelSpec(MODEL_S2V, "segmind", "Higgsfield Speak v2 on Segmind", cat.TYPICAL_SECONDS[cat.SPEECH2VIDEO],
+                  "photo + speech audio → lip-synced video of 5, 10 or 15 s; $0.86–4.22"),
+        ModelSpec(MODEL_AVATAR, "segmind", "HeyGen Avatar IV on Segmind", cat.TYPICAL_SECONDS[cat.AVATAR_IV],
+                  "photo + script (HeyGen voice) or audio → talking avatar; ~$2.22"),
+    )
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str,
+        upload_url: str,
+        client: httpx.AsyncClient,
+        budget: http.RequestBudget,
+        inputs: InputsStage,
+        retry: http.RetryPolicy | None = None,
+    ) -> None:
+        self._key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.upload_url = upload_url
+        self._client = client
+        self._budget = budget
+        self._inputs = inputs
+        self._retry = retry or http.RetryPolicy()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._key)
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-api-key": self._key or "", "content-type": "application/json"}
+
+    # ---------------------------------------------------------------- validation
+
+    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
+        if model == MODEL_S2V:
+            return await self._prepare_s2v(params)
+        if model == MODEL_AVATAR:
+            return await self._prepare_avatar(params)
+        raise InvalidInput("model", f"{model!r} is not a Segmind model; use {MODEL_S2V} or {MODEL_AVATAR}.")
+
+    @staticmethod
+    def _reject_foreign(model: str, params: Mapping[str, Any], foreign: tuple[str, ...]) -> None:
+        for key in foreign:
+            if params.get(key) is not None:
+                raise InvalidInput(key, f"does not apply to {model}; remove it (or choose a model that takes it).")
+
+    async def _prepare_s2v(self, params: Mapping[str, Any]) -> PreparedJob:
+        self._reject_foreign(MODEL_S2V, params, (*_AVATAR_ONLY, "audio_task_id"))
+        quality = params.get("quality") or "high"
+        if quality not in cat.QUALITIES:
+            raise InvalidInput("quality", f"{quality!r} is not allowed for {MODEL_S2V}; use 'high' or 'mid'.")
+        duration = params.get("duration") or 10
+        if duration not in cat.DURATIONS:
+            raise InvalidInput("duration", f"{duration!r} is not allowed; use 5, 10 or 15 (seconds).")
+        seed = params.get("seed")
+        seed = 42 if seed is None else seed
+        if not cat.SEED_MIN <= seed <= cat.SEED_MAX:
+            raise InvalidInput("seed", f"must be between {cat.SEED_MIN} and {cat.SEED_MAX}.")
+        payload: dict[str, Any] = {
+            "prompt": params.get("prompt") or cat.DEFAULT_PROMPT,
+            "quality": quality,
+            # The two docs disagree on the default: always send it explicitly.
+            "enhance_prompt": bool(params.get("enhance_prompt") or False),
+            "seed": seed,
+            "duration": duration,
+        }
+        image = await self._inputs.image(params, field="image", upload_supported=True)
+        audio, tts = await self._inputs.audio_or_script(
+            params, duration_limit_s=float(duration), needs_wav=True, script_ok=True
+        )
+        request = {
+            "payload": payload,
+            "inputs": {"input_image": image, "input_audio": audio},
+            "tts": tts,
+            "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
+        }
+        cost = cat.SPEECH2VIDEO_PRICE_USD[(quality, duration)]
+        return PreparedJob(MODEL_S2V, self.name, request, "tts" if tts else "upload", cost)
+
+    async def _prepare_avatar(self, params: Mapping[str, Any]) -> PreparedJob:
+        self._reject_foreign(MODEL_AVATAR, params, (*_S2V_ONLY, "audio_task_id"))
+        script = (params.get("script") or "").strip()
+        has_audio = bool(params.get("audio"))
+        if not script and not has_audio:
+            raise InvalidInput("script", "give a script for the avatar to speak, or an audio file/URL as audio.")
+        if script and has_audio:
+            raise InvalidInput("audio", "give either a script or audio for heygen-avatar-iv, not both.")
+        voice_raw = params.get("voice_id")
+        voice = resolve_heygen_voice(voice_raw) if voice_raw else cat.DEFAULT_VOICE_ID
+        if has_audio and voice_raw:
+            raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
+        title = (params.get("video_title") or "").strip() or (script[:60] if script else "Talking video")
+        payload: dict[str, Any] = {
+            "video_title": title,
+            "video_orientation": params.get("video_orientation") or "landscape",
+            "fit": params.get("fit") or "cover",
+            "enhance_custom_motion_prompt": bool(params.get("enhance_custom_motion_prompt") or False),
+        }
+        if script:
+            payload["script"] = script
+            payload["voice_id"] = voice
+        if params.get("custom_motion_prompt"):
+            payload["custom_motion_prompt"] = params["custom_motion_prompt"]
+        if params.get("resolution"):
+            payload["resolution"] = params["resolution"]
+        image = await self._inputs.image(params, field="image", upload_supported=True)
+        audio = None
+        if has_audio:
+            audio, _ = await self._inputs.audio_or_script(
+                params, duration_limit_s=None, needs_wav=False, script_ok=False
+            )
+        request = {
+            "payload": payload,
+            "inputs": {"image_url": image, "audio_url": audio},
+            "tts": None,
+            "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
+        }
+        return PreparedJob(MODEL_AVATAR, self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
+
+    # ---------------------------------------------------------------- steps
+
+    async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
+        step = job.step or "upload"
+        model = job.model.split("/", 1)[1]
+        if step == "tts":
+            await self._inputs.run_tts(job, ctl, target="input_audio", wav=True)
+            await ctl.update(step="upload")
+            return 0.0
+        if step == "upload":
+            await self._inputs.upload_pending(job, ctl, self._upload)
+            await ctl.update(step="submit")
+            return 0.0
+        if step == "submit":
+            return await self._submit(job, ctl, model)
+        if step == "poll":
+            return await self._poll(job, ctl, model)
+        if step == "result":
+            return await self._result(job, ctl)
+        if step == "download":
+            assert job.output_url
+            await ctl.update(progress=0.97)
+            await ctl.download(job.output_url)
+            await ctl.finish()
+            return None
+        raise ProviderError(f"unknown step {step!r}")
+
+    async def _upload(self, data_url: str) -> str:
+        response = await http.send(
+            self._client, "POST", self.upload_url, idempotent=True, budget=self._budget, retry=self._retry,
+            headers=self._headers(), json={"data_urls": [data_url]}, describe="the file upload",
+        )
+        self._raise_for_status(response, "the file upload")
+        try:
+            body = response.json()
+        except ValueError:
+            raise ProviderError("Segmind's upload answer was not JSON; try again later.") from None
+        urls = body.get("urls") or body.get("file_urls") if isinstance(body, Mapping) else None
+        if not urls or not isinstance(urls, list) or not isinstance(urls[0], str):
+            raise ProviderError("Segmind's upload answer carried no file URL; try again later.")
+        return urls[0]
+
+    async def _submit(self, job: JobRecord, ctl: JobControl, model: str) -> float | None:
+        payload = dict(job.request["payload"])
+        for name, value in (job.state.get("uploaded") or {}).items():
+            payload[name] = value
+        for name, spec in job.request["inputs"].items():
+            if spec and spec.get("url") and name not in payload:
+                payload[name] = spec["url"]
+
+        async def post() -> httpx.Response:
+            return await http.send(
+                self._client, "POST", f"{self.base_url}/v2/{model}", idempotent=False, budget=self._budget,
+                headers=self._headers(), json=payload, describe="the paid submit",
+            )
+
+        response = await ctl.paid_submit("segmind.submit", post)
+        if response.status_code in (502, 504):
+            raise SubmitOutcomeUnknown(
+                f"Segmind answered HTTP {response.status_code} to the paid submit; it may have been accepted"
+            )
+        self._raise_for_status(response, "the submit")
+        try:
+            body = response.json()
+        except ValueError:
+            raise SubmitOutcomeUnknown("Segmind's answer to the submit was not JSON") from None
+        if not isinstance(body, Mapping) or not all(body.get(k) for k in ("request_id", "status_url", "response_url")):
+            raise SubmitOutcomeUnknown("Segmind's answer to the submit had no request_id/status_url/response_url")
+        state = {
+            **job.state,
+            "request_id": body["request_id"],
+            "status_url": body["status_url"],
+            "response_url": body["response_url"],
+        }
+        credits = response.headers.get("x-remaining-credits")
+        if credits:
+            state["remaining_credits"] = credits
+        submitted = ctl.job.submitted_at
+        await ctl.update(state=state, step="poll", status="queued", progress=0.05, submitted_at=submitted)
+        return ctl.scaled(next_poll_delay(0.0, self._typical(job)))
+
+    def _typical(self, job: JobRecord) -> float:
+        return cat.TYPICAL_SECONDS.get(job.model.split("/", 1)[1], 300.0)
+
+    def _elapsed(self, job: JobRecord, ctl: JobControl, now: float) -> float:
+        started = job.submitted_at or job.created_at
+        return max(0.0, now - started) / max(ctl.scaled(1.0), 1e-9)
+
+    async def _poll(self, job: JobRecord, ctl: JobControl, model: str) -> float | None:
+        url = job.state["status_url"]
+        try:
+            response = await http.send(
+                self._client, "GET", url, idempotent=True, budget=self._budget, retry=self._retry,
+                headers=self._headers(), describe="the status check",
+            )
+        except (TransientProviderError, RateLimited) as exc:
+            log.info("status check for %s deferred: %s", job.id, exc)
+            return ctl.scaled(30.0)
+        await ctl.update(polls=job.polls + 1)
+        body = _json_or_none(response)
+        status = str(body.get("status", "")).upper() if isinstance(body, Mapping) else ""
+        if status == "FAILED" or response.status_code == 422:
+            reason = (body.get("error") if isinstance(body, Mapping) else None) or "no reason given"
+            await ctl.fail(f"Segmind reported the job FAILED: {reason}")
+            return None
+        if response.status_code == 404:
+            await ctl.fail(
+                "Segmind no longer knows this request (records live one hour); the video could not be fetched.",
+                status="expired",
+            )
+            return None
+        self._raise_for_status(response, "the status check")
+        if status == "COMPLETED":
+            await ctl.update(step="result", status="processing", progress=0.95)
+            return 0.0
+        elapsed = self._elapsed(job, ctl, ctl.job.updated_at)
+        if status in ("QUEUED", "PROCESSING"):
+            await ctl.update(
+                status="processing" if status == "PROCESSING" else "queued",
+                progress=max(job.progress, progress_estimate(elapsed, self._typical(job))),
+            )
+        else:
+            log.warning("unexpected Segmind status %r for %s; polling on", status, job.id)
+        return ctl.scaled(next_poll_delay(elapsed, self._typical(job)))
+
+    async def _result(self, job: JobRecord, ctl: JobControl) -> float | None:
+        response = await http.send(
+            self._client, "GET", job.state["response_url"], idempotent=True, budget=self._budget, retry=self._retry,
+            headers=self._headers(), describe="the result request",
+        )
+        if response.status_code == 404:
+            await ctl.fail("Segmind no longer knows this request (records live one hour).", status="expired")
+            return None
+        body = _json_or_none(response)
+        if response.status_code == 422 or (isinstance(body, Mapping) and str(body.get("status")).upper() == "FAILED"):
+            reason = body.get("error") if isinstance(body, Mapping) else None
+            await ctl.fail(f"Segmind reported the job FAILED: {reason or 'no reason given'}")
+            return None
+        self._raise_for_status(response, "the result request")
+        if not isinstance(body, Mapping):
+            raise TransientProviderError("Segmind's result was not JSON")
+        url = extract_output_url(body.get("output"))
+        if not url:
+            if str(body.get("status", "")).upper() in ("QUEUED", "PROCESSING"):
+                await ctl.update(step="poll")
+                return ctl.scaled(10.0)
+            raise TransientProviderError("Segmind's result carried no video URL")
+        metrics = body.get("metrics") if isinstance(body.get("metrics"), Mapping) else {}
+        state = {**job.state, "metrics": dict(metrics or {})}
+        await ctl.update(output_url=url, step="download", state=state)
+        return 0.0
+
+    def _raise_for_status(self, response: httpx.Response, what: str) -> None:
+        code = response.status_code
+        if code < 400:
+            return
+        message = error_message(response)
+        if code == 400:
+            raise ProviderError(f"Segmind rejected {what}: {message}", status_code=400)
+        if code in (401, 403):
+            raise AuthRejected(
+                "Segmind rejected the API key (HTTP "
+                f"{code}); check SEGMIND_API_KEY or the key's permissions.", status_code=code
+            )
+        if code == 406:
+            raise InsufficientCredits(
+                f"Segmind says the account has insufficient credits ({message}); top up, then try again.",
+                status_code=406,
+            )
+        if code == 404:
+            raise RecordNotFound(f"Segmind answered 404 to {what}: {message}", status_code=404)
+        if code == 410:
+            raise ProviderError(f"Segmind has retired this model: {message}", status_code=410)
+        if code == 429:
+            raise RateLimited(f"Segmind rate-limited {what}; nothing was charged.")
+        raise ProviderError(f"Segmind answered HTTP {code} to {what}: {message}", status_code=code)
+
+    # ---------------------------------------------------------------- catalog and account
+
+    async def account(self) -> ProviderAccount:
+        info = ProviderAccount(
+            provider="segmind", configured=self.configured, endpoint=self.base_url,
+            models=[m.model_id for m in self.models],
+        )
+        if not self.configured:
+            return info
+        try:
+            response = await http.send(
+                self._client, "GET", f"{self.base_url}/v1/get-user-credits", idempotent=True, budget=self._budget,
+                retry=self._retry, headers=self._headers(), describe="the credits request",
+            )
+            self._raise_for_status(response, "the credits request")
+            body = response.json()
+            info.balance = float(body.get("credits")) if body.get("credits") is not None else None
+            info.balance_unit = "credits (USD)"
+            free = body.get("free-credits")
+            info.free_credits = float(free) if free is not None else None
+        except (ProviderError, ValueError, TypeError) as exc:
+            info.error = str(exc)
+        return info
+
+    async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
+        voices = [
+            Voice(voice_id=vid, name=name, provider="segmind", models=[MODEL_AVATAR],
+                  description="HeyGen voice (Avatar IV speaks the script with it)")
+            for name, vid in cat.HEYGEN_VOICES
+        ]
+        if search:
+            voices = [v for v in voices if search.lower() in v.name.lower()]
+        page, next_cursor = paginate(voices, limit, cursor)
+        return VoiceList(
+            voices=page, total=len(voices), next_cursor=next_cursor,
+            notes=["HeyGen has 61 voices; only these 10 are published by name. Any 32-hex HeyGen voice id works."],
+        )
+
+    async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
+        return AvatarPresetList(presets=[], total=0, next_cursor=None)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

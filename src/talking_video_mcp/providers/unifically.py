@@ -1,0 +1,463 @@
+"""Unifically's Higgsfield API: speak (with an optional TTS step), TTS, image→video, ads, templates."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from talking_video_mcp import http
+from talking_video_mcp.errors import (
+    AuthRejected,
+    InsufficientCredits,
+    InvalidInput,
+    ProviderError,
+    RateLimited,
+    SubmitOutcomeUnknown,
+    TransientProviderError,
+)
+from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.providers import unifically_catalog as cat
+from talking_video_mcp.providers.base import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
+from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_TTL_S = 600.0
+MAX_TEMPLATE_PAGES = 50
+_SPEAK_FOREIGN = (
+    "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt",
+    "resolution",
+)
+
+
+def items_of(body: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Template answers come as a bare list or `{items,total,cursor}`, possibly inside `{code,data}`."""
+    if isinstance(body, Mapping) and isinstance(body.get("data"), (Mapping, list)) and "items" not in body:
+        body = body["data"]
+    if isinstance(body, list):
+        return [i for i in body if isinstance(i, Mapping)], None  # type: ignore[misc]
+    if isinstance(body, Mapping):
+        items = body.get("items") or []
+        return [i for i in items if isinstance(i, Mapping)], body.get("cursor")
+    return [], None
+
+
+def envelope_data(body: Any) -> dict[str, Any]:
+    if isinstance(body, Mapping) and isinstance(body.get("data"), Mapping):
+        return dict(body["data"])
+    return {}
+
+
+class UnificallyProvider:
+    name = "unifically"
+    models: tuple[ModelSpec, ...] = (
+        ModelSpec(cat.MODEL_SPEAK, "unifically", "Higgsfield Speak (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_SPEAK],
+                  "photo URL + audio URL, a TTS task, or script + Higgsfield voice → talking video; 10× cost"),
+        ModelSpec(cat.MODEL_TTS, "unifically", "Higgsfield TTS (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_TTS],
+                  "script + voice → speech audio; reusable as audio_task_id", kind="speech"),
+        ModelSpec(cat.MODEL_IMAGE_VIDEO, "unifically", "Higgsfield image→video (Unifically)",
+                  cat.TYPICAL_SECONDS[cat.MODEL_IMAGE_VIDEO], "image + motion → short clip", kind="image_video"),
+        ModelSpec(cat.MODEL_ADS, "unifically", "Higgsfield ads (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_ADS],
+                  "product image + ad template → ad video", kind="product_ad"),
+    )
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str,
+        client: httpx.AsyncClient,
+        budget: http.RequestBudget,
+        inputs: InputsStage,
+        unit_price_usd: float,
+        retry: http.RetryPolicy | None = None,
+    ) -> None:
+        self._key = api_key
+        self.base_url = base_url.rstrip("/")
+        self._client = client
+        self._budget = budget
+        self._inputs = inputs
+        self.unit_price_usd = unit_price_usd
+        self._retry = retry or http.RetryPolicy()
+        self._templates: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._key)
+
+    def _headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self._key or ''}", "content-type": "application/json"}
+
+    def cost(self, kind: str) -> float:
+        return round(cat.RELATIVE_COST[kind] * self.unit_price_usd, 4)
+
+    # ---------------------------------------------------------------- templates
+
+    async def templates(self, kind: str) -> list[dict[str, Any]]:
+        """Every item of /higgsfield/tpl/{kind}, fetched page by page and cached for a while."""
+        cached = self._templates.get(kind)
+        if cached and time.monotonic() - cached[0] < TEMPLATE_TTL_S:
+            return cached[1]
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        cursor: Any = None
+        for _ in range(MAX_TEMPLATE_PAGES):
+            params: dict[str, Any] = {"size": 100}
+            if cursor is not None:
+                params["cursor"] = cursor
+            response = await http.send(
+                self._client, "GET", f"{self.base_url}/higgsfield/tpl/{kind}", idempotent=True, budget=self._budget,
+                retry=self._retry, headers=self._headers(), params=params, describe=f"the {kind} list",
+            )
+            self._raise_for_http(response, f"the {kind} list")
+            page, cursor = items_of(_json(response))
+            fresh = [i for i in page if str(i.get("id")) not in seen]
+            seen.update(str(i.get("id")) for i in fresh)
+            items.extend(fresh)
+            if cursor is None or not fresh:
+                break
+        self._templates[kind] = (time.monotonic(), items)
+        return items
+
+    async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
+        voices = [
+            Voice(voice_id=str(v["id"]), name=str(v.get("name") or v["id"]), provider="unifically",
+                  gender=v.get("gender"), description=", ".join(map(str, v.get("categories") or [])) or None,
+                  preview_url=v.get("voice_url"), models=[cat.MODEL_SPEAK, cat.MODEL_TTS])
+            for v in await self.templates("voices")
+        ]
+        if search:
+            voices = [v for v in voices if search.lower() in v.name.lower()]
+        page, next_cursor = paginate(voices, limit, cursor)
+        return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor)
+
+    async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
+        presets = []
+        for item in await self.templates("avatar-presets"):
+            media = item.get("media") if isinstance(item.get("media"), Mapping) else {}
+            presets.append(AvatarPreset(
+                avatar_preset_id=str(item["id"]), name=str(item.get("name") or item["id"]), provider="unifically",
+                image_url=media.get("url"), width=media.get("width"), height=media.get("height"),
+                models=[cat.MODEL_SPEAK],
+            ))
+        if search:
+            presets = [p for p in presets if search.lower() in p.name.lower()]
+        page, next_cursor = paginate(presets, limit, cursor)
+        return AvatarPresetList(presets=page, total=len(presets), next_cursor=next_cursor)
+
+    async def _find(self, kind: str, item_id: str) -> dict[str, Any] | None:
+        for item in await self.templates(kind):
+            if str(item.get("id")) == item_id:
+                return item
+        return None
+
+    # ---------------------------------------------------------------- validation
+
+    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
+        if model == cat.MODEL_SPEAK:
+            return await self._prepare_speak(params)
+        if model == cat.MODEL_TTS:
+            return await self._prepare_tts(params)
+        if model == cat.MODEL_IMAGE_VIDEO:
+            return await self._prepare_image_video(params)
+        if model == cat.MODEL_ADS:
+            return await self._prepare_ads(params)
+        raise InvalidInput("model", f"{model!r} is not a Unifically model.")
+
+    async def _image_url(self, params: Mapping[str, Any], field: str = "image") -> str:
+        preset = params.get("avatar_preset_id")
+        if preset and field == "image":
+            if params.get(field):
+                raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
+            item = await self._find("avatar-presets", str(preset))
+            media = item.get("media") if item and isinstance(item.get("media"), Mapping) else None
+            if not media or not media.get("url"):
+                raise InvalidInput(
+                    "avatar_preset_id",
+                    f"{preset!r} is not a Unifically avatar preset; see list_avatar_presets(provider='unifically').",
+                )
+            return str(media["url"])
+        spec = await self._inputs.image(params, field=field, upload_supported=False)
+        return str(spec["url"])
+
+    async def _prepare_speak(self, params: Mapping[str, Any]) -> PreparedJob:
+        for key in _SPEAK_FOREIGN:
+            if params.get(key) is not None:
+                raise InvalidInput(key, f"does not apply to {cat.MODEL_SPEAK}; remove it.")
+        quality = params.get("quality") or "basic"
+        if quality not in cat.SPEAK_QUALITIES:
+            raise InvalidInput("quality", f"{quality!r} is not allowed for {cat.MODEL_SPEAK}; use 'basic' or 'high'.")
+        sources = [k for k in ("audio", "audio_task_id", "script") if params.get(k)]
+        if len(sources) != 1:
+            given = " and ".join(sources) if sources else "none"
+            raise InvalidInput(
+                "audio", f"give exactly one of audio (URL), audio_task_id (a finished text_to_speech job) or script "
+                f"with a voice_id; you gave {given}.",
+            )
+        payload: dict[str, Any] = {
+            "image_url": await self._image_url(params),
+            "prompt": params.get("prompt") or cat.DEFAULT_SPEAK_PROMPT,
+            "quality": quality,
+            "enhance_prompt": True if params.get("enhance_prompt") is None else bool(params["enhance_prompt"]),
+        }
+        if params.get("seed") is not None:
+            payload["seed"] = params["seed"]
+        tts: dict[str, Any] | None = None
+        if params.get("audio"):
+            spec = await self._inputs.url_only(str(params["audio"]), field="audio", kind="audio")
+            payload["audio_url"] = spec
+        elif params.get("audio_task_id"):
+            payload["audio_task_id"] = str(params["audio_task_id"]).strip()
+        else:
+            tts = await self._tts_payload(params)
+        cost = self.cost("talking") + (self.cost("tts") if tts else 0.0)
+        request = {"payload": payload, "tts": tts, "endpoint": "speak",
+                   "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)}}
+        return PreparedJob(cat.MODEL_SPEAK, self.name, request, "tts_submit" if tts else "submit", cost)
+
+    async def _tts_payload(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        text = (params.get("script") or params.get("text") or "").strip()
+        if not text:
+            raise InvalidInput("text", "give the text to speak.")
+        voice = params.get("voice_id")
+        if not voice:
+            raise InvalidInput("voice_id", "pick a voice from list_voices(provider='unifically').")
+        if await self._find("voices", str(voice)) is None:
+            raise InvalidInput(
+                "voice_id", f"{voice!r} is not a Higgsfield voice; pick one from list_voices(provider='unifically')."
+            )
+        payload: dict[str, Any] = {"voice_id": str(voice), "prompt": text, "sound_id": params.get("sound_id") or ""}
+        if payload["sound_id"] and await self._find("sounds", str(payload["sound_id"])) is None:
+            raise InvalidInput("sound_id", "is not a Higgsfield sound; see list_sounds.")
+        for name, (low, high, default) in cat.TTS_RANGES.items():
+            value = params.get(name)
+            value = default if value is None else value
+            if not low <= value <= high:
+                raise InvalidInput(name, f"must be between {low:g} and {high:g} (default {default:g}).")
+            payload[name] = value
+        return payload
+
+    async def _prepare_tts(self, params: Mapping[str, Any]) -> PreparedJob:
+        payload = await self._tts_payload(params)
+        request = {"payload": payload, "tts": None, "endpoint": "tts", "display": {"script": payload["prompt"]}}
+        return PreparedJob(cat.MODEL_TTS, self.name, request, "submit", self.cost("tts"), kind="speech")
+
+    async def _prepare_image_video(self, params: Mapping[str, Any]) -> PreparedJob:
+        variant = params.get("variant") or "lite"
+        if variant not in cat.IMAGE_VIDEO_MODELS:
+            raise InvalidInput("model", f"{variant!r} is not allowed; use lite, standard or turbo.")
+        prompt = (params.get("prompt") or "").strip()
+        if not prompt:
+            raise InvalidInput("prompt", "describe the motion you want, e.g. 'slow zoom in, hair moving in the wind'.")
+        payload: dict[str, Any] = {
+            "prompt": prompt,
+            "start_image_url": await self._image_url(params, "image"),
+            "model": variant,
+            "enhance_prompt": True if params.get("enhance_prompt") is None else bool(params["enhance_prompt"]),
+        }
+        if params.get("end_image"):
+            payload["end_image_url"] = await self._image_url(params, "end_image")
+        if params.get("motion_id"):
+            if await self._find("motions", str(params["motion_id"])) is None:
+                raise InvalidInput("motion_id", f"{params['motion_id']!r} is not a Higgsfield motion; see list_motions.")
+            payload["motion_id"] = str(params["motion_id"])
+        if params.get("seed") is not None:
+            payload["seed"] = params["seed"]
+        request = {"payload": payload, "tts": None, "endpoint": "generate", "display": {"prompt": prompt}}
+        return PreparedJob(cat.MODEL_IMAGE_VIDEO, self.name, request, "submit", self.cost(variant), kind="image_video")
+
+    async def _prepare_ads(self, params: Mapping[str, Any]) -> PreparedJob:
+        sample = str(params.get("product_placement_sample_id") or "").strip()
+        if not sample:
+            raise InvalidInput("product_placement_sample_id", "give the ad template id from Higgsfield's site.")
+        images = list(params.get("images") or [])
+        if not images:
+            raise InvalidInput("images", "give at least one product image URL.")
+        urls = [await self._inputs.url_only(str(i), field="images", kind="image") for i in images]
+        size = params.get("size") or "1024x1024"
+        payload = {"product_placement_sample_id": sample, "image": urls, "size": size}
+        request = {"payload": payload, "tts": None, "endpoint": "ads", "display": {}}
+        return PreparedJob(cat.MODEL_ADS, self.name, request, "submit", self.cost("ad"), kind="product_ad")
+
+    # ---------------------------------------------------------------- steps
+
+    async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
+        step = job.step or "submit"
+        if step == "tts_submit":
+            task = await self._submit(ctl, "tts", job.request["tts"], "unifically.tts")
+            await ctl.update(state={**ctl.job.state, "tts_task_id": task}, step="tts_poll", status="processing",
+                             progress=0.05)
+            return ctl.scaled(3.0)
+        if step == "tts_poll":
+            return await self._poll_tts(job, ctl)
+        if step == "submit":
+            payload = dict(job.request["payload"])
+            if job.state.get("audio_task_id") and job.request["endpoint"] == "speak":
+                payload["audio_task_id"] = job.state["audio_task_id"]
+            task = await self._submit(ctl, job.request["endpoint"], payload, f"unifically.{job.request['endpoint']}")
+            state = {**ctl.job.state, "task_id": task}
+            if job.request["endpoint"] == "tts":
+                state["audio_task_id"] = task
+            await ctl.update(state=state, step="poll", status="queued", progress=max(job.progress, 0.1))
+            return ctl.scaled(next_poll_delay(0.0, self._typical(job)))
+        if step == "poll":
+            return await self._poll(job, ctl)
+        if step == "download":
+            assert job.output_url
+            if job.kind == "speech":
+                await ctl.download(job.output_url, suffix=".wav", field="audio_path")
+            else:
+                await ctl.download(job.output_url)
+            await ctl.finish()
+            return None
+        raise ProviderError(f"unknown step {step!r}")
+
+    def _typical(self, job: JobRecord) -> float:
+        return cat.TYPICAL_SECONDS.get(job.model, 120.0)
+
+    async def _submit(self, ctl: JobControl, endpoint: str, payload: Mapping[str, Any], label: str) -> str:
+        async def post() -> httpx.Response:
+            return await http.send(
+                self._client, "POST", f"{self.base_url}/higgsfield/{endpoint}", idempotent=False,
+                budget=self._budget, headers=self._headers(), json=dict(payload), describe="the paid submit",
+            )
+
+        response = await ctl.paid_submit(label, post)
+        if response.status_code in (502, 504):
+            raise SubmitOutcomeUnknown(f"Unifically answered HTTP {response.status_code} to the paid submit")
+        self._raise_for_http(response, "the submit")
+        body = _json(response)
+        if body is None:
+            raise SubmitOutcomeUnknown("Unifically's answer to the submit was not JSON")
+        data = envelope_data(body)
+        task = data.get("task_id")
+        if task:
+            return str(task)
+        message = data.get("message") or (body.get("message") if isinstance(body, Mapping) else None)
+        if message:
+            raise ProviderError(f"Unifically rejected the request: {message}")
+        raise SubmitOutcomeUnknown("Unifically's answer to the submit had no task_id")
+
+    async def _feed(self, task_id: str) -> dict[str, Any] | None:
+        try:
+            response = await http.send(
+                self._client, "GET", f"{self.base_url}/higgsfield/feed/{task_id}", idempotent=True,
+                budget=self._budget, retry=self._retry, headers=self._headers(), describe="the status check",
+            )
+        except (TransientProviderError, RateLimited) as exc:
+            log.info("status check for task %s deferred: %s", task_id, exc)
+            return None
+        self._raise_for_http(response, "the status check", allow={400, 404})
+        data = envelope_data(_json(response))
+        return data
+
+    async def _poll_tts(self, job: JobRecord, ctl: JobControl) -> float | None:
+        data = await self._feed(job.state["tts_task_id"])
+        if data is None:
+            return ctl.scaled(15.0)
+        status = str(data.get("status") or "").lower()
+        if status == "completed":
+            output = data.get("output") if isinstance(data.get("output"), Mapping) else {}
+            state = {**job.state, "audio_task_id": job.state["tts_task_id"], "tts_audio_url": output.get("audio_url")}
+            await ctl.update(state=state, step="submit", progress=0.1)
+            return 0.0
+        if status == "failed":
+            await ctl.fail(f"The text-to-speech step failed at Unifically: {_reason(data)}")
+            return None
+        if not status:
+            return await self._unknown_task(ctl, data)
+        return ctl.scaled(3.0)
+
+    async def _poll(self, job: JobRecord, ctl: JobControl) -> float | None:
+        data = await self._feed(job.state["task_id"])
+        if data is None:
+            return ctl.scaled(30.0)
+        await ctl.update(polls=job.polls + 1)
+        status = str(data.get("status") or "").lower()  # branch on data.status, never on code
+        if status == "completed":
+            output = data.get("output") if isinstance(data.get("output"), Mapping) else {}
+            url = output.get("video_url") or output.get("audio_url") or output.get("url")
+            if not url:
+                raise TransientProviderError("Unifically reported completion without an output URL")
+            await ctl.update(output_url=str(url), step="download", status="processing", progress=0.95)
+            return 0.0
+        if status == "failed":
+            await ctl.fail(f"Unifically reported the task failed: {_reason(data)}")
+            return None
+        if status in ("pending", "processing", "queued", "in_progress"):
+            elapsed = max(0.0, time.time() - (job.submitted_at or job.created_at)) * (1.0 / ctl.scaled(1.0))
+            await ctl.update(status="processing" if status != "pending" else "queued",
+                             progress=max(job.progress, progress_estimate(elapsed, self._typical(job))))
+            return ctl.scaled(next_poll_delay(elapsed, self._typical(job)))
+        return await self._unknown_task(ctl, data)
+
+    async def _unknown_task(self, ctl: JobControl, data: Mapping[str, Any]) -> float | None:
+        message = str(data.get("message") or "")
+        if "not found" in message.lower():
+            await ctl.fail(f"Unifically no longer knows this task ({message}).", status="expired")
+            return None
+        raise TransientProviderError(f"Unifically's status answer had no status ({message or 'empty'})")
+
+    def _raise_for_http(self, response: httpx.Response, what: str, allow: frozenset[int] | set[int] = frozenset()) -> None:
+        code = response.status_code
+        if code < 400 or code in allow:
+            return
+        message = envelope_data(_json(response)).get("message") or response.text[:200]
+        if code in (401, 403):
+            raise AuthRejected(f"Unifically rejected the API key (HTTP {code}); check UNIFICALLY_API_KEY.",
+                               status_code=code)
+        if code == 402:
+            raise InsufficientCredits(f"Unifically says the balance is too low ({message}); top up first.")
+        if code == 429:
+            raise RateLimited(f"Unifically rate-limited {what}.")
+        if code == 400:
+            raise ProviderError(f"Unifically rejected {what}: {message}", status_code=400)
+        raise ProviderError(f"Unifically answered HTTP {code} to {what}: {message}", status_code=code)
+
+    # ---------------------------------------------------------------- account
+
+    async def account(self) -> ProviderAccount:
+        info = ProviderAccount(provider="unifically", configured=self.configured, endpoint=self.base_url,
+                               models=[m.model_id for m in self.models])
+        if not self.configured:
+            return info
+        try:
+            response = await http.send(
+                self._client, "GET", f"{self.base_url}/account", idempotent=True, budget=self._budget,
+                retry=self._retry, headers=self._headers(), describe="the balance request",
+            )
+            self._raise_for_http(response, "the balance request")
+            data = envelope_data(_json(response))
+            balance = data.get("balance_usd", data.get("balance"))
+            info.balance = float(balance) if balance is not None else None
+            info.balance_unit = "USD"
+        except (ProviderError, ValueError, TypeError) as exc:
+            info.error = str(exc)
+        return info
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _reason(data: Mapping[str, Any]) -> str:
+    error = data.get("error")
+    if isinstance(error, Mapping):
+        text = error.get("message") or error.get("detail") or ", ".join(f"{k}: {v}" for k, v in error.items())
+        if text:
+            return str(text)
+    if isinstance(error, str) and error:
+        return error
+    return str(data.get("message") or "no reason given")

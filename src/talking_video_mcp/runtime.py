@@ -1,0 +1,94 @@
+"""Builds and tears down everything a server process needs: ledger, providers, runner."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from pydantic import SecretStr
+
+from talking_video_mcp import http
+from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.jobs.runner import JobRunner
+from talking_video_mcp.jobs.store import JobStore
+from talking_video_mcp.providers.registry import ProviderRegistry, build_registry
+from talking_video_mcp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    store: JobStore
+    registry: ProviderRegistry
+    runner: JobRunner
+    sandbox: Any = None
+
+
+def _prepare_home(settings: Settings) -> None:
+    try:
+        for path in (settings.home, settings.videos_dir, settings.home / "scratch"):
+            path.mkdir(parents=True, exist_ok=True)
+        probe = settings.home / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise TalkingVideoError(
+            f"TALKING_VIDEO_HOME ({settings.home}) is not writable: {exc.strerror or exc}. "
+            "Point TALKING_VIDEO_HOME at a writable directory."
+        ) from None
+
+
+@asynccontextmanager
+async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterator[AppState]:
+    """The server lifespan: start the sandbox emulator if asked, open the ledger, run the job runner."""
+    async with AsyncExitStack() as stack:
+        if settings.sandbox:
+            settings = stack.enter_context(_sandbox(settings))
+        _prepare_home(settings)
+        store = JobStore(settings.ledger_path)
+        stack.callback(store.close)
+        client = http.make_client(timeout_s=settings.http_timeout_s)
+        await stack.enter_async_context(client)
+        registry = build_registry(settings, client)
+        stack.push_async_callback(registry.aclose)
+        runner = JobRunner(
+            store, registry.providers, home=settings.home, client=client, secrets=settings.secrets(),
+            time_scale=settings.time_scale,
+        )
+        state = AppState(settings=settings, store=store, registry=registry, runner=runner)
+        if not run_jobs:
+            yield state
+            return
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runner.run)
+            try:
+                yield state
+            finally:
+                tg.cancel_scope.cancel()
+
+
+@contextmanager
+def _sandbox(settings: Settings) -> Iterator[Settings]:
+    """TALKING_VIDEO_SANDBOX=1: run the provider emulator in-process and point every cloud model at it.
+
+    The sandbox always uses its own key, so a real key never leaves for the emulator."""
+    from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
+
+    with run_in_thread(EmulatorConfig(speed=settings.emulator_speed)) as emu:
+        key = SecretStr("sandbox-key")
+        yield settings.model_copy(
+            update={
+                "segmind_api_key": key,
+                "segmind_base_url": emu.base_url,
+                "segmind_upload_url": f"{emu.base_url}/upload-asset",
+                "unifically_api_key": key,
+                "unifically_base_url": emu.base_url,
+                "time_scale": settings.emulator_speed,
+            }
+        )

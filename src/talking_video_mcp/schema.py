@@ -1,0 +1,67 @@
+"""Compact JSON Schemas for tools/list: the same constraints in fewer tokens.
+
+pydantic adds a `title` to every property and spells `X | None` as `anyOf`; an LLM reads
+every byte of tools/list on every turn, so both are folded away here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def compact(schema: Any, *, descriptions: bool = True, optional_nulls: bool = False) -> Any:
+    """Drop titles (and descriptions when asked); with `optional_nulls`, an optional `X | None`
+    argument is advertised as plain `X` (omitting it is how a client says null)."""
+    if not isinstance(schema, dict):
+        return schema
+
+    def sub(value: Any) -> Any:
+        return compact(value, descriptions=descriptions, optional_nulls=optional_nulls)
+
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" or (key == "description" and not descriptions and not isinstance(value, dict)):
+            continue
+        if key == "default" and value is None:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: sub(item) for name, item in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [sub(item) for item in value]
+        elif key in ("items", "additionalProperties", "not") and isinstance(value, dict):
+            out[key] = sub(value)
+        else:
+            out[key] = value
+    folded = _fold_nullable(out)
+    if optional_nulls and "properties" in folded:
+        required = set(folded.get("required", ()))
+        for name, prop in folded["properties"].items():
+            if name not in required and isinstance(prop.get("type"), list) and "null" in prop["type"]:
+                kinds = [k for k in prop["type"] if k != "null"]
+                prop["type"] = kinds[0] if len(kinds) == 1 else kinds
+                if "enum" in prop:
+                    prop["enum"] = [e for e in prop["enum"] if e is not None]
+    return folded
+
+
+def _fold_nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [{type: T, ...}, {type: null}]` → `{type: [T, "null"], ...}`."""
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or len(options) != 2:
+        return schema
+    nulls = [o for o in options if o == {"type": "null"}]
+    others = [o for o in options if o != {"type": "null"}]
+    if len(nulls) != 1 or len(others) != 1:
+        return schema
+    inner = dict(others[0])
+    kind = inner.get("type")
+    if not isinstance(kind, str) or "$ref" in inner:
+        return schema
+    folded = {k: v for k, v in schema.items() if k != "anyOf"}
+    folded.update(inner)
+    folded["type"] = [kind, "null"]
+    if "enum" in inner:
+        folded["enum"] = [*inner["enum"], None]
+    return folded

@@ -1,0 +1,86 @@
+"""One settings model, read from the environment, so every entry point agrees on configuration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SEGMIND_DEFAULT_BASE_URL = "https://api.segmind.com"
+SEGMIND_DEFAULT_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
+UNIFICALLY_DEFAULT_BASE_URL = "https://api.unifically.com"
+
+
+def _default_home() -> Path:
+    return Path(user_data_dir("talking-video-mcp", appauthor=False))
+
+
+def _default_roots() -> list[Path]:
+    return [Path.home()]
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (names in the README's table)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    segmind_api_key: SecretStr | None = Field(default=None, alias="SEGMIND_API_KEY")
+    segmind_base_url: str = Field(default=SEGMIND_DEFAULT_BASE_URL, alias="SEGMIND_BASE_URL")
+    segmind_upload_url: str = Field(default=SEGMIND_DEFAULT_UPLOAD_URL, alias="SEGMIND_UPLOAD_URL")
+    segmind_requests_per_minute: int = Field(default=50, ge=1, alias="SEGMIND_REQUESTS_PER_MINUTE")
+
+    unifically_api_key: SecretStr | None = Field(default=None, alias="UNIFICALLY_API_KEY")
+    unifically_base_url: str = Field(default=UNIFICALLY_DEFAULT_BASE_URL, alias="UNIFICALLY_BASE_URL")
+    unifically_unit_price_usd: float = Field(default=0.05, ge=0, alias="UNIFICALLY_UNIT_PRICE_USD")
+    unifically_requests_per_minute: int = Field(default=60, ge=1, alias="UNIFICALLY_REQUESTS_PER_MINUTE")
+
+    sandbox: bool = Field(default=False, alias="TALKING_VIDEO_SANDBOX")
+    home: Path = Field(default_factory=_default_home, alias="TALKING_VIDEO_HOME")
+    allowed_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=_default_roots, alias="TALKING_VIDEO_ALLOWED_ROOTS"
+    )
+    max_job_cost_usd: float = Field(default=5.0, ge=0, alias="TALKING_VIDEO_MAX_JOB_COST_USD")
+    daily_budget_usd: float = Field(default=25.0, ge=0, alias="TALKING_VIDEO_DAILY_BUDGET_USD")
+    http_token: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_HTTP_TOKEN")
+
+    # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
+    # so the runner divides its waits by this factor to stay in step with it.
+    time_scale: float = Field(default=1.0, gt=0, alias="TALKING_VIDEO_TIME_SCALE")
+    emulator_speed: float = Field(default=50.0, gt=0, alias="TALKING_VIDEO_EMULATOR_SPEED")
+    http_timeout_s: float = Field(default=30.0, gt=0, alias="TALKING_VIDEO_HTTP_TIMEOUT")
+    log_level: str = Field(default="INFO", alias="TALKING_VIDEO_LOG_LEVEL")
+
+    @field_validator("allowed_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
+        return value
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _expand_home(cls, value: object) -> object:
+        if isinstance(value, str):
+            return Path(value).expanduser()
+        return value
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.home / "jobs.sqlite"
+
+    @property
+    def videos_dir(self) -> Path:
+        return self.home / "videos"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for redaction."""
+        values = [self.segmind_api_key, self.unifically_api_key, self.http_token]
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]

@@ -1,0 +1,45 @@
+"""get_account: balances per provider, the price table and what is left of today's budget."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+
+from talking_video_mcp.models import AccountView, PriceRow
+from talking_video_mcp.providers import segmind_catalog as seg
+from talking_video_mcp.providers import unifically_catalog as uni
+from talking_video_mcp.runtime import AppState
+from talking_video_mcp.tools.video import start_of_day_utc
+
+
+def price_table(unit_price_usd: float) -> list[PriceRow]:
+    rows = [
+        PriceRow(model=f"segmind/{seg.SPEECH2VIDEO}", option=f"quality={q}, duration={d}", price_usd=p)
+        for (q, d), p in sorted(seg.SPEECH2VIDEO_PRICE_USD.items())
+    ]
+    rows.append(PriceRow(model=f"segmind/{seg.AVATAR_IV}", option="per video", price_usd=seg.AVATAR_IV_PRICE_USD))
+    labels = {"talking": uni.MODEL_SPEAK, "tts": uni.MODEL_TTS, "ad": uni.MODEL_ADS}
+    for option, factor in uni.RELATIVE_COST.items():
+        rows.append(PriceRow(
+            model=labels.get(option, uni.MODEL_IMAGE_VIDEO), option=option, relative_cost=factor,
+            price_usd=round(factor * unit_price_usd, 4),
+            note="relative cost from Higgsfield's guide; USD = factor × UNIFICALLY_UNIT_PRICE_USD (an estimate)",
+        ))
+    rows.append(PriceRow(model="local", option="any", price_usd=0.0, note="rendered on this machine"))
+    return rows
+
+
+async def get_account(state: AppState) -> AccountView:
+    accounts = [await provider.account() for provider in state.registry]
+    spent = await anyio.to_thread.run_sync(state.store.spent_since, start_of_day_utc(time.time()))
+    budget = state.settings.daily_budget_usd
+    return AccountView(
+        providers=accounts,
+        default_model=state.registry.default_model(),
+        prices=price_table(state.settings.unifically_unit_price_usd),
+        max_job_cost_usd=state.settings.max_job_cost_usd,
+        daily_budget_usd=budget,
+        spent_today_usd=round(spent, 4),
+        budget_left_today_usd=round(max(0.0, budget - spent), 4),
+    )

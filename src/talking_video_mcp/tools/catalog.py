@@ -1,0 +1,119 @@
+"""list_voices and list_avatar_presets: every configured provider, merged, filtered, paged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from talking_video_mcp.errors import InvalidInput, ProviderError
+from talking_video_mcp.models import (
+    AvatarPreset,
+    AvatarPresetList,
+    Motion,
+    MotionList,
+    Sound,
+    SoundList,
+    Voice,
+    VoiceList,
+)
+from talking_video_mcp.providers.inputs_stage import paginate
+from talking_video_mcp.runtime import AppState
+
+_ALL = 10_000
+
+
+def _providers(state: AppState, provider: str | None) -> list[str]:
+    if provider:
+        if provider not in state.registry.providers:
+            names = ", ".join(state.registry.providers)
+            raise InvalidInput("provider", f"{provider!r} is not a provider here; use one of: {names}.")
+        if not state.registry.providers[provider].configured:
+            raise InvalidInput("provider", f"{provider} has no API key configured on this server.")
+        return [provider]
+    return [p.name for p in state.registry if p.configured]
+
+
+async def list_voices(
+    state: AppState, *, provider: str | None = None, search: str | None = None, gender: str | None = None,
+    language: str | None = None, limit: int = 20, cursor: str | None = None,
+) -> VoiceList:
+    voices: list[Voice] = []
+    notes: list[str] = []
+    for name in _providers(state, provider):
+        try:
+            result = await state.registry.providers[name].list_voices(search=search, limit=_ALL, cursor=None)
+        except ProviderError as exc:
+            notes.append(f"{name}: voices unavailable ({exc})")
+            continue
+        voices.extend(result.voices)
+        notes.extend(f"{name}: {note}" for note in result.notes)
+    if gender:
+        voices = [v for v in voices if (v.gender or "").lower().startswith(gender.lower())]
+    if language:
+        lang = language.lower()
+        voices = [v for v in voices if (v.language or "").lower().startswith(lang)]
+    page, next_cursor = paginate(voices, limit, cursor)
+    return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor, notes=notes)
+
+
+async def list_avatar_presets(
+    state: AppState, *, provider: str | None = None, search: str | None = None, limit: int = 20,
+    cursor: str | None = None,
+) -> AvatarPresetList:
+    presets: list[AvatarPreset] = []
+    notes: list[str] = []
+    for name in _providers(state, provider):
+        try:
+            result = await state.registry.providers[name].list_avatar_presets(search=search, limit=_ALL, cursor=None)
+        except ProviderError as exc:
+            notes.append(f"{name}: presets unavailable ({exc})")
+            continue
+        presets.extend(result.presets)
+        notes.extend(result.notes)
+    page, next_cursor = paginate(presets, limit, cursor)
+    return AvatarPresetList(presets=page, total=len(presets), next_cursor=next_cursor, notes=notes)
+
+
+
+async def _templates(
+    state: AppState, kind: str, search: str | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """Higgsfield motion or sound templates (Unifically), filtered and paged."""
+    from talking_video_mcp.providers.unifically import UnificallyProvider
+
+    provider = state.registry.providers.get("unifically")
+    if not isinstance(provider, UnificallyProvider) or not provider.configured:
+        raise InvalidInput("provider", f"{kind} come from Unifically: set UNIFICALLY_API_KEY to use them.")
+    items = await provider.templates(kind)
+    if search:
+        items = [i for i in items if search.lower() in str(i.get("name", "")).lower()]
+    page, next_cursor = paginate(items, limit, cursor)
+    return page, len(items), next_cursor
+
+
+def _media_url(item: dict[str, Any]) -> str | None:
+    media = item.get("media")
+    return str(media["url"]) if isinstance(media, dict) and media.get("url") else None
+
+
+async def list_motions(
+    state: AppState, *, search: str | None = None, limit: int = 20, cursor: str | None = None
+) -> MotionList:
+    page, total, next_cursor = await _templates(state, "motions", search, limit, cursor)
+    motions = [
+        Motion(motion_id=str(m["id"]), name=str(m.get("name") or m["id"]),
+               tags=[str(t) for t in (m.get("tags") or [])], preview_url=_media_url(m))
+        for m in page
+    ]
+    return MotionList(motions=motions, total=total, next_cursor=next_cursor)
+
+
+async def list_sounds(
+    state: AppState, *, search: str | None = None, limit: int = 20, cursor: str | None = None
+) -> SoundList:
+    page, total, next_cursor = await _templates(state, "sounds", search, limit, cursor)
+    sounds = [
+        Sound(sound_id=str(x["id"]), name=str(x.get("name") or x["id"]), description=x.get("description"),
+              preview_url=x.get("sound_url"))
+        for x in page
+    ]
+    return SoundList(sounds=sounds, total=total, next_cursor=next_cursor)

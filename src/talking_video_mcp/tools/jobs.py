@@ -1,0 +1,89 @@
+"""check_video_status, list_jobs and cancel_job: reads of the ledger plus bounded waits."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from talking_video_mcp.errors import InvalidInput, JobNotFound
+from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.models import JobList, JobView
+from talking_video_mcp.runtime import AppState
+from talking_video_mcp.tools.views import job_view
+
+Progress = Callable[[float, str], Awaitable[None]]
+
+
+def view(state: AppState, job: JobRecord) -> JobView:
+    try:
+        typical = state.registry.spec(job.model).typical_seconds
+    except InvalidInput:
+        typical = None
+    return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale)
+
+
+async def get_job(state: AppState, job_id: str) -> JobRecord:
+    job = await anyio.to_thread.run_sync(state.store.get, job_id.strip())
+    if job is None:
+        raise JobNotFound(f"job_id {job_id!r} is not in the ledger; call list_jobs to see the jobs there are.")
+    return job
+
+
+async def check_video_status(
+    state: AppState, job_id: str, wait_seconds: float = 0, progress: Progress | None = None
+) -> JobView:
+    """Return the job now, or wait up to `wait_seconds` for it to finish, reporting progress meanwhile."""
+    job = await get_job(state, job_id)
+    deadline = anyio.current_time() + max(0.0, min(55.0, wait_seconds))
+    while job.active and anyio.current_time() < deadline:
+        if progress is not None:
+            await progress(job.progress, f"{job.status}{f' ({job.step})' if job.step else ''}")
+        await state.runner.wait_for_change(job.id, min(1.0, deadline - anyio.current_time()))
+        job = await get_job(state, job_id)
+    if progress is not None and wait_seconds > 0:
+        await progress(job.progress, job.status)
+    return view(state, job)
+
+
+def _encode_cursor(job: JobRecord) -> str:
+    return base64.urlsafe_b64encode(f"{job.created_at!r}|{job.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        created, _, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return float(created), job_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor", "is not a cursor from list_jobs; omit it to start from the newest job.") from None
+
+
+async def list_jobs(
+    state: AppState, *, status: str | None = None, model: str | None = None, limit: int = 20, cursor: str | None = None
+) -> JobList:
+    before = _decode_cursor(cursor) if cursor else None
+    rows = await anyio.to_thread.run_sync(
+        lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before)
+    )
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit and page else None
+    return JobList(jobs=[view(state, r) for r in page], next_cursor=next_cursor)
+
+
+async def cancel_job(state: AppState, job_id: str) -> JobView:
+    job = await get_job(state, job_id)
+    if not job.active:
+        result = view(state, job)
+        result.next_step = f"Nothing to cancel: the job is already {job.status}."
+        return result
+    canceled = await state.runner.cancel(job.id) or job
+    result = view(state, canceled)
+    if job.provider != "local" and job.submitted_at:
+        result.next_step = (
+            "Polling stopped and the job is marked canceled. The provider has no cancel endpoint, so it may "
+            "still finish and bill the job."
+        )
+    else:
+        result.next_step = "Canceled before anything was charged."
+    return result

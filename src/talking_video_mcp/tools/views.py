@@ -1,0 +1,55 @@
+"""Ledger rows → what the assistant reads, including one sentence on what to do next."""
+
+from __future__ import annotations
+
+import time
+
+from talking_video_mcp.jobs.store import JobRecord, utc_iso
+from talking_video_mcp.models import JobView
+
+_NEXT_STEP = {
+    "queued": "Call check_video_status with this job_id (wait_seconds up to 55) to follow it.",
+    "processing": "Call check_video_status with this job_id (wait_seconds up to 55) until it is completed.",
+    "completed": "The video is ready: give the user video_path (and the resource link).",
+    "failed": "Tell the user why it failed; fix the input named in the error and submit again.",
+    "canceled": "The job was canceled; submit a new one if the user still wants the video.",
+    "expired": "The provider no longer has the result; submit the job again (force_new=true).",
+    "submit_unknown": (
+        "Do not resubmit blindly: ask the user to check the provider dashboard or get_account; resubmit "
+        "with force_new=true only if nothing was charged."
+    ),
+}
+
+
+def resource_uri(job_id: str) -> str:
+    return f"video://jobs/{job_id}"
+
+
+def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale: float = 1.0) -> JobView:
+    eta: float | None = None
+    if job.active and typical_seconds:
+        started = job.submitted_at or job.created_at
+        elapsed = (time.time() - started) * time_scale
+        eta = round(max(5.0, typical_seconds - elapsed) / time_scale, 1)
+    next_step = _NEXT_STEP[job.status]
+    if job.status == "completed" and not job.video_path and job.audio_path:
+        next_step = "The audio is ready: use audio_path (or audio_task_id) as the audio of generate_talking_video."
+    return JobView(
+        job_id=job.id,
+        model=job.model,
+        kind=job.kind,
+        status=job.status,  # type: ignore[arg-type]
+        step=job.step if job.active else None,
+        progress=round(min(1.0, max(0.0, job.progress)), 3),
+        eta_seconds=eta,
+        created_at=utc_iso(job.created_at),
+        updated_at=utc_iso(job.updated_at),
+        video_path=job.video_path,
+        video_url=job.output_url,
+        audio_path=job.audio_path,
+        audio_task_id=job.state.get("audio_task_id"),
+        resource_uri=resource_uri(job.id),
+        cost_estimate_usd=job.cost_estimate_usd,
+        error=job.error,
+        next_step=next_step,
+    )

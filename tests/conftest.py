@@ -1,0 +1,89 @@
+"""Shared fixtures: a real emulator on loopback, settings pointing at it, an in-memory MCP client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
+from talking_video_mcp.settings import Settings
+
+# A recognisable fake key: tests grep every artefact for it.
+FAKE_SEGMIND_KEY = "SG_fake-test-key-7f3a9c1d2e4b"
+FAKE_UNIFICALLY_KEY = "UF_fake-test-key-b81e44c07d95"
+EMULATOR_SPEED = 300.0
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Any]:
+    with run_in_thread(EmulatorConfig(speed=EMULATOR_SPEED)) as emu:
+        yield emu
+
+
+@pytest.fixture
+def emulator(emulator_server: Any) -> Any:
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(home: Path, tmp_path: Path, emulator: Any) -> Settings:
+    return make_settings(home, tmp_path, emulator.base_url)
+
+
+def make_settings(home: Path, root: Path, base_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "SEGMIND_API_KEY": SecretStr(FAKE_SEGMIND_KEY),
+        "SEGMIND_BASE_URL": base_url,
+        "SEGMIND_UPLOAD_URL": f"{base_url}/upload-asset",
+        "UNIFICALLY_API_KEY": SecretStr(FAKE_UNIFICALLY_KEY),
+        "UNIFICALLY_BASE_URL": base_url,
+        "TALKING_VIDEO_HOME": home,
+        "TALKING_VIDEO_ALLOWED_ROOTS": [root],
+        "TALKING_VIDEO_TIME_SCALE": EMULATOR_SPEED,
+        "TALKING_VIDEO_HTTP_TIMEOUT": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The environment a server subprocess needs to reproduce `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND", "UNIFICALLY", "TALKING_VIDEO"))}
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if value is None or field.alias is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, list):
+            value = os.pathsep.join(str(v) for v in value)
+        env[field.alias] = str(value)
+    return env
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[Any]:
+    from mcp import Client
+
+    from talking_video_mcp.server import build_server
+
+    async with Client(build_server(settings)) as session:
+        yield session

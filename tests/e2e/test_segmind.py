@@ -1,0 +1,179 @@
+"""Segmind jobs over a real MCP session against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from talking_video_mcp.emulator import FaultRule
+from talking_video_mcp.media.video import probe_video
+from tests.helpers import error_text, png_bytes, segmind_submits, structured, upload, wav_bytes
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def media(emulator: Any) -> dict[str, str]:
+    return {
+        "image": upload(emulator.base_url, png_bytes(), "image/png"),
+        "audio": upload(emulator.base_url, wav_bytes(4.0), "audio/wav"),
+    }
+
+
+async def wait_final(client: Any, job_id: str, limit_s: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + limit_s
+    while True:
+        job = structured(await client.call_tool("check_video_status", {"job_id": job_id, "wait_seconds": 5}))
+        if job["status"] not in ("queued", "processing") or time.monotonic() > deadline:
+            return job
+
+
+def s2v_args(media: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return {"model": "segmind/higgsfield-speech2video", "image": media["image"], "audio": media["audio"],
+            "duration": 5, "quality": "mid", **extra}
+
+
+def avatar_args(media: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return {"model": "segmind/heygen-avatar-iv", "image": media["image"], "script": "Hello there, welcome.",
+            "voice_id": "Nova", **extra}
+
+
+@pytest.mark.parametrize("kind", ["speech2video", "avatar"])
+async def test_job_completes_and_video_is_downloaded(client: Any, emulator: Any, media: dict[str, str], kind: str):
+    args = s2v_args(media) if kind == "speech2video" else avatar_args(media)
+    job = structured(await client.call_tool("generate_talking_video", args))
+    assert job["status"] in ("queued", "processing")
+    assert job["cost_estimate_usd"] > 0
+    seen = {job["status"]}
+    deadline = time.monotonic() + 60
+    while job["status"] in ("queued", "processing") and time.monotonic() < deadline:
+        job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 2}))
+        seen.add(job["status"])
+    assert job["status"] == "completed", job
+    assert seen & {"queued", "processing"}
+    path = Path(job["video_path"])
+    assert path.name == f"{job['job_id']}.mp4" and path.parent.name == "videos"
+    info = probe_video(path, decode_all=True)
+    assert info.frames > 0 and info.video_codec == "h264"
+    assert job["video_url"].startswith(emulator.base_url)
+    assert segmind_submits(emulator.stats()) == 1
+
+
+BAD_INPUTS = [
+    ({"seed": 0}, "seed"),
+    ({"seed": 1000001}, "seed"),
+    ({"duration": 7}, "duration"),
+    ({"quality": "ultra"}, "quality"),
+    ({"image": None}, "image"),
+    ({"audio": None}, "audio"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), BAD_INPUTS)
+async def test_bad_input_is_a_tool_error_and_spends_nothing(
+    client: Any, emulator: Any, media: dict[str, str], change: dict[str, Any], field: str
+):
+    args = {k: v for k, v in {**s2v_args(media), **change}.items() if v is not None}
+    result = await client.call_tool("generate_talking_video", args)
+    assert result.is_error
+    text = error_text(result)
+    assert field in text
+    assert "Traceback" not in text
+    assert segmind_submits(emulator.stats()) == 0
+
+
+async def test_allowed_values_are_named(client: Any, media: dict[str, str]):
+    text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, duration=7)))
+    assert "5" in text and "10" in text and "15" in text
+    text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, quality="ultra")))
+    assert "high" in text and "mid" in text
+    text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, seed=0)))
+    assert "1" in text
+
+
+async def test_non_hex_voice_id_is_refused(client: Any, emulator: Any, media: dict[str, str]):
+    result = await client.call_tool("generate_talking_video", avatar_args(media, voice_id="not-a-voice!"))
+    assert result.is_error
+    assert "voice_id" in error_text(result) and "hex" in error_text(result)
+    assert segmind_submits(emulator.stats()) == 0
+
+
+async def test_hex_voice_id_is_accepted(client: Any, emulator: Any, media: dict[str, str]):
+    job = structured(await client.call_tool(
+        "generate_talking_video", avatar_args(media, voice_id="0123456789abcdef0123456789abcdef")
+    ))
+    assert job["status"] in ("queued", "processing")
+
+
+@pytest.mark.parametrize("fault", ["429", "502"])
+async def test_status_faults_are_retried(client: Any, emulator: Any, media: dict[str, str], fault: str):
+    emulator.add_fault(FaultRule(endpoint="segmind.status", fault=fault, times=1))
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(media)))
+    job = await wait_final(client, job["job_id"])
+    assert job["status"] == "completed", job
+    stats = emulator.stats()
+    assert segmind_submits(stats) == 1
+    assert stats["faults_fired"]
+
+
+@pytest.mark.parametrize("fault", ["timeout", "drop-after-commit"])
+async def test_submit_network_failure_is_submit_unknown_and_never_resent(
+    client: Any, emulator: Any, media: dict[str, str], fault: str
+):
+    emulator.add_fault(FaultRule(endpoint="segmind.submit", fault=fault, times=1))
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(media)))
+    job = await wait_final(client, job["job_id"], limit_s=30)
+    assert job["status"] == "submit_unknown", job
+    assert "not sent again" in job["error"]
+    await anyio.sleep(1.0)
+    assert segmind_submits(emulator.stats()) == 1
+
+
+async def test_provider_failure_is_failed_with_reason(client: Any, emulator: Any, media: dict[str, str]):
+    emulator.add_fault(FaultRule(endpoint="segmind.status", fault="fail", times=1))
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(media)))
+    job = await wait_final(client, job["job_id"])
+    assert job["status"] == "failed"
+    assert "FAILED" in job["error"] and len(job["error"]) > 30
+
+
+async def test_expired_record_is_expired(client: Any, emulator: Any, media: dict[str, str]):
+    emulator.add_fault(FaultRule(endpoint="segmind.status", fault="expire", times=1))
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(media)))
+    job = await wait_final(client, job["job_id"])
+    assert job["status"] == "expired"
+
+
+async def test_wait_seconds_is_bounded_and_reports_progress(client: Any, media: dict[str, str]):
+    job = structured(await client.call_tool("generate_talking_video", avatar_args(media, seed=None)))
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    started = time.monotonic()
+    await client.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 5},
+                           progress_callback=on_progress)
+    assert time.monotonic() - started < 7
+    assert updates, "no progress notifications"
+    assert all(0 <= p <= 1 for p, _, _ in updates)
+
+
+async def test_unknown_job_is_a_clear_error(client: Any):
+    result = await client.call_tool("check_video_status", {"job_id": "job_nope"})
+    assert result.is_error and "list_jobs" in error_text(result)
+
+
+async def test_list_jobs_and_account(client: Any, emulator: Any, media: dict[str, str]):
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(media)))
+    listed = structured(await client.call_tool("list_jobs", {}))
+    assert job["job_id"] in [j["job_id"] for j in listed["jobs"]]
+    account = structured(await client.call_tool("get_account", {}))
+    segmind = next(p for p in account["providers"] if p["provider"] == "segmind")
+    assert segmind["configured"] and segmind["balance"] is not None
+    voices = structured(await client.call_tool("list_voices", {"provider": "segmind"}))
+    assert {"Onyx", "Nova"} <= {v["name"] for v in voices["voices"]}

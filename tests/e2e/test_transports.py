@@ -1,0 +1,166 @@
+"""The server as users run it: a subprocess over stdio and over streamable HTTP, killed and restarted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
+from talking_video_mcp.media.video import probe_video
+from tests.conftest import env_for, make_settings
+from tests.helpers import png_bytes, segmind_submits, structured, upload
+
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+
+SIX_TOOLS = {"generate_talking_video", "check_video_status", "list_voices", "list_avatar_presets", "list_jobs",
+             "get_account"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class HttpServer:
+    """`talking-video-mcp serve --transport http` as a subprocess."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "talking_video_mcp", "serve", "--transport", "http", "--port", str(self.port)],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {log.read_text()}") from None
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[Any]:
+    with run_in_thread(EmulatorConfig(speed=20.0)) as emu:
+        yield emu
+
+
+async def test_stdio_lists_tools_with_provider_schemas(settings: Any):
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    params = StdioServerParameters(command=sys.executable, args=["-m", "talking_video_mcp", "serve"],
+                                   env=env_for(settings))
+    async with Client(params) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert SIX_TOOLS <= set(tools)
+    props = tools["generate_talking_video"].input_schema["properties"]
+
+    def schema_of(name: str) -> dict[str, Any]:
+        prop = props[name]
+        return next((alt for alt in prop.get("anyOf", []) if alt.get("type") != "null"), prop)
+
+    assert set(schema_of("quality")["enum"]) >= {"high", "mid"}
+    assert schema_of("duration")["enum"] == [5, 10, 15]
+    assert schema_of("seed")["minimum"] == 1 and schema_of("seed")["maximum"] == 1_000_000
+    assert set(schema_of("model")["enum"]) >= {"local", "segmind/higgsfield-speech2video", "segmind/heygen-avatar-iv"}
+    assert set(schema_of("video_orientation")["enum"]) == {"landscape", "portrait"}
+    assert set(schema_of("fit")["enum"]) == {"cover", "contain"}
+    for name in ("voice_id", "video_title", "custom_motion_prompt", "enhance_custom_motion_prompt", "audio", "image"):
+        assert name in props
+    assert tools["check_video_status"].annotations.read_only_hint is True
+    assert tools["generate_talking_video"].output_schema is not None
+
+
+async def test_http_transport_runs_a_whole_job(settings: Any, emulator: Any, tmp_path: Path):
+    from mcp import Client
+
+    server = HttpServer(env_for(settings), tmp_path / "server.log")
+    try:
+        async with Client(server.url) as client:
+            assert SIX_TOOLS <= {t.name for t in (await client.list_tools()).tools}
+            image = upload(emulator.base_url, png_bytes(), "image/png")
+            job = structured(await client.call_tool("generate_talking_video", {
+                "model": "segmind/heygen-avatar-iv", "image": image, "script": "Hi from HTTP."}))
+            while job["status"] in ("queued", "processing"):
+                job = structured(await client.call_tool(
+                    "check_video_status", {"job_id": job["job_id"], "wait_seconds": 5}))
+        assert job["status"] == "completed", job
+        assert probe_video(Path(job["video_path"])).frames >= 0
+    finally:
+        server.stop()
+
+
+async def test_http_refuses_foreign_host_header(settings: Any, tmp_path: Path):
+    server = HttpServer(env_for(settings), tmp_path / "server.log")
+    try:
+        response = httpx.post(server.url, headers={"host": "evil.example:80", "content-type": "application/json",
+                                                   "accept": "application/json, text/event-stream"},
+                              json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert response.status_code in (400, 403, 421)
+    finally:
+        server.stop()
+
+
+async def test_sigkill_mid_job_then_a_new_process_finishes_it(slow_emulator: Any, home: Path, tmp_path: Path):
+    from mcp import Client
+
+    settings = make_settings(home, tmp_path, slow_emulator.base_url, TALKING_VIDEO_TIME_SCALE=20.0)
+    env = env_for(settings)
+    image = upload(slow_emulator.base_url, png_bytes(), "image/png")
+    first = HttpServer(env, tmp_path / "first.log")
+    try:
+        async with Client(first.url) as client:
+            job = structured(await client.call_tool("generate_talking_video", {
+                "model": "segmind/heygen-avatar-iv", "image": image, "script": "Survive a crash."}))
+            deadline = time.monotonic() + 20
+            while job["status"] != "processing" or job["step"] != "poll":
+                assert time.monotonic() < deadline, job
+                job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"],
+                                                                                 "wait_seconds": 1}))
+    finally:
+        first.kill()
+    assert job["status"] == "processing"
+    second = HttpServer(env, tmp_path / "second.log")
+    try:
+        async with Client(second.url) as client:
+            again = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"]}))
+            assert again["job_id"] == job["job_id"]
+            while again["status"] in ("queued", "processing"):
+                again = structured(await client.call_tool(
+                    "check_video_status", {"job_id": job["job_id"], "wait_seconds": 10}))
+        assert again["status"] == "completed", again
+        assert Path(again["video_path"]).exists()
+        assert segmind_submits(slow_emulator.stats()) == 1
+    finally:
+        second.stop()
+    assert os.path.getsize(again["video_path"]) > 0
