@@ -3,11 +3,19 @@
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, cast
 
-from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+)
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from talking_video_mcp import __version__
@@ -27,7 +35,7 @@ from talking_video_mcp.providers.unifically_catalog import MODEL_ADS, MODEL_IMAG
 from talking_video_mcp.runtime import AppState, app_state
 from talking_video_mcp.schema import compact
 from talking_video_mcp.settings import Settings
-from talking_video_mcp.tools import account, catalog, jobs, speech, video
+from talking_video_mcp.tools import account, catalog, jobs, prompts, speech, video
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,9 +65,28 @@ def _state(ctx: Context) -> AppState:
 async def _guarded(ctx: Context, call: Awaitable[T]) -> T:
     """Typed errors become one clean tool error; secrets never leave."""
     try:
-        return await call
+        result = await call
     except TalkingVideoError as exc:
         raise ToolError(redact(str(exc), _state(ctx).settings.secrets())) from None
+    if isinstance(result, JobView):
+        return cast(T, _with_links(result))
+    return result
+
+
+def _with_links(view: JobView) -> CallToolResult:
+    """The job as structured content, plus resource links to the job and to its finished file.
+
+    The SDK accepts a CallToolResult from a tool and still validates it against the JobView
+    outputSchema, so the declared return type stays JobView."""
+    data = view.model_dump(mode="json")
+    content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
+    content.append(ResourceLink(type="resource_link", uri=view.resource_uri, name=f"job {view.job_id}",
+                                mime_type="application/json"))
+    for path, mime in ((view.video_path, "video/mp4"), (view.audio_path, "audio/wav")):
+        if path and Path(path).is_file() and view.status == "completed":
+            content.append(ResourceLink(type="resource_link", uri=Path(path).as_uri(), name=Path(path).name,
+                                        mime_type=mime, size=Path(path).stat().st_size))
+    return CallToolResult(content=content, structured_content=data)
 
 
 def _progress(ctx: Context) -> Callable[[float, str], Awaitable[None]]:
@@ -69,21 +96,61 @@ def _progress(ctx: Context) -> Callable[[float, str], Awaitable[None]]:
     return report
 
 
-def _approver(ctx: Context) -> Callable[[str], Awaitable[bool | None]]:
-    async def ask(message: str) -> bool | None:
-        caps = ctx.client_capabilities
-        if caps is None or caps.elicitation is None:
-            return None
-        try:
-            result = await ctx.elicit(message, _Approval)
-        except Exception:  # a client that advertises elicitation but fails it: treat as "cannot ask"
-            log.info("elicitation failed; treating the spend as not approved", exc_info=True)
-            return None
-        if result.action == "accept":
-            return bool(result.data.approve)
-        return False
+class _NotAsked(BaseModel):
+    """Resolver result when the spend guard has nothing to ask (or the client cannot be asked)."""
 
-    return ask
+
+async def _ask_spend(ctx: Context, model: str, params: dict[str, Any]) -> Elicit[_Approval] | _NotAsked:
+    """Before a tool body runs: ask the user (MCP elicitation) when the job is over a spend limit."""
+    caps = ctx.client_capabilities
+    if params.get("dry_run") or caps is None or caps.elicitation is None:
+        return _NotAsked()
+    state = _state(ctx)
+    try:
+        guard = await video.spend_check(state, video.estimate(state, model, params))
+    except TalkingVideoError:
+        return _NotAsked()  # the tool body reports the problem
+    if not guard:
+        return _NotAsked()
+    return Elicit(f"{guard} Submit it anyway?", _Approval)
+
+
+async def _ask_talking(
+    ctx: Context, model: str | None = None, quality: str | None = None, duration: int | None = None,
+    script: str | None = None, dry_run: bool = False,
+) -> Elicit[_Approval] | _NotAsked:
+    try:
+        chosen = video.talking_model(_state(ctx), model)
+    except TalkingVideoError:
+        return _NotAsked()
+    params = {"quality": quality, "duration": duration, "script": script, "dry_run": dry_run}
+    return await _ask_spend(ctx, chosen, params)
+
+
+async def _ask_speech(
+    ctx: Context, provider: str | None = None, voice_id: str | None = None, dry_run: bool = False
+) -> Elicit[_Approval] | _NotAsked:
+    try:
+        chosen = speech.speech_model(_state(ctx), provider, voice_id)
+    except TalkingVideoError:
+        return _NotAsked()
+    return await _ask_spend(ctx, chosen, {"dry_run": dry_run})
+
+
+async def _ask_image_video(ctx: Context, model: str = "lite", dry_run: bool = False) -> Elicit[_Approval] | _NotAsked:
+    return await _ask_spend(ctx, MODEL_IMAGE_VIDEO, {"variant": model, "dry_run": dry_run})
+
+
+async def _ask_ad(ctx: Context, dry_run: bool = False) -> Elicit[_Approval] | _NotAsked:
+    return await _ask_spend(ctx, MODEL_ADS, {"dry_run": dry_run})
+
+
+def _answer(approval: Any) -> bool | None:
+    """The user's answer: True/False, or None when nobody was asked."""
+    if isinstance(approval, AcceptedElicitation):
+        data = approval.data
+        return bool(data.approve) if isinstance(data, _Approval) else None
+    return False
 
 
 def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
@@ -102,6 +169,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     @mcp.tool(annotations=SPENDS)
     async def generate_talking_video(
         ctx: Context,
+        approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_talking)],
         model: p.Model = None,
         image: p.Image = None,
         avatar_preset_id: p.AvatarPresetId = None,
@@ -130,15 +198,16 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         apply to the chosen model are refused with a clear error. Cloud models cost money: use dry_run to see
         the estimate."""
         params: dict[str, Any] = {
-            k: v for k, v in locals().items() if k not in ("ctx",) and not k.startswith("_")
+            k: v for k, v in locals().items() if k not in ("ctx", "approval") and not k.startswith("_")
         }
-        return await _guarded(
-            ctx, video.generate_talking_video(_state(ctx), params, approve=_approver(ctx), progress=_progress(ctx))
-        )
+        return await _guarded(ctx, video.generate_talking_video(
+            _state(ctx), params, approved=_answer(approval), progress=_progress(ctx)
+        ))
 
     @mcp.tool(annotations=SPENDS)
     async def text_to_speech(
         ctx: Context,
+        approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_speech)],
         text: p.Text,
         voice_id: p.VoiceId = None,
         provider: p.SpeechProvider = None,
@@ -154,13 +223,14 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     ) -> JobView:
         """Speech audio from text, as a job. The result's audio_path (or audio_task_id for unifically) can be the
         audio of generate_talking_video."""
-        params = {k: v for k, v in locals().items() if k != "ctx"}
-        return await _guarded(ctx, speech.text_to_speech(_state(ctx), params, approve=_approver(ctx),
+        params = {k: v for k, v in locals().items() if k not in ("ctx", "approval")}
+        return await _guarded(ctx, speech.text_to_speech(_state(ctx), params, approved=_answer(approval),
                                                          progress=_progress(ctx)))
 
     @mcp.tool(annotations=SPENDS)
     async def generate_video_from_image(
         ctx: Context,
+        approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_image_video)],
         image: p.StartImage,
         prompt: p.MotionPromptReq,
         model: p.ImageVideoModel = "lite",
@@ -174,14 +244,15 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         force_new: p.ForceNew = False,
     ) -> JobView:
         """Higgsfield image→video (Unifically): animate a still image, optionally with a motion template."""
-        params = {k: v for k, v in locals().items() if k not in ("ctx", "model")}
+        params = {k: v for k, v in locals().items() if k not in ("ctx", "model", "approval")}
         params["variant"] = model
-        return await _guarded(ctx, video.submit_job(_state(ctx), MODEL_IMAGE_VIDEO, params, approve=_approver(ctx),
-                                                    progress=_progress(ctx)))
+        return await _guarded(ctx, video.submit_job(_state(ctx), MODEL_IMAGE_VIDEO, params,
+                                                    approved=_answer(approval), progress=_progress(ctx)))
 
     @mcp.tool(annotations=SPENDS)
     async def generate_product_ad(
         ctx: Context,
+        approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_ad)],
         product_placement_sample_id: p.SampleId,
         images: p.ProductImages,
         size: p.AdSize = "1024x1024",
@@ -191,8 +262,8 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         force_new: p.ForceNew = False,
     ) -> JobView:
         """Higgsfield product ad video (Unifically) from product images and an ad template id."""
-        params = {k: v for k, v in locals().items() if k != "ctx"}
-        return await _guarded(ctx, video.submit_job(_state(ctx), MODEL_ADS, params, approve=_approver(ctx),
+        params = {k: v for k, v in locals().items() if k not in ("ctx", "approval")}
+        return await _guarded(ctx, video.submit_job(_state(ctx), MODEL_ADS, params, approved=_answer(approval),
                                                     progress=_progress(ctx)))
 
     @mcp.tool(annotations=READ_ONLY)
@@ -264,6 +335,21 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     async def get_account(ctx: Context) -> AccountView:
         """Credits/balance per provider, the price table, the spend limits and today's budget left."""
         return await _guarded(ctx, account.get_account(_state(ctx)))
+
+    @mcp.resource("video://jobs/{job_id}", name="job", mime_type="application/json",
+                  description="A job of the ledger as JSON (status, progress, result paths)")
+    async def job_resource(job_id: str, ctx: Context) -> str:
+        state = _state(ctx)
+        try:
+            job = await jobs.get_job(state, job_id)
+        except TalkingVideoError as exc:
+            raise ResourceNotFoundError(str(exc)) from None
+        return jobs.view(state, job).model_dump_json(indent=2)
+
+    @mcp.prompt(title="Make a talking video")
+    def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly") -> str:
+        """Write a script of the right length, pick a voice and a face, check the cost, then submit and poll."""
+        return prompts.make_talking_video(topic, length_seconds, tone)
 
     _compact_schemas(mcp)
     return mcp

@@ -80,6 +80,10 @@ class Provider(Protocol):
     @property
     def configured(self) -> bool: ...
 
+    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
+        """USD estimate from the parameters alone (no I/O), for the spend guard."""
+        ...
+
     async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
         """Validate model-specific parameters (no paid call); raise `InvalidInput` with what to change."""
         ...

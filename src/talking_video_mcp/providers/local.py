@@ -60,6 +60,9 @@ class LocalProvider:
     def configured(self) -> bool:
         return True
 
+    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
+        return 0.0
+
     async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
         if model == MODEL_LOCAL_TTS:
             text = (params.get("script") or params.get("text") or "").strip()

@@ -131,6 +131,14 @@ class SegmindProvider:
 
     # ---------------------------------------------------------------- validation
 
+    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
+        if model == MODEL_S2V:
+            key = (params.get("quality") or "high", params.get("duration") or 10)
+            return cat.SPEECH2VIDEO_PRICE_USD.get(key)
+        if model == MODEL_AVATAR:
+            return cat.AVATAR_IV_PRICE_USD
+        return None
+
     async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
         if model == MODEL_S2V:
             return await self._prepare_s2v(params)
@@ -174,7 +182,7 @@ class SegmindProvider:
             "tts": tts,
             "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
         }
-        cost = cat.SPEECH2VIDEO_PRICE_USD[(quality, duration)]
+        cost = self.estimate_cost(MODEL_S2V, payload)
         return PreparedJob(MODEL_S2V, self.name, request, "tts" if tts else "upload", cost)
 
     async def _prepare_avatar(self, params: Mapping[str, Any]) -> PreparedJob:
@@ -215,7 +223,7 @@ class SegmindProvider:
             "tts": None,
             "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
         }
-        return PreparedJob(MODEL_AVATAR, self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
+        return PreparedJob(MODEL_AVATAR, self.name, request, "upload", self.estimate_cost(MODEL_AVATAR, payload))
 
     # ---------------------------------------------------------------- steps
 

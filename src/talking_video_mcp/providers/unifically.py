@@ -97,6 +97,18 @@ class UnificallyProvider:
     def cost(self, kind: str) -> float:
         return round(cat.RELATIVE_COST[kind] * self.unit_price_usd, 4)
 
+    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
+        if model == cat.MODEL_SPEAK:
+            return self.cost("talking") + (self.cost("tts") if params.get("script") else 0.0)
+        if model == cat.MODEL_TTS:
+            return self.cost("tts")
+        if model == cat.MODEL_IMAGE_VIDEO:
+            variant = params.get("variant") or "lite"
+            return self.cost(variant) if variant in cat.IMAGE_VIDEO_MODELS else None
+        if model == cat.MODEL_ADS:
+            return self.cost("ad")
+        return None
+
     # ---------------------------------------------------------------- templates
 
     async def templates(self, kind: str) -> list[dict[str, Any]]:
@@ -216,7 +228,7 @@ class UnificallyProvider:
             payload["audio_task_id"] = str(params["audio_task_id"]).strip()
         else:
             tts = await self._tts_payload(params)
-        cost = self.cost("talking") + (self.cost("tts") if tts else 0.0)
+        cost = self.estimate_cost(cat.MODEL_SPEAK, params)
         request = {"payload": payload, "tts": tts, "endpoint": "speak",
                    "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)}}
         return PreparedJob(cat.MODEL_SPEAK, self.name, request, "tts_submit" if tts else "submit", cost)

@@ -11,7 +11,7 @@ from talking_video_mcp.providers.local import MODEL_LOCAL_TTS
 from talking_video_mcp.providers.unifically_catalog import MODEL_TTS
 from talking_video_mcp.runtime import AppState
 from talking_video_mcp.tools.jobs import Progress
-from talking_video_mcp.tools.video import Approve, submit_job
+from talking_video_mcp.tools.video import submit_job
 
 LOCAL_VOICE_PREFIXES = ("piper:", "espeak:")
 
@@ -28,7 +28,7 @@ def speech_model(state: AppState, provider: str | None, voice_id: str | None) ->
 
 
 async def text_to_speech(
-    state: AppState, params: Mapping[str, Any], *, approve: Approve | None = None, progress: Progress | None = None
+    state: AppState, params: Mapping[str, Any], *, approved: bool | None = None, progress: Progress | None = None
 ) -> JobView:
     model = speech_model(state, params.get("provider"), params.get("voice_id"))
     if model == MODEL_LOCAL_TTS:
@@ -36,4 +36,4 @@ async def text_to_speech(
             if params.get(name) is not None:
                 raise InvalidInput(name, "only applies to provider='unifically'; remove it for offline voices.")
     job_params = {k: v for k, v in params.items() if k != "provider"}
-    return await submit_job(state, model, job_params, approve=approve, progress=progress)
+    return await submit_job(state, model, job_params, approved=approved, progress=progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
@@ -20,8 +20,6 @@ DUPLICATE_WINDOW_S = 600.0
 # Parameters that shape the provider request; the rest (waits, keys) do not make a job different.
 _CONTROL_PARAMS = frozenset({"dry_run", "wait_seconds", "idempotency_key", "force_new"})
 
-Approve = Callable[[str], Awaitable[bool | None]]
-"""Asks the user to approve a spend over the guard; None when the client cannot ask."""
 
 
 def request_hash(model: str, params: Mapping[str, Any]) -> str:
@@ -35,9 +33,15 @@ def start_of_day_utc(now: float) -> float:
     return now - (now % 86400)
 
 
-async def spend_check(state: AppState, prepared: PreparedJob) -> str | None:
+def estimate(state: AppState, model: str, params: Mapping[str, Any]) -> float | None:
+    """The cost estimate from parameters alone: cheap enough to run before asking the user."""
+    spec = state.registry.spec(model)
+    return state.registry.providers[spec.provider].estimate_cost(model, params)
+
+
+async def spend_check(state: AppState, cost: float | None) -> str | None:
     """A sentence explaining why the spend guard would refuse this job, or None."""
-    cost = prepared.cost_estimate_usd or 0.0
+    cost = cost or 0.0
     if cost <= 0:
         return None
     cap = state.settings.max_job_cost_usd
@@ -92,13 +96,18 @@ async def generate_talking_video(
     state: AppState,
     params: Mapping[str, Any],
     *,
-    approve: Approve | None = None,
+    approved: bool | None = None,
     progress: Progress | None = None,
 ) -> JobView:
-    model = params.get("model") or state.registry.default_model()
+    model = talking_model(state, params.get("model"))
+    return await submit_job(state, model, params, approved=approved, progress=progress)
+
+
+def talking_model(state: AppState, model: str | None) -> str:
+    model = model or state.registry.default_model()
     if state.registry.spec(model).kind != "talking_video":
         raise InvalidInput("model", f"{model!r} does not make talking videos.")
-    return await submit_job(state, model, params, approve=approve, progress=progress)
+    return model
 
 
 async def submit_job(
@@ -106,10 +115,12 @@ async def submit_job(
     model: str,
     params: Mapping[str, Any],
     *,
-    approve: Approve | None = None,
+    approved: bool | None = None,
     progress: Progress | None = None,
 ) -> JobView:
-    """Every paid or local job goes through here: dedupe, validate, guard the spend, write, wake the runner."""
+    """`approved`: the user's answer when the spend guard asked (None: not asked).
+
+    Every paid or local job goes through here: dedupe, validate, guard the spend, write, wake the runner."""
     provider = state.registry.provider_for(model)
     key = params.get("idempotency_key")
     digest = request_hash(model, params)
@@ -127,14 +138,13 @@ async def submit_job(
             return await _after_submit(state, existing.id, params, progress, reused=True)
 
     prepared = await provider.prepare(model, params)
-    guard = await spend_check(state, prepared)
+    guard = await spend_check(state, prepared.cost_estimate_usd)
     if params.get("dry_run"):
         return dry_run_view(prepared, guard)
     if guard:
-        answer = await approve(f"{guard} Submit it anyway?") if approve else None
-        if answer is not True:
+        if approved is not True:
             how = (
-                "The user declined." if answer is False
+                "The user declined." if approved is False
                 else "Ask the user to raise the limit, or pick a cheaper option (quality='mid', a shorter "
                 "duration, or model='local' which is free)."
             )

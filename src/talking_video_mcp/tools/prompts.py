@@ -1,0 +1,25 @@
+"""The make_talking_video prompt: guides the assistant through a good, affordable job."""
+
+from __future__ import annotations
+
+WORDS_PER_SECOND = 2.4
+
+
+def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly") -> str:
+    words = max(5, int(length_seconds * WORDS_PER_SECOND))
+    return (
+        f"Make a talking-head video of about {length_seconds} seconds about: {topic}\n"
+        f"Tone: {tone}.\n\n"
+        "Steps:\n"
+        f"1. Write a script of about {words} words (≈{WORDS_PER_SECOND:g} spoken words per second) in that tone; "
+        "one idea, plain sentences, no stage directions.\n"
+        "2. Call get_account to see which models are configured, their prices and today's budget left.\n"
+        "3. Call list_voices (filter by language/gender as fits) and list_avatar_presets; pick a voice and a "
+        "face, or ask the user for their own photo (a URL or a local file path).\n"
+        "4. Choose the model: 'local' is free and offline; for segmind/higgsfield-speech2video choose duration "
+        f"5, 10 or 15 ≥ {length_seconds} s. Call generate_talking_video with dry_run=true and tell the user the "
+        "cost estimate before spending money.\n"
+        "5. Submit with the same arguments (without dry_run), then call check_video_status with wait_seconds=55 "
+        "until the status is completed, failed, expired or submit_unknown.\n"
+        "6. Give the user the video_path; if it failed, explain the error and what to change."
+    )
