@@ -41,11 +41,17 @@ def items_of(body: Any) -> tuple[list[dict[str, Any]], Any]:
     if isinstance(body, Mapping) and isinstance(body.get("data"), (Mapping, list)) and "items" not in body:
         body = body["data"]
     if isinstance(body, list):
-        return [i for i in body if isinstance(i, Mapping)], None  # type: ignore[misc]
+        return [dict(i) for i in body if isinstance(i, Mapping)], None
     if isinstance(body, Mapping):
         items = body.get("items") or []
-        return [i for i in items if isinstance(i, Mapping)], body.get("cursor")
+        return [dict(i) for i in items if isinstance(i, Mapping)], body.get("cursor")
     return [], None
+
+
+def sub_map(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A nested object, or {} when it is missing or not an object."""
+    value = data.get(key)
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def envelope_data(body: Any) -> dict[str, Any]:
@@ -152,7 +158,7 @@ class UnificallyProvider:
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
         presets = []
         for item in await self.templates("avatar-presets"):
-            media = item.get("media") if isinstance(item.get("media"), Mapping) else {}
+            media = sub_map(item, "media")
             presets.append(AvatarPreset(
                 avatar_preset_id=str(item["id"]), name=str(item.get("name") or item["id"]), provider="unifically",
                 image_url=media.get("url"), width=media.get("width"), height=media.get("height"),
@@ -188,8 +194,8 @@ class UnificallyProvider:
             if params.get(field):
                 raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
             item = await self._find("avatar-presets", str(preset))
-            media = item.get("media") if item and isinstance(item.get("media"), Mapping) else None
-            if not media or not media.get("url"):
+            media = sub_map(item, "media") if item else {}
+            if not media.get("url"):
                 raise InvalidInput(
                     "avatar_preset_id",
                     f"{preset!r} is not a Unifically avatar preset; see list_avatar_presets(provider='unifically').",
@@ -277,7 +283,9 @@ class UnificallyProvider:
             payload["end_image_url"] = await self._image_url(params, "end_image")
         if params.get("motion_id"):
             if await self._find("motions", str(params["motion_id"])) is None:
-                raise InvalidInput("motion_id", f"{params['motion_id']!r} is not a Higgsfield motion; see list_motions.")
+                raise InvalidInput(
+                    "motion_id", f"{params['motion_id']!r} is not a Higgsfield motion; see list_motions."
+                )
             payload["motion_id"] = str(params["motion_id"])
         if params.get("seed") is not None:
             payload["seed"] = params["seed"]
@@ -365,7 +373,7 @@ class UnificallyProvider:
         except (TransientProviderError, RateLimited) as exc:
             log.info("status check for task %s deferred: %s", task_id, exc)
             return None
-        self._raise_for_http(response, "the status check", allow={400, 404})
+        self._raise_for_http(response, "the status check", allow=frozenset({400, 404}))
         data = envelope_data(_json(response))
         return data
 
@@ -375,7 +383,7 @@ class UnificallyProvider:
             return ctl.scaled(15.0)
         status = str(data.get("status") or "").lower()
         if status == "completed":
-            output = data.get("output") if isinstance(data.get("output"), Mapping) else {}
+            output = sub_map(data, "output")
             state = {**job.state, "audio_task_id": job.state["tts_task_id"], "tts_audio_url": output.get("audio_url")}
             await ctl.update(state=state, step="submit", progress=0.1)
             return 0.0
@@ -393,7 +401,7 @@ class UnificallyProvider:
         await ctl.update(polls=job.polls + 1)
         status = str(data.get("status") or "").lower()  # branch on data.status, never on code
         if status == "completed":
-            output = data.get("output") if isinstance(data.get("output"), Mapping) else {}
+            output = sub_map(data, "output")
             url = output.get("video_url") or output.get("audio_url") or output.get("url")
             if not url:
                 raise TransientProviderError("Unifically reported completion without an output URL")
@@ -416,7 +424,7 @@ class UnificallyProvider:
             return None
         raise TransientProviderError(f"Unifically's status answer had no status ({message or 'empty'})")
 
-    def _raise_for_http(self, response: httpx.Response, what: str, allow: frozenset[int] | set[int] = frozenset()) -> None:
+    def _raise_for_http(self, response: httpx.Response, what: str, allow: frozenset[int] = frozenset()) -> None:
         code = response.status_code
         if code < 400 or code in allow:
             return

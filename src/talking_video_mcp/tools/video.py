@@ -141,14 +141,13 @@ async def submit_job(
     guard = await spend_check(state, prepared.cost_estimate_usd)
     if params.get("dry_run"):
         return dry_run_view(prepared, guard)
-    if guard:
-        if approved is not True:
-            how = (
-                "The user declined." if approved is False
-                else "Ask the user to raise the limit, or pick a cheaper option (quality='mid', a shorter "
-                "duration, or model='local' which is free)."
-            )
-            raise SpendRefused(f"{guard} Nothing was submitted. {how}")
+    if guard and approved is not True:
+        how = (
+            "The user declined." if approved is False
+            else "Ask the user to raise the limit, or pick a cheaper option (quality='mid', a shorter "
+            "duration, or model='local' which is free)."
+        )
+        raise SpendRefused(f"{guard} Nothing was submitted. {how}")
     job = await anyio.to_thread.run_sync(
         lambda: state.store.create(
             model=prepared.model, provider=prepared.provider, kind=prepared.kind, request=prepared.request,
