@@ -76,7 +76,7 @@ async def test_local_image_is_uploaded_once_and_submitted_by_url(
     uploaded = record.state["uploaded"]["input_image"]
     assert uploaded.startswith(emulator.base_url)
     assert httpx.get(uploaded).content == photo.read_bytes()
-    assert stats["jobs"][record.state["request_id"]]["inputs"]["input_image"] == uploaded
+    assert stats["jobs"][record.state["request_id"]]["input"]["input_image"] == uploaded
 
 
 @pytest.mark.parametrize("target", ["../../etc/passwd", "escape-link", "/dev/zero"])
