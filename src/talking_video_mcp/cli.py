@@ -53,9 +53,13 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from talking_video_mcp.emulator import EmulatorConfig, FaultRule, serve
+    from talking_video_mcp.emulator import EmulatorConfig, FaultError, parse_faults, serve
 
-    faults = [FaultRule.parse(rule) for rule in (args.faults or "").split(",") if rule.strip()]
+    try:
+        faults = parse_faults(args.faults or "")
+    except FaultError as exc:
+        print(f"--faults: {exc}", file=sys.stderr)
+        return 2
     serve(EmulatorConfig(speed=args.speed, faults=faults), host=args.host, port=args.port)
     return 0
 
