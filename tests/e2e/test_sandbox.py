@@ -1,0 +1,33 @@
+"""TALKING_VIDEO_SANDBOX=1: every cloud model runs against the in-process emulator, no key needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from talking_video_mcp.server import build_server
+from talking_video_mcp.settings import Settings
+from tests.helpers import structured
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_sandbox_runs_cloud_models_without_keys(home: Path, tmp_path: Path):
+    settings = Settings(TALKING_VIDEO_HOME=home, TALKING_VIDEO_SANDBOX=True, TALKING_VIDEO_EMULATOR_SPEED=300.0,
+                        TALKING_VIDEO_ALLOWED_ROOTS=[tmp_path])
+    async with Client(build_server(settings)) as client:
+        account = structured(await client.call_tool("get_account", {}))
+        configured = {p["provider"] for p in account["providers"] if p["configured"]}
+        assert {"segmind", "unifically", "local"} <= configured
+        assert account["providers"][0]["endpoint"].startswith("http://127.0.0.1:")
+        presets = structured(await client.call_tool("list_avatar_presets", {"provider": "unifically", "limit": 1}))
+        image = presets["presets"][0]["image_url"]
+        job: dict[str, Any] = structured(await client.call_tool("generate_talking_video", {
+            "model": "segmind/heygen-avatar-iv", "image": image, "script": "Sandbox!"}))
+        while job["status"] in ("queued", "processing"):
+            job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"],
+                                                                            "wait_seconds": 5}))
+        assert job["status"] == "completed", job
