@@ -1,0 +1,1 @@
+"""Files shipped with the package: the face-landmark model and the preset avatars."""

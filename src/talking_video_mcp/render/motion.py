@@ -1,0 +1,118 @@
+"""Per-frame animation parameters, all computed before the first frame is drawn.
+
+Mouth opening follows the speech loudness (and the phonemes' shapes when known); blinks
+come every 2-6 s and last about 150 ms; the head sways and nods by a degree or two on slow
+random sinusoids, nodding a little more on stressed syllables. Everything is seeded, so a
+render is reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from talking_video_mcp.render.visemes import viseme_tracks
+
+Track = npt.NDArray[np.float32]
+
+# Blink profile (seconds): lids close, stay shut briefly, then reopen more slowly.
+_BLINK_CLOSE_S, _BLINK_HOLD_S, _BLINK_OPEN_S = 0.06, 0.04, 0.1
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """One value per frame. mouth_open, blink: 0..1; width: lip-width factor; head: dx, dy
+    (fractions of face width), roll (degrees)."""
+
+    mouth_open: Track
+    mouth_width: Track
+    blink: Track
+    head_dx: Track
+    head_dy: Track
+    head_roll: Track
+
+    def __len__(self) -> int:
+        return int(self.mouth_open.size)
+
+
+def _smooth(values: Track, kernel: Sequence[float]) -> Track:
+    k = np.asarray(kernel, dtype=np.float32)
+    k /= k.sum()
+    pad = len(k) // 2
+    padded = np.pad(values, pad, mode="edge")
+    return np.convolve(padded, k, mode="valid").astype(np.float32)
+
+
+def mouth_track(
+    env: Track, fps: int, phonemes: Sequence[tuple[float, float, str]] | None,
+) -> tuple[Track, Track]:
+    """Mouth opening 0..1 and lip width per frame, from loudness and optional phonemes."""
+    x = np.clip((env - 0.2) / 0.8, 0.0, 1.0)
+    # Smoothstep keeps breaths shut; 0.8 leaves the widest opening for the loudest peaks.
+    openness = (0.8 * x * x * (3.0 - 2.0 * x)).astype(np.float32)
+    width = np.ones_like(openness)
+    if phonemes:
+        vis_open, vis_width, covered = viseme_tracks(phonemes, openness.size, fps)
+        vis_open = _smooth(vis_open, (1, 2, 1))
+        shaped = openness * (0.3 + 0.7 * vis_open)
+        openness = np.where(covered | (openness > 0), shaped, 0.0).astype(np.float32)
+        width = _smooth(np.where(covered, vis_width, 1.0).astype(np.float32), (1, 2, 1))
+    openness = _smooth(openness, (1, 3, 1))
+    openness[env < 0.05] = 0.0  # real silence: lips together
+    return openness.astype(np.float32), width.astype(np.float32)
+
+
+def blink_track(n_frames: int, fps: int, rng: np.random.Generator) -> Track:
+    """Lid closure 0..1 per frame: blinks every 2-6 s, now and then a double blink."""
+    duration = n_frames / fps
+    starts: list[float] = []
+    t = float(rng.uniform(0.6, 2.2))
+    while t < duration:
+        starts.append(t)
+        if rng.random() < 0.12:
+            starts.append(t + 0.32)
+        t += float(rng.uniform(2.0, 6.0))
+    times = (np.arange(n_frames, dtype=np.float64) + 0.5) / fps
+    closure = np.zeros(n_frames, dtype=np.float64)
+    total = _BLINK_CLOSE_S + _BLINK_HOLD_S + _BLINK_OPEN_S
+    for start in starts:
+        rel = times - start
+        active = (rel > -0.5 / fps) & (rel < total + 0.5 / fps)
+        r = rel[active]
+        closing = np.clip((r + 0.5 / fps) / (_BLINK_CLOSE_S + 0.5 / fps), 0.0, 1.0)
+        opening = np.clip((total - r) / _BLINK_OPEN_S, 0.0, 1.0)
+        closure[active] = np.maximum(closure[active], np.minimum(closing, opening))
+    return closure.astype(np.float32)
+
+
+def _sway(n_frames: int, fps: int, rng: np.random.Generator, amplitude: float) -> Track:
+    """Smooth random motion: three slow sinusoids with random frequency and phase."""
+    t = np.arange(n_frames, dtype=np.float64) / fps
+    out = np.zeros(n_frames, dtype=np.float64)
+    for freq, share in ((0.11, 0.5), (0.23, 0.3), (0.47, 0.2)):
+        f = freq * float(rng.uniform(0.8, 1.25))
+        out += share * np.sin(2 * math.pi * f * t + float(rng.uniform(0, 2 * math.pi)))
+    return (amplitude * out).astype(np.float32)
+
+
+def compute_tracks(
+    env: Track, fps: int, phonemes: Sequence[tuple[float, float, str]] | None, seed: int,
+) -> Tracks:
+    """All animation tracks for len(env) frames."""
+    n = int(env.size)
+    rng = np.random.default_rng(seed)
+    mouth_open, mouth_width = mouth_track(env, fps, phonemes)
+    blink = blink_track(n, fps, rng)
+    emphasis = _smooth(mouth_open, (1, 2, 3, 4, 3, 2, 1))
+    return Tracks(
+        mouth_open=mouth_open,
+        mouth_width=mouth_width,
+        blink=blink,
+        head_dx=_sway(n, fps, rng, 0.02),
+        head_dy=_sway(n, fps, rng, 0.008) + 0.012 * emphasis,
+        head_roll=_sway(n, fps, rng, 1.6),
+    )

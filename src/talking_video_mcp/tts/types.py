@@ -1,0 +1,30 @@
+"""Plain data returned by the offline text-to-speech engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# (start_s, end_s, phoneme): the phoneme in IPA, timed against the WAV it came with.
+PhonemeSpan = tuple[float, float, str]
+
+
+@dataclass(frozen=True)
+class LocalVoice:
+    """One offline voice; `voice_id` is what synthesize() takes."""
+
+    voice_id: str
+    name: str
+    language: str
+    gender: str | None
+    engine: str
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    """The WAV that synthesize() wrote, and phoneme timing when the engine reports it."""
+
+    path: Path
+    duration_s: float
+    sample_rate: int
+    phonemes: list[PhonemeSpan] | None

@@ -1,0 +1,70 @@
+"""Offline text-to-speech: Piper's neural voice and eSpeak NG voices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from talking_video_mcp.media.audio import decode_audio, probe_audio
+from talking_video_mcp.tts import list_voices, synthesize
+
+TEXT = "Hello, this is a short test of the offline voice."
+
+
+def test_catalogue_has_languages_and_genders() -> None:
+    voices = list_voices()
+    ids = {v.voice_id for v in voices}
+    assert "piper:en_US-joe-medium" in ids
+    for code in ("en-us", "de", "fr", "es", "it", "pt", "nl"):
+        assert f"espeak:{code}" in ids
+        assert f"espeak:{code}+f3" in ids
+    assert {v.gender for v in voices} == {"male", "female"}
+    assert all(v.language and v.engine in {"piper", "espeak"} for v in voices)
+    voices.clear()
+    assert list_voices(), "callers get a copy of the catalogue"
+
+
+def _check_speech(path: Path, duration: float) -> None:
+    info = probe_audio(path)
+    assert info.codec == "pcm_s16le"
+    assert not info.is_silent
+    assert info.duration_s == pytest.approx(duration, abs=0.01)
+    # ~10 words: between 1.5 and 6 seconds at a normal pace.
+    assert 1.5 < duration < 6.0
+    speech = decode_audio(path, 16000)
+    assert float(np.sqrt(np.mean(speech**2))) > 0.02
+
+
+def test_piper_voice(tmp_path: Path) -> None:
+    result = synthesize(TEXT, "piper:en_US-joe-medium", tmp_path / "piper.wav")
+    assert result.sample_rate == 22050
+    _check_speech(result.path, result.duration_s)
+    faster = synthesize(TEXT, "piper:en_US-joe-medium", tmp_path / "fast.wav", speed=1.5)
+    assert faster.duration_s < result.duration_s * 0.85
+
+
+def test_espeak_voice_with_phoneme_timing(tmp_path: Path) -> None:
+    result = synthesize(TEXT, "espeak:en-us", tmp_path / "espeak.wav")
+    _check_speech(result.path, result.duration_s)
+    assert result.phonemes
+    starts = [start for start, _, _ in result.phonemes]
+    assert starts == sorted(starts)
+    assert all(0 <= s < e <= result.duration_s + 1e-6 for s, e, _ in result.phonemes)
+    assert {"h", "l"} <= {p for _, _, p in result.phonemes}
+
+
+def test_espeak_female_and_other_language(tmp_path: Path) -> None:
+    result = synthesize("Guten Tag, wie geht es Ihnen heute?", "espeak:de+f3", tmp_path / "de.wav")
+    assert not probe_audio(result.path).is_silent
+    assert 1.0 < result.duration_s < 4.0
+
+
+def test_unknown_voice_and_empty_text(tmp_path: Path) -> None:
+    for voice in ("nobody", "espeak:xx-nowhere", "piper:en_GB-other"):
+        with pytest.raises(ValueError, match="list_voices"):
+            synthesize("hi", voice, tmp_path / "x.wav")
+    with pytest.raises(ValueError, match="empty"):
+        synthesize("   ", "espeak:en", tmp_path / "x.wav")
+    assert not (tmp_path / "x.wav").exists()
