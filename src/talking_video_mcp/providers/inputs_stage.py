@@ -4,6 +4,7 @@ and upload local files through the provider's upload endpoint (once; URLs are pe
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
@@ -159,10 +160,15 @@ class InputsStage:
         tts = job.request["tts"]
         out = ctl.scratch_dir / f"{job.id}-speech.wav"
 
+        timing = ctl.scratch_dir / f"{job.id}-phonemes.json"
+
         def speak() -> float:
             from talking_video_mcp.tts import synthesize
 
-            return float(synthesize(tts["script"], tts["voice_id"], out).duration_s)
+            result = synthesize(tts["script"], tts["voice_id"], out)
+            if result.phonemes:
+                timing.write_text(json.dumps(result.phonemes))
+            return float(result.duration_s)
 
         await ctl.update(step="tts", status="processing", progress=0.02)
         duration = await anyio.to_thread.run_sync(speak)
@@ -173,7 +179,10 @@ class InputsStage:
                 "script or choose a longer duration.",
             )
         state = dict(job.state)
-        state.setdefault("files", {})[target] = {"path": str(out), "mime": "audio/wav"}
+        spec: dict[str, Any] = {"path": str(out), "mime": "audio/wav"}
+        if timing.exists():
+            spec["phonemes"] = str(timing)
+        state.setdefault("files", {})[target] = spec
         await ctl.update(state=state, audio_path=str(out))
         return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -120,13 +121,16 @@ class LocalProvider:
                 with contextlib.suppress(Exception):
                     anyio.from_thread.run(lambda: ctl.update(progress=value))
 
+        timing = files["audio"].get("phonemes")
+
         def render() -> None:
             from talking_video_mcp.render import RenderCancelled, render_talking_head
 
+            phonemes = [tuple(p) for p in json.loads(Path(timing).read_text())] if timing else None
             try:
                 render_talking_head(
                     image, audio, out, max_size=self.max_size, seed=int(job.request.get("seed") or 0),
-                    on_progress=on_progress, should_cancel=ctl.cancelled,
+                    phonemes=phonemes, on_progress=on_progress, should_cancel=ctl.cancelled,
                 )
             except RenderCancelled:
                 raise RenderCanceledError from None
