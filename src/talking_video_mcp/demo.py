@@ -35,9 +35,16 @@ async def _run(seconds: float) -> int:
         }))
         print(f"job {job['job_id']}: {job['status']}")
 
+        tty = sys.stdout.isatty()
+        shown = [-1]
+
         async def show(progress: float, total: float | None, message: str | None) -> None:
-            bar = "#" * int(progress * 30)
-            print(f"\r  [{bar:<30}] {progress * 100:5.1f}%  {message or ''}      ", end="", flush=True)
+            if tty:
+                bar = "#" * int(progress * 30)
+                print(f"\r  [{bar:<30}] {progress * 100:5.1f}%  {message or ''}      ", end="", flush=True)
+            elif int(progress * 10) > shown[0]:
+                shown[0] = int(progress * 10)
+                print(f"  {progress * 100:5.1f}%  {message or ''}", flush=True)
 
         while job["status"] in ("queued", "processing"):
             result = await client.call_tool(
