@@ -18,7 +18,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from talking_video_mcp import __version__
+from talking_video_mcp import __version__, ui
 from talking_video_mcp import params as p
 from talking_video_mcp.errors import TalkingVideoError, redact
 from talking_video_mcp.models import (
@@ -156,17 +156,21 @@ def _answer(approval: Any) -> bool | None:
 def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     settings = settings or Settings()
 
+    state_ref = ui.StateRef()  # the gallery's HTTP routes read the lifespan's AppState through it
+
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         async with app_state(settings) as state:
-            yield state
+            with state_ref.bind(state):
+                yield state
 
     mcp: MCPServer[AppState] = MCPServer(
         "talking-video-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
+        extensions=[ui.player_app()],
         log_level=settings.log_level.upper() if settings.log_level.upper() in _LEVELS else "INFO",  # type: ignore[arg-type]
     )
 
-    @mcp.tool(annotations=SPENDS)
+    @mcp.tool(annotations=SPENDS, meta=ui.PLAYER_TOOL_META)
     async def generate_talking_video(
         ctx: Context,
         approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_talking)],
@@ -266,7 +270,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         return await _guarded(ctx, video.submit_job(_state(ctx), MODEL_ADS, params, approved=_answer(approval),
                                                     progress=_progress(ctx)))
 
-    @mcp.tool(annotations=READ_ONLY)
+    @mcp.tool(annotations=READ_ONLY, meta=ui.PLAYER_TOOL_META)
     async def check_video_status(ctx: Context, job_id: p.JobId, wait_seconds: p.WaitSeconds = 0) -> JobView:
         """State, progress and result of a job. With wait_seconds, waits (sending progress) until the job
         finishes or the time is up. A completed job has video_path, a local MP4."""
@@ -351,6 +355,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         """Write a script of the right length, pick a voice and a face, check the cost, then submit and poll."""
         return prompts.make_talking_video(topic, length_seconds, tone)
 
+    ui.add_gallery_routes(mcp, state_ref)
     _compact_schemas(mcp)
     return mcp
 

@@ -1,0 +1,176 @@
+"""The job gallery of `serve --transport http`: `/` (the page), `/api/jobs` (what it polls) and
+`/videos/{job_id}.mp4` (Range-capable). http_app's bearer-token middleware wraps these routes like `/mcp`;
+here they also get the same Host/Origin (DNS-rebinding) checks as `/mcp`."""
+
+from __future__ import annotations
+
+import email.utils
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, get_args
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+
+from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, ModelId
+from talking_video_mcp.runtime import AppState
+from talking_video_mcp.tools import jobs
+from talking_video_mcp.ui.ranges import RangeNotSatisfiable, parse_range
+from talking_video_mcp.ui.state import StateRef
+from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, page, video_file
+
+MAX_JOBS = 200
+_READ_BLOCK = 256 * 1024
+_STATUSES = sorted(ACTIVE_STATUSES | FINAL_STATUSES)
+_LOOPBACK_ONLY = TransportSecuritySettings(
+    enable_dns_rebinding_protection=True, allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+    allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+)
+_COMMON_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
+
+
+def _csp(nonce: str) -> str:
+    return (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        "media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def _error(message: str, status: int, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status,
+                        headers={**_COMMON_HEADERS, "cache-control": "no-store", **headers})
+
+
+def _list_jobs(state: AppState, status: str | None, model: str | None, limit: int) -> dict[str, Any]:
+    """Blocking: the newest jobs as the gallery shows them."""
+    rows = state.store.list_jobs(status=status, model=model, limit=limit)
+    out: list[dict[str, Any]] = []
+    for job in rows:
+        item = jobs.view(state, job).model_dump(mode="json")
+        text = job_text(job)
+        item.update(script=text.script, voice_id=text.voice_id, prompt=text.prompt, title=text.title,
+                    video_src=None, video_bytes=None)
+        if job.status == "completed" and job.video_path:
+            try:
+                size = video_file(state, job).stat().st_size
+            except (VideoUnavailable, OSError):
+                item["video_missing"] = True
+            else:
+                item.update(video_src=f"videos/{job.id}.mp4", video_bytes=size)
+        out.append(item)
+    models = sorted(set(get_args(ModelId)) | {j.model for j in rows})
+    return {"jobs": out, "models": models, "statuses": _STATUSES, "limit": limit,
+            "active": sum(1 for j in rows if j.active)}
+
+
+async def _file_body(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as fh:
+        await fh.seek(start)
+        left = length
+        while left > 0:
+            block = await fh.read(min(_READ_BLOCK, left))
+            if not block:
+                break
+            left -= len(block)
+            yield block
+
+
+def video_response(request: Request, path: Path, job_id: str) -> Response:
+    """The file, or the byte range the request asks for (206), or 416."""
+    stat = path.stat()
+    size = stat.st_size
+    etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+    headers = {
+        **_COMMON_HEADERS,
+        "accept-ranges": "bytes",
+        "content-type": VIDEO_MIME,
+        "etag": etag,
+        "last-modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
+        "cache-control": "private, max-age=3600",
+        "content-disposition": f'inline; filename="{job_id}.mp4"',
+    }
+    wanted = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if wanted is not None and if_range is not None and if_range not in (etag, headers["last-modified"]):
+        wanted = None  # the file changed since the client's copy: send it whole
+    try:
+        byte_range = parse_range(wanted, size)
+    except RangeNotSatisfiable:
+        return Response(status_code=416, headers={**headers, "content-range": f"bytes */{size}"})
+    status = 200
+    start, length = 0, size
+    if byte_range is not None:
+        status = 206
+        start, length = byte_range[0], byte_range[1] - byte_range[0] + 1
+        headers["content-range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{size}"
+    headers["content-length"] = str(length)
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    return StreamingResponse(_file_body(path, start, length), status_code=status, headers=headers)
+
+
+def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
+    """Register the gallery's routes on `mcp` (they are served only by its HTTP apps)."""
+    html = page("gallery.html")
+
+    async def refused(request: Request) -> Response | None:
+        try:
+            settings = mcp.session_manager.security_settings
+        except RuntimeError:  # an HTTP app other than streamable_http_app: loopback names only
+            settings = None
+        return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
+
+    def current_state() -> AppState | Response:
+        state = ref.get()
+        return state if state is not None else _error("the server is starting; try again in a moment", 503)
+
+    async def gallery(request: Request) -> Response:
+        if (answer := await refused(request)) is not None:
+            return answer
+        nonce = secrets.token_urlsafe(16)
+        return HTMLResponse(html.replace("{{NONCE}}", nonce), headers={
+            **_COMMON_HEADERS, "content-security-policy": _csp(nonce), "cache-control": "no-store"})
+
+    async def list_jobs(request: Request) -> Response:
+        if (answer := await refused(request)) is not None:
+            return answer
+        state = current_state()
+        if isinstance(state, Response):
+            return state
+        status = request.query_params.get("status") or None
+        model = request.query_params.get("model") or None
+        if status is not None and status not in _STATUSES:
+            return _error(f"status must be one of {', '.join(_STATUSES)}", 400)
+        if model is not None and len(model) > 100:
+            return _error("model is too long", 400)
+        try:
+            limit = max(1, min(MAX_JOBS, int(request.query_params.get("limit") or 100)))
+        except ValueError:
+            return _error("limit must be a number", 400)
+        body = await anyio.to_thread.run_sync(_list_jobs, state, status, model, limit)
+        return JSONResponse(body, headers={**_COMMON_HEADERS, "cache-control": "no-store"})
+
+    async def video(request: Request) -> Response:
+        if (answer := await refused(request)) is not None:
+            return answer
+        state = current_state()
+        if isinstance(state, Response):
+            return state
+        job_id = str(request.path_params.get("job_id", ""))
+        try:
+            _, path = await anyio.to_thread.run_sync(lookup_video, state, job_id)
+            return await anyio.to_thread.run_sync(video_response, request, path, job_id)
+        except VideoUnavailable as exc:
+            return _error(str(exc), exc.status)
+        except OSError:
+            return _error(f"the video file of job {job_id} cannot be read", 410)
+
+    # custom_route is untyped in the SDK, so it is called rather than used as a decorator.
+    mcp.custom_route("/", methods=["GET"], name="gallery", include_in_schema=False)(gallery)
+    mcp.custom_route("/api/jobs", methods=["GET"], name="gallery_jobs", include_in_schema=False)(list_jobs)
+    mcp.custom_route("/videos/{job_id}.mp4", methods=["GET", "HEAD"], name="gallery_video",
+                     include_in_schema=False)(video)

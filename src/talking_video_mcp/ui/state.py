@@ -1,0 +1,32 @@
+"""How HTTP routes reach the server's `AppState`.
+
+Tools get it from `ctx.request_context.lifespan_context`; Starlette routes added with `custom_route` get only a
+`Request`. Over streamable HTTP the SDK's session manager enters the MCPServer lifespan exactly once, when the
+Starlette app starts (`StreamableHTTPSessionManager.run`), and keeps that state for every session, so the
+lifespan binds the same object here and routes read it. (The session manager also stores it, but only in a
+private attribute.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from talking_video_mcp.runtime import AppState
+
+
+class StateRef:
+    """The `AppState` of the lifespan that is running now (the newest one if several are)."""
+
+    def __init__(self) -> None:
+        self._states: list[AppState] = []
+
+    @contextmanager
+    def bind(self, state: AppState) -> Iterator[AppState]:
+        self._states.append(state)
+        try:
+            yield state
+        finally:
+            self._states.remove(state)
+
+    def get(self) -> AppState | None:
+        return self._states[-1] if self._states else None

@@ -1,0 +1,101 @@
+"""Which file may be shown for a job, and what people read about a job (the player and the gallery share it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from talking_video_mcp import __version__
+from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.runtime import AppState
+
+VIDEO_MIME = "video/mp4"
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
+
+# Shown to people (not to the assistant) for jobs that will not produce a video.
+NOTICES: dict[str, str] = {
+    "failed": "This job failed, so there is no video. Fix the input named in the error and submit it again.",
+    "canceled": "This job was canceled before it finished, so there is no video.",
+    "expired": (
+        "The provider no longer has this result: it expired before it could be downloaded. Submit the job "
+        "again (force_new=true) to get a new video."
+    ),
+    "submit_unknown": (
+        "The network failed while the paid request was being sent, so nobody knows whether the provider "
+        "accepted (and billed) it. It is never re-sent automatically: check the provider dashboard or "
+        "get_account before submitting again."
+    ),
+}
+
+
+class VideoUnavailable(Exception):
+    """Why a job's video cannot be served; `status` is the HTTP status that says it."""
+
+    def __init__(self, message: str, status: int = 404) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def valid_job_id(job_id: str) -> bool:
+    return _JOB_ID.fullmatch(job_id) is not None
+
+
+def video_file(state: AppState, job: JobRecord) -> Path:
+    """The finished MP4 of `job`: only a completed job's own `video_path`, inside the videos directory."""
+    if job.status != "completed":
+        raise VideoUnavailable(f"job {job.id} is {job.status}; only completed jobs have a video.", 409)
+    if not job.video_path:
+        raise VideoUnavailable(f"job {job.id} has no video (it produced audio only).", 404)
+    root = state.settings.videos_dir.resolve()
+    path = Path(job.video_path).resolve()
+    if not path.is_relative_to(root) or path.suffix.lower() != ".mp4":
+        raise VideoUnavailable(f"the video of job {job.id} is not in the videos directory.", 404)
+    if not path.is_file():
+        raise VideoUnavailable(f"the video file of job {job.id} was deleted.", 410)
+    return path
+
+
+def lookup_video(state: AppState, job_id: str) -> tuple[JobRecord, Path]:
+    """Blocking (call it in a thread): the job and its video file, or VideoUnavailable."""
+    if not valid_job_id(job_id):
+        raise VideoUnavailable("not a job id.", 404)
+    job = state.store.get(job_id)
+    if job is None:
+        raise VideoUnavailable(f"job_id {job_id!r} is not in the ledger.", 404)
+    return job, video_file(state, job)
+
+
+@dataclass(frozen=True)
+class JobText:
+    script: str | None
+    voice_id: str | None
+    prompt: str | None
+    title: str | None
+
+
+def job_text(job: JobRecord) -> JobText:
+    """What the job says and who says it, from the validated request in the ledger."""
+    request = job.request or {}
+    display: dict[str, Any] = request["display"] if isinstance(request.get("display"), dict) else {}
+    payload: dict[str, Any] = request["payload"] if isinstance(request.get("payload"), dict) else {}
+
+    def pick(*values: Any) -> str | None:
+        return next((v for v in values if isinstance(v, str) and v.strip()), None)
+
+    return JobText(
+        script=pick(display.get("script"), payload.get("script"), payload.get("text")),
+        voice_id=pick(display.get("voice_id"), payload.get("voice_id")),
+        prompt=pick(display.get("prompt"), payload.get("prompt")),
+        title=pick(payload.get("video_title")),
+    )
+
+
+def page(name: str) -> str:
+    """A page of ui/static with its placeholders filled in."""
+    text = resources.files("talking_video_mcp.ui").joinpath("static", name).read_text(encoding="utf-8")
+    notices = json.dumps(NOTICES).replace("<", "\\u003c")
+    return text.replace("{{VERSION}}", __version__).replace("{{NOTICES_JSON}}", notices)
