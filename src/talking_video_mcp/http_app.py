@@ -57,7 +57,7 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
         raise SystemExit(
             f"refusing to listen on {host}: set TALKING_VIDEO_HTTP_TOKEN to require a bearer token off loopback"
         )
-    server = build_server(settings)
+    server = build_server(settings, gallery=True)
     app: Any = server.streamable_http_app(transport_security=security_settings(host, port), host=host)
     if token:
         app = BearerTokenMiddleware(app, token)

@@ -10,16 +10,14 @@ from talking_video_mcp.models import ModelId
 
 Model = Annotated[
     ModelId | None,
-    Field(description="local = offline & free (default without keys); segmind/higgsfield-speech2video = "
-          "Speak v2 (photo+audio, 5/10/15 s); segmind/heygen-avatar-iv = HeyGen (photo+script/audio); "
-          "unifically/higgsfield-speak = Higgsfield Speak"),
+    Field(description="local: offline, free. Default: the first configured cloud model, else local"),
 ]
 Image = Annotated[str | None, Field(description="Face photo: https URL, local file path or data: URL")]
-AvatarPresetId = Annotated[str | None, Field(description="Instead of image: an id from list_avatar_presets")]
+AvatarPresetId = Annotated[str | None, Field(description="Instead of image, from list_avatar_presets")]
 Audio = Annotated[str | None, Field(description="Speech audio: https URL, local path or data: URL (or use script)")]
 AudioTaskId = Annotated[str | None, Field(description="unifically only: task id of a finished text_to_speech job")]
 Script = Annotated[str | None, Field(description="Text to speak (instead of audio), with voice_id", max_length=5000)]
-VoiceId = Annotated[str | None, Field(description="A voice_id from list_voices for the chosen model")]
+VoiceId = Annotated[str | None, Field(description="From list_voices")]
 Prompt = Annotated[str | None, Field(description="Scene/expression description (speech2video, unifically)",
                                      max_length=2000)]
 Quality = Annotated[
@@ -42,12 +40,11 @@ MotionPrompt = Annotated[str | None, Field(description="heygen-avatar-iv: motion
                                            max_length=1000)]
 EnhanceMotion = Annotated[bool | None, Field(description="heygen-avatar-iv: enhance the motion prompt (default false)")]
 Resolution = Annotated[str | None, Field(description="heygen-avatar-iv: e.g. 720p", pattern=r"^\d{3,4}p$")]
-DryRun = Annotated[bool, Field(description="Validate and estimate cost without submitting")]
-WaitSeconds = Annotated[float, Field(ge=0, le=55, description="Wait up to this long (0-55 s) for the job")]
-IdempotencyKey = Annotated[str | None, Field(description="Same key → same job, never paid twice", max_length=200)]
-ForceNew = Annotated[bool, Field(description="Submit even if an identical request was made in the last 10 min")]
-JobId = Annotated[str, Field(description="job_id from generate_talking_video or list_jobs", min_length=1,
-                             max_length=100)]
+DryRun = Annotated[bool, Field(description="Only validate and estimate the cost")]
+WaitSeconds = Annotated[float, Field(ge=0, le=55, description="Wait up to this long for the job")]
+IdempotencyKey = Annotated[str | None, Field(description="Same key, same job", max_length=200)]
+ForceNew = Annotated[bool, Field(description="Submit even if identical to a job of the last 10 min")]
+JobId = Annotated[str, Field(min_length=1, max_length=100)]
 ProviderFilter = Annotated[Literal["local", "segmind", "unifically"] | None,
                            Field(description="Only this provider (default: all configured)")]
 Search = Annotated[str | None, Field(description="Case-insensitive name filter", max_length=200)]

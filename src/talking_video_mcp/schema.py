@@ -24,6 +24,8 @@ def compact(schema: Any, *, descriptions: bool = True, optional_nulls: bool = Fa
     for key, value in schema.items():
         if key == "title" or (key == "description" and not descriptions and not isinstance(value, dict)):
             continue
+        if key == "maxLength" and isinstance(value, int) and value >= 200:
+            continue  # an abuse bound, still enforced; not worth the tokens
         if key == "default" and value is None:
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
@@ -65,3 +67,22 @@ def _fold_nullable(schema: dict[str, Any]) -> dict[str, Any]:
     if "enum" in inner:
         folded["enum"] = [*inner["enum"], None]
     return folded
+
+
+def shallow(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema reduced to its top level: each field's JSON type (and enum), no nested models.
+
+    Structured results still validate against it, and the field names tell the assistant what comes back;
+    the full nested shapes cost several kilobytes of tools/list per tool for little use."""
+    properties: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        folded = compact(prop, descriptions=False)
+        kept = {k: folded[k] for k in ("type", "enum", "anyOf") if k in folded}
+        if "anyOf" in kept:
+            kinds = sorted({str(o.get("type")) for o in kept.pop("anyOf") if isinstance(o, dict) and "type" in o})
+            if kinds:
+                kept["type"] = kinds[0] if len(kinds) == 1 else kinds
+        if isinstance(kept.get("type"), list) and "null" in kept["type"]:
+            kept = {}  # optional result field: its name says enough
+        properties[name] = kept
+    return {"type": "object", "properties": properties}

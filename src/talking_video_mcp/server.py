@@ -33,7 +33,7 @@ from talking_video_mcp.models import (
 )
 from talking_video_mcp.providers.unifically_catalog import MODEL_ADS, MODEL_IMAGE_VIDEO
 from talking_video_mcp.runtime import AppState, app_state
-from talking_video_mcp.schema import compact
+from talking_video_mcp.schema import compact, shallow
 from talking_video_mcp.settings import Settings
 from talking_video_mcp.tools import account, catalog, jobs, prompts, speech, video
 
@@ -47,9 +47,10 @@ INSTRUCTIONS = (
     "twice: re-calling with the same arguments returns the same job."
 )
 
+# Hints left out take the spec's defaults (not read-only, not idempotent, open world).
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-READ_REMOTE = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
-SPENDS = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+READ_REMOTE = ToolAnnotations(read_only_hint=True, idempotent_hint=True)
+SPENDS = ToolAnnotations(destructive_hint=False)
 
 
 class _Approval(BaseModel):
@@ -153,8 +154,10 @@ def _answer(approval: Any) -> bool | None:
     return False
 
 
-def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
+def build_server(settings: Settings | None = None, *, gallery: bool = False) -> MCPServer[AppState]:
+    """The MCP server; `gallery=True` (the HTTP transport) also serves the job gallery at `/`."""
     settings = settings or Settings()
+    higgsfield_tools = bool(settings.unifically_api_key) or settings.sandbox
 
     state_ref = ui.StateRef()  # the gallery's HTTP routes read the lifespan's AppState through it
 
@@ -355,7 +358,14 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         """Write a script of the right length, pick a voice and a face, check the cost, then submit and poll."""
         return prompts.make_talking_video(topic, length_seconds, tone)
 
-    ui.add_gallery_routes(mcp, state_ref)
+    if not higgsfield_tools:
+        # Without a Unifically key these tools could only ever answer an error: keep them out of tools/list.
+        for name in ("generate_video_from_image", "generate_product_ad", "list_motions", "list_sounds"):
+            mcp.remove_tool(name)
+    if gallery:
+        from talking_video_mcp.ui.gallery import add_gallery_routes
+
+        add_gallery_routes(mcp, state_ref)
     _compact_schemas(mcp)
     return mcp
 
@@ -363,9 +373,10 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
 def _compact_schemas(mcp: MCPServer[AppState]) -> None:
     """Smaller tools/list (see schema.py); argument validation still uses the full pydantic models."""
     for tool in mcp._tool_manager.list_tools():
+        tool.description = " ".join(tool.description.split())
         tool.parameters = compact(tool.parameters, optional_nulls=True)
         if tool.fn_metadata.output_schema is not None:
-            tool.fn_metadata.output_schema = compact(tool.fn_metadata.output_schema, descriptions=False)
+            tool.fn_metadata.output_schema = shallow(tool.fn_metadata.output_schema)
             tool.__dict__.pop("output_schema", None)
 
 

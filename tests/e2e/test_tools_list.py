@@ -1,0 +1,31 @@
+"""tools/list is read by the model on every turn: it stays small while carrying every provider's schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_tools_list_is_under_16_kib_with_every_provider(client: Any):
+    tools = await client.list_tools()
+    names = {t.name for t in tools.tools}
+    assert {"generate_video_from_image", "generate_product_ad", "list_motions", "list_sounds"} <= names
+    assert len(tools.model_dump_json(by_alias=True, exclude_none=True)) < 16 * 1024
+    for tool in tools.tools:
+        assert tool.output_schema is None or tool.output_schema["type"] == "object"
+        assert "  " not in tool.description
+
+
+async def test_higgsfield_only_tools_are_hidden_without_a_unifically_key(home: Any, tmp_path: Any, emulator: Any):
+    from mcp import Client
+
+    from talking_video_mcp.server import build_server
+    from tests.conftest import make_settings
+
+    settings = make_settings(home, tmp_path, emulator.base_url, UNIFICALLY_API_KEY=None)
+    async with Client(build_server(settings)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert "list_motions" not in names and "generate_talking_video" in names
