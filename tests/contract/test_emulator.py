@@ -20,40 +20,11 @@ import pytest
 
 from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
+from tests.contract.conftest import FakeClock
 
 KEY = "sk-segmind-test-key-5f1c9a77"
 S2V = "/v2/higgsfield-speech2video"
 HEYGEN = "/v2/heygen-avatar-iv"
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: FakeClock) -> Iterator[EmulatorHandle]:
-    with run_in_thread(EmulatorConfig(speed=1.0, clock=clock)) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(server: EmulatorHandle) -> EmulatorHandle:
-    server.reset()
-    return server
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import pytest
 
 from talking_video_mcp.emulator import EmulatorConfig, FaultError, FaultRule, parse_faults, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
+from tests.contract.conftest import FakeClock
 
 KEY = "sk-fault-test-key-77aa01"
 S2V = "/v2/higgsfield-speech2video"
@@ -26,33 +27,7 @@ BODY = {
 SPEAK = {"image_url": "https://example.com/f.jpg", "audio_url": "https://example.com/a.wav", "prompt": "Talk"}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: FakeClock) -> Iterator[EmulatorHandle]:
-    config = EmulatorConfig(speed=1.0, clock=clock, timeout_delay_s=5.0, fault_retry_after_s=2.0)
-    with run_in_thread(config) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(server: EmulatorHandle) -> EmulatorHandle:
-    server.reset()
-    return server
+EMULATOR_OPTIONS = {"timeout_delay_s": 5.0, "fault_retry_after_s": 2.0}
 
 
 @pytest.fixture

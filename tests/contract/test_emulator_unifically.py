@@ -15,37 +15,10 @@ import pytest
 
 from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
+from tests.contract.conftest import FakeClock
 
 KEY = "uk-unifically-test-key-93be1d"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def server(clock: FakeClock) -> Iterator[EmulatorHandle]:
-    with run_in_thread(EmulatorConfig(speed=1.0, clock=clock)) as emu:
-        yield emu
-
-
-@pytest.fixture
-def emu(server: EmulatorHandle) -> EmulatorHandle:
-    server.reset()
-    return server
 
 
 @pytest.fixture
