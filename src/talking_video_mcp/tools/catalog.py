@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from talking_video_mcp.errors import InvalidInput, ProviderError
 from talking_video_mcp.models import (
@@ -15,10 +16,12 @@ from talking_video_mcp.models import (
     Voice,
     VoiceList,
 )
+from talking_video_mcp.providers.base import Provider
 from talking_video_mcp.providers.inputs_stage import paginate
 from talking_video_mcp.runtime import AppState
 
 _ALL = 10_000
+T = TypeVar("T")
 
 
 def _providers(state: AppState, provider: str | None) -> list[str]:
@@ -32,20 +35,33 @@ def _providers(state: AppState, provider: str | None) -> list[str]:
     return [p.name for p in state.registry if p.configured]
 
 
+async def _gather(
+    state: AppState, provider: str | None, what: str,
+    fetch: Callable[[Provider], Awaitable[tuple[Sequence[T], list[str]]]],
+) -> tuple[list[T], list[str]]:
+    """Every configured provider's items, merged; a provider that fails adds a note instead of an error."""
+    items: list[T] = []
+    notes: list[str] = []
+    for name in _providers(state, provider):
+        try:
+            found, extra = await fetch(state.registry.providers[name])
+        except ProviderError as exc:
+            notes.append(f"{name}: {what} unavailable ({exc})")
+            continue
+        items.extend(found)
+        notes.extend(f"{name}: {note}" for note in extra)
+    return items, notes
+
+
 async def list_voices(
     state: AppState, *, provider: str | None = None, search: str | None = None, gender: str | None = None,
     language: str | None = None, limit: int = 20, cursor: str | None = None,
 ) -> VoiceList:
-    voices: list[Voice] = []
-    notes: list[str] = []
-    for name in _providers(state, provider):
-        try:
-            result = await state.registry.providers[name].list_voices(search=search, limit=_ALL, cursor=None)
-        except ProviderError as exc:
-            notes.append(f"{name}: voices unavailable ({exc})")
-            continue
-        voices.extend(result.voices)
-        notes.extend(f"{name}: {note}" for note in result.notes)
+    async def fetch(source: Provider) -> tuple[list[Voice], list[str]]:
+        result = await source.list_voices(search=search, limit=_ALL, cursor=None)
+        return result.voices, result.notes
+
+    voices, notes = await _gather(state, provider, "voices", fetch)
     if gender:
         voices = [v for v in voices if (v.gender or "").lower().startswith(gender.lower())]
     if language:
@@ -59,19 +75,13 @@ async def list_avatar_presets(
     state: AppState, *, provider: str | None = None, search: str | None = None, limit: int = 20,
     cursor: str | None = None,
 ) -> AvatarPresetList:
-    presets: list[AvatarPreset] = []
-    notes: list[str] = []
-    for name in _providers(state, provider):
-        try:
-            result = await state.registry.providers[name].list_avatar_presets(search=search, limit=_ALL, cursor=None)
-        except ProviderError as exc:
-            notes.append(f"{name}: presets unavailable ({exc})")
-            continue
-        presets.extend(result.presets)
-        notes.extend(result.notes)
+    async def fetch(source: Provider) -> tuple[list[AvatarPreset], list[str]]:
+        result = await source.list_avatar_presets(search=search, limit=_ALL, cursor=None)
+        return result.presets, result.notes
+
+    presets, notes = await _gather(state, provider, "presets", fetch)
     page, next_cursor = paginate(presets, limit, cursor)
     return AvatarPresetList(presets=page, total=len(presets), next_cursor=next_cursor, notes=notes)
-
 
 
 async def _templates(
