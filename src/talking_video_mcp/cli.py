@@ -42,6 +42,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = Settings()
     configure_logging(settings.log_level, settings.secrets())
+    from talking_video_mcp.errors import TalkingVideoError
+    from talking_video_mcp.runtime import check_storage
+
+    try:
+        check_storage(settings)
+    except TalkingVideoError as exc:
+        print(f"talking-video-mcp: {redact(str(exc), settings.secrets())}", file=sys.stderr)
+        return 1
     if args.transport == "stdio":
         from talking_video_mcp.server import build_server
 

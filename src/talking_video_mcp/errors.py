@@ -26,6 +26,14 @@ class JobNotFound(TalkingVideoError):
     pass
 
 
+class StorageError(TalkingVideoError):
+    """This machine could not store something (a full disk, an unwritable TALKING_VIDEO_HOME)."""
+
+
+class LedgerError(StorageError):
+    """The job ledger could not be read or written; nothing in it changed."""
+
+
 class SpendRefused(TalkingVideoError):
     """The spend guard refused a job (cost over the per-job cap or the daily budget)."""
 

@@ -101,6 +101,11 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap_s, self.base_s * (2**attempt)))
 
+    def scaled(self, factor: float) -> RetryPolicy:
+        """The same policy with its backoff multiplied by `factor`: a job's reads wait in provider
+        time, like its polls (`JobControl.scaled`). Rate-limit reset times stay in real seconds."""
+        return RetryPolicy(self.attempts, self.base_s * factor, self.cap_s * factor, sleep=self.sleep)
+
 
 async def send(
     client: httpx.AsyncClient,
@@ -133,7 +138,7 @@ async def send(
             if not idempotent:
                 raise SubmitOutcomeUnknown(
                     f"the connection failed during {describe} ({type(exc).__name__}); the provider may have "
-                    "accepted it, so it was not sent again"
+                    "accepted it"
                 ) from None
             last = TransientProviderError(f"network error during {describe} ({type(exc).__name__})")
         else:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ import anyio
 from pydantic import SecretStr
 
 from talking_video_mcp import http
-from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.errors import StorageError
 from talking_video_mcp.jobs.runner import JobRunner
 from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.providers.registry import ProviderRegistry, build_registry
@@ -30,18 +33,41 @@ class AppState:
     sandbox: Any = None
 
 
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
 def _prepare_home(settings: Settings) -> None:
+    probe = settings.home / ".write-test"
     try:
         for path in (settings.home, settings.videos_dir, settings.home / "scratch"):
             path.mkdir(parents=True, exist_ok=True)
-        probe = settings.home / ".write-test"
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
-        raise TalkingVideoError(
-            f"TALKING_VIDEO_HOME ({settings.home}) is not writable: {exc.strerror or exc}. "
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
+        full = " (the disk looks full: free some space)" if exc.errno in _DISK_FULL else ""
+        raise StorageError(
+            f"TALKING_VIDEO_HOME ({settings.home}) is not writable: {exc.strerror or exc}{full}. "
             "Point TALKING_VIDEO_HOME at a writable directory."
         ) from None
+
+
+def _open_store(settings: Settings) -> JobStore:
+    try:
+        return JobStore(settings.ledger_path)
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageError(
+            f"the job ledger {settings.ledger_path} cannot be opened or written ({exc}). Free disk space, or "
+            "point TALKING_VIDEO_HOME at a writable directory (move the old ledger aside if it is damaged)."
+        ) from None
+
+
+def check_storage(settings: Settings) -> None:
+    """At start-up, before serving: fail with what to do when TALKING_VIDEO_HOME or the ledger
+    cannot be written (a full disk, a read-only or missing directory)."""
+    _prepare_home(settings)
+    _open_store(settings).close()
 
 
 @asynccontextmanager
@@ -51,7 +77,7 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         if settings.sandbox:
             settings = stack.enter_context(_sandbox(settings))
         _prepare_home(settings)
-        store = JobStore(settings.ledger_path)
+        store = _open_store(settings)
         stack.callback(store.close)
         client = http.make_client(timeout_s=settings.http_timeout_s)
         await stack.enter_async_context(client)

@@ -3,10 +3,11 @@ each change before the next call, downloads results at once, and resumes after a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,8 +17,9 @@ from anyio.abc import TaskGroup
 
 from talking_video_mcp import http
 from talking_video_mcp.errors import (
-    InvalidInput,
+    LedgerError,
     ProviderError,
+    StorageError,
     SubmitOutcomeUnknown,
     TalkingVideoError,
     TransientProviderError,
@@ -31,6 +33,7 @@ T = TypeVar("T")
 
 LEASE_S = 90.0
 MAX_TRANSIENT_FAILURES = 12
+LEDGER_RETRY_S = 2.0  # real seconds: how soon a job whose progress could not be recorded is tried again
 MAX_DOWNLOAD_BYTES = 1024 * 2**20
 
 
@@ -42,6 +45,16 @@ SUBMIT_UNKNOWN_HELP = (
     "It was not sent again, so you are not charged twice. Check the provider's dashboard or get_account "
     "to see whether credits were used; if not, call generate_talking_video again with force_new=true."
 )
+NOTHING_CHARGED = "Nothing was charged."
+# Provider ids a job's state may hold, named in messages so the user can find the job at the provider.
+_PROVIDER_IDS = ("request_id", "task_id", "tts_task_id")
+
+
+def nothing_charged(message: str) -> str:
+    """`message`, saying (once) that the provider charged nothing."""
+    if "nothing was charged" in message.lower():
+        return message
+    return f"{message.rstrip(' .')}. {NOTHING_CHARGED}"
 
 
 class _Control:
@@ -51,6 +64,13 @@ class _Control:
         self._runner = runner
         self._job = job
         self.submit_attempted = False
+        # Set when a paid submit was answered and the provider has not yet recorded what it answered.
+        self._answered_at: float | None = None
+
+    @property
+    def submit_unrecorded(self) -> bool:
+        """A paid submit was answered, but its outcome (the provider's id) is not in the ledger yet."""
+        return self._answered_at is not None
 
     @property
     def job(self) -> JobRecord:
@@ -67,13 +87,26 @@ class _Control:
         return seconds / self._runner.time_scale
 
     async def update(self, **fields: Any) -> JobRecord:
+        answered_at, self._answered_at = self._answered_at, None
+        if answered_at is not None:
+            # The first write after a paid submit's answer records the provider's id and clears the
+            # in-flight mark in one transaction: a crash before it leaves the job `submit_unknown` on
+            # restart, never a job that looks unsubmitted and would be sent again.
+            fields.setdefault("pending_submit", None)
+            fields["submitted_at"] = fields.get("submitted_at") or answered_at
         job = await self._runner.write(self._job.id, **fields)
+        if job.status == "canceled" and answered_at is not None:
+            # Canceled meanwhile: still record that (and what) was submitted; it may bill.
+            kept = {k: fields[k] for k in ("pending_submit", "submitted_at", "state") if k in fields}
+            job = await self._runner.write(self._job.id, unless_canceled=False, **kept)
         self._job = job
         if job.status == "canceled":
             raise JobCanceled
         return job
 
     async def paid_submit(self, label: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Mark the submit in flight, send it once, and leave the mark until the provider's next
+        `update` records the outcome (see `update`)."""
         if self.cancelled():
             raise JobCanceled
         await self.update(pending_submit=label, step=self._job.step)
@@ -83,11 +116,9 @@ class _Control:
         except SubmitOutcomeUnknown:
             raise
         except TalkingVideoError as exc:
-            await self._runner.write(self._job.id, pending_submit=None)
-            raise ProviderError(f"{exc} Nothing was charged.") from None
-        self._job = await self._runner.write(
-            self._job.id, pending_submit=None, submitted_at=self._runner.clock(), unless_canceled=False
-        )
+            self._job = await self._runner.write(self._job.id, pending_submit=None)
+            raise ProviderError(nothing_charged(str(exc))) from None
+        self._answered_at = self._runner.clock()
         return result
 
     async def download(self, url: str, *, suffix: str = ".mp4", field: str = "video_path") -> Path:
@@ -132,6 +163,7 @@ class JobRunner:
         self.cancel_requested: set[str] = set()
         self._running: set[str] = set()
         self._failures: dict[str, int] = {}
+        self._held_until: dict[str, float] = {}  # jobs whose last drive could not be recorded
         self._limiter = anyio.CapacityLimiter(max_concurrency)
         self._wake = anyio.Event()
         self._changed: dict[str, anyio.Event] = {}
@@ -161,7 +193,9 @@ class JobRunner:
     # ---------------------------------------------------------------- lifecycle
 
     async def recover(self) -> None:
-        """After a crash: a paid submit that was in flight is never re-sent."""
+        """After a crash: a paid submit that was in flight is never re-sent, and half-written
+        downloads of processes that died are removed."""
+        await anyio.to_thread.run_sync(_remove_stale_parts, self.videos_dir)
         for job in await anyio.to_thread.run_sync(self.store.active_jobs):
             if job.pending_submit:
                 await self.write(
@@ -177,7 +211,11 @@ class JobRunner:
             self._tg = tg
             while True:
                 self._wake = anyio.Event()
-                wait = await self._dispatch_due(tg)
+                try:
+                    wait = await self._dispatch_due(tg)
+                except LedgerError as exc:
+                    log.error("could not read the job ledger, trying again in %.0fs: %s", LEDGER_RETRY_S, exc)
+                    wait = LEDGER_RETRY_S
                 with anyio.move_on_after(wait):
                     await self._wake.wait()
 
@@ -188,7 +226,7 @@ class JobRunner:
         for job in jobs:
             if job.id in self._running:
                 continue
-            due_in = job.next_check_at - now
+            due_in = max(job.next_check_at, self._held_until.get(job.id, 0.0)) - now
             if due_in <= 0:
                 self._running.add(job.id)
                 tg.start_soon(self._drive, job.id)
@@ -200,6 +238,13 @@ class JobRunner:
         try:
             async with self._limiter:
                 await self._drive_once(job_id)
+            self._held_until.pop(job_id, None)
+        except Exception as exc:
+            # The ledger could not be written (a full disk, a locked database): the job keeps its last
+            # recorded state and is picked up again later, as after a restart. The server keeps serving.
+            log.error("job %s: progress could not be recorded, trying again in %.0fs: %s", job_id, LEDGER_RETRY_S,
+                      self._clean(exc), exc_info=not isinstance(exc, LedgerError))
+            self._held_until[job_id] = self.clock() + LEDGER_RETRY_S
         finally:
             self._running.discard(job_id)
             self.wake()
@@ -207,6 +252,12 @@ class JobRunner:
     async def _drive_once(self, job_id: str) -> None:
         job = await anyio.to_thread.run_sync(lambda: self.store.claim(job_id, LEASE_S))
         if job is None:
+            return
+        if job.pending_submit:
+            # An earlier drive broke off (its outcome could not be recorded) while this paid submit was
+            # in flight: as after a crash, it is never sent again.
+            await self._end(job, "submit_unknown", f"The paid submit ({job.pending_submit}) was interrupted "
+                            f"before its outcome was recorded. {SUBMIT_UNKNOWN_HELP}")
             return
         provider = self.providers.get(job.provider)
         if provider is None:
@@ -217,42 +268,59 @@ class JobRunner:
             delay = await provider.advance(job, ctl)
         except JobCanceled:
             return
-        except SubmitOutcomeUnknown as exc:
-            await self.write(job.id, status="submit_unknown", pending_submit=None, finished_at=self.clock(),
-                             error=f"{self._clean(exc)} {SUBMIT_UNKNOWN_HELP}")
-            return
-        except InvalidInput as exc:
-            await self.write(job.id, status="failed", finished_at=self.clock(), error=self._clean(exc))
-            return
-        except ProviderError as exc:
-            if exc.retryable and not ctl.submit_attempted and not ctl.job.pending_submit:
-                await self._retry_later(ctl.job, exc)
-                return
-            await self.write(job.id, status="failed", finished_at=self.clock(), pending_submit=None,
-                             error=self._clean(exc))
-            return
-        except TalkingVideoError as exc:
-            await self.write(job.id, status="failed", finished_at=self.clock(), error=self._clean(exc))
-            return
         except Exception as exc:
-            log.exception("job %s: unexpected error in step %s", job.id, ctl.job.step)
-            if ctl.job.pending_submit:
-                await self.write(job.id, status="submit_unknown", pending_submit=None, finished_at=self.clock(),
-                                 error="An internal error interrupted the paid submit. " + SUBMIT_UNKNOWN_HELP)
-            else:
-                await self.write(job.id, status="failed", finished_at=self.clock(),
-                                 error=f"internal error in step {ctl.job.step}: {type(exc).__name__}")
+            await self._after_error(ctl, exc)
             return
         self._failures.pop(job.id, None)
         if delay is not None and ctl.job.active:
             await self.write(job.id, next_check_at=self.clock() + delay)
 
+    async def _after_error(self, ctl: _Control, exc: Exception) -> None:
+        """A step raised: retry it later, or end the job with a message that says what happened."""
+        job = ctl.job
+        if isinstance(exc, LedgerError):
+            raise exc  # nothing can be recorded now; `_drive` holds the job and tries again
+        if isinstance(exc, SubmitOutcomeUnknown):
+            await self._end(job, "submit_unknown", f"{self._clean(exc).rstrip(' .')}. {SUBMIT_UNKNOWN_HELP}")
+        elif ctl.submit_unrecorded and isinstance(exc, ProviderError):
+            # The provider answered the paid submit and its client read the answer as a refusal
+            # (an answer it cannot read is SubmitOutcomeUnknown).
+            await self._end(job, "failed", nothing_charged(self._clean(exc)))
+        elif ctl.submit_unrecorded or (job.pending_submit and not isinstance(exc, TalkingVideoError)):
+            log.exception("job %s: unexpected error during the paid submit", job.id)
+            await self._end(job, "submit_unknown", "An internal error interrupted the paid submit. "
+                            + SUBMIT_UNKNOWN_HELP)
+        elif (isinstance(exc, ProviderError) and exc.retryable and not ctl.submit_attempted
+              and not job.pending_submit):
+            await self._retry_later(job, exc)
+        elif isinstance(exc, TalkingVideoError):
+            await self._end(job, "failed", self._clean(exc))
+        else:
+            log.exception("job %s: unexpected error in step %s", job.id, job.step)
+            await self._end(job, "failed", f"internal error in step {job.step}: {type(exc).__name__}")
+
+    async def _end(self, job: JobRecord, status: str, error: str) -> None:
+        self._failures.pop(job.id, None)
+        await self.write(job.id, status=status, error=error, finished_at=self.clock(), pending_submit=None)
+
+    def _gave_up(self, job: JobRecord, attempts: int, exc: ProviderError) -> str:
+        message = f"gave up after {attempts} failed attempts at step {job.step}: {self._clean(exc).rstrip(' .')}."
+        if not job.submitted_at:
+            return f"{message} Nothing was submitted, so {NOTHING_CHARGED.lower()} Try again later."
+        ids = ", ".join(f"{name} {job.state[name]}" for name in _PROVIDER_IDS if job.state.get(name))
+        if job.output_url:
+            where = "" if job.output_url in message else f"; its file is at {job.output_url}"
+            return f"{message} The provider finished the job ({ids or 'no id recorded'}){where}."
+        return (
+            f"{message} The job was submitted to {job.provider} ({ids or 'no id recorded'}) and may still finish "
+            "and bill there: check the provider's dashboard before submitting it again."
+        )
+
     async def _retry_later(self, job: JobRecord, exc: ProviderError) -> None:
         count = self._failures.get(job.id, 0) + 1
         self._failures[job.id] = count
         if count > MAX_TRANSIENT_FAILURES:
-            await self.write(job.id, status="failed", finished_at=self.clock(),
-                             error=f"gave up after {count - 1} failed attempts: {self._clean(exc)}")
+            await self._end(job, "failed", self._gave_up(job, count, exc))
             return
         delay = min(120.0, 2.0 * 2 ** min(count, 6)) / max(self.time_scale, 1.0)
         log.info("job %s: step %s will be retried in %.1fs: %s", job.id, job.step, delay, self._clean(exc))
@@ -276,42 +344,94 @@ class JobRunner:
     # ---------------------------------------------------------------- downloads
 
     async def fetch_file(self, url: str, dest: Path, *, video: bool) -> None:
-        """Stream to a temp file beside `dest`, check it, then rename: no half-written results."""
+        """Stream to a temp file beside `dest`, check it, then rename: no half-written results.
+
+        Every error names the URL, so a user can still fetch the file from the provider."""
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+        expected = size = 0
+        response: httpx.Response | None = None
         try:
             async with self.client.stream("GET", url) as response:
                 if response.status_code in http.RETRYABLE_STATUS:
                     raise TransientProviderError(
-                        f"the result download answered HTTP {response.status_code}", status_code=response.status_code
+                        f"the result download from {url} answered HTTP {response.status_code}",
+                        status_code=response.status_code,
                     )
                 if response.status_code >= 400:
                     raise ProviderError(
                         f"the result file could not be downloaded (HTTP {response.status_code}); the provider "
                         f"may have removed it. URL: {url}", status_code=response.status_code, retryable=True,
                     )
-                expected = int(response.headers.get("content-length") or 0)
-                size = 0
-                with tmp.open("wb") as fh:
+                length = response.headers.get("content-length") or "0"
+                expected = int(length) if length.isdigit() else 0
+                with _storing(dest, url):
+                    fh = tmp.open("wb")
+                with fh:
                     async for chunk in response.aiter_bytes(1 << 16):
                         size += len(chunk)
                         if size > MAX_DOWNLOAD_BYTES:
-                            raise ProviderError("the result file is larger than 1 GiB; refusing to store it")
-                        fh.write(chunk)
+                            raise ProviderError(f"the result file at {url} is larger than 1 GiB; refusing to store it")
+                        with _storing(dest, url):
+                            fh.write(chunk)
             if expected and size != expected:
-                raise TransientProviderError(f"the result download was cut short ({size} of {expected} bytes)")
+                raise TransientProviderError(f"the result download from {url} was cut short ({size} of {expected} "
+                                             "bytes)")
             if video:
-                await anyio.to_thread.run_sync(_check_video, tmp)
-            os.replace(tmp, dest)
+                await anyio.to_thread.run_sync(_check_video, tmp, url)
+            with _storing(dest, url):
+                os.replace(tmp, dest)
         except (httpx.TransportError, httpx.StreamError) as exc:
-            raise TransientProviderError(f"the result download failed ({type(exc).__name__})") from None
+            received = response.num_bytes_downloaded if response is not None else size
+            if expected and received < expected:
+                raise TransientProviderError(f"the result download from {url} was cut short ({received} of "
+                                             f"{expected} bytes, {type(exc).__name__})") from None
+            raise TransientProviderError(f"the result download from {url} failed ({type(exc).__name__})") from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
 
 
-def _check_video(path: Path) -> None:
+@contextlib.contextmanager
+def _storing(dest: Path, url: str) -> Iterator[None]:
+    """File-system errors while saving a result become one clear StorageError (a full disk is the usual cause)."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(
+            f"the result could not be saved in {dest.parent}: {exc.strerror or type(exc).__name__}. Free disk space "
+            f"(or point TALKING_VIDEO_HOME at a writable disk with room); the finished file is still at {url} for a "
+            "while."
+        ) from None
+
+
+def _remove_stale_parts(videos_dir: Path) -> None:
+    """Remove `.part` files whose writer (the pid in the name) no longer runs; best effort."""
+    try:
+        parts = list(videos_dir.glob(".*.part"))
+    except OSError as exc:
+        log.warning("could not look for half-written downloads in %s: %s", videos_dir, exc)
+        return
+    for part in parts:
+        pid = part.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _check_video(path: Path, url: str) -> None:
     from talking_video_mcp.media.video import probe_video
 
     try:
         probe_video(path)
     except ValueError as exc:
-        raise TransientProviderError(f"the downloaded video is damaged ({exc})") from None
+        raise TransientProviderError(f"the video downloaded from {url} is damaged ({exc})") from None

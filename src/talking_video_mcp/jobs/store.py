@@ -3,6 +3,7 @@ state change is written before the next network call that depends on it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.models import ACTIVE_STATUSES
 
 SCHEMA_VERSION = 1
@@ -143,15 +145,31 @@ class JobStore:
             self._conn.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _using(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a database error (a full disk, a locked or damaged file)
+        becomes one clear LedgerError."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+            except sqlite3.Error as exc:
+                raise LedgerError(
+                    f"the job ledger ({self.path}) could not be {'written' if write else 'read'}: {exc}. Free disk "
+                    "space (or fix TALKING_VIDEO_HOME) and try again."
+                ) from None
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._using(write=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # Also when COMMIT itself failed (SQLITE_FULL): an open transaction would block every later write.
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._tx() as conn:
@@ -207,8 +225,8 @@ class JobStore:
         return record
 
     def get(self, job_id: str) -> JobRecord | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        with self._using() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return self._row(row) if row else None
 
     def update(self, job_id: str, *, unless_canceled: bool = True, **fields: Any) -> JobRecord:
@@ -231,15 +249,15 @@ class JobStore:
         return self._row(row)
 
     def find_by_idempotency_key(self, key: str) -> JobRecord | None:
-        with self._lock:
-            row = self._conn.execute("SELECT * FROM jobs WHERE idempotency_key = ?", (key,)).fetchone()
+        with self._using() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE idempotency_key = ?", (key,)).fetchone()
         return self._row(row) if row else None
 
     def find_recent_duplicate(self, request_hash: str, within_s: float) -> JobRecord | None:
         """A job with the same request made recently that has not failed (re-calls after a client timeout)."""
         since = self.clock() - within_s
-        with self._lock:
-            row = self._conn.execute(
+        with self._using() as conn:
+            row = conn.execute(
                 "SELECT * FROM jobs WHERE request_hash = ? AND created_at >= ? "
                 "AND status NOT IN ('failed', 'canceled', 'expired') ORDER BY created_at DESC LIMIT 1",
                 (request_hash, since),
@@ -267,13 +285,13 @@ class JobStore:
             args.extend([before[0], before[0], before[1]])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT * FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608
-        with self._lock:
-            rows = self._conn.execute(sql, [*args, limit]).fetchall()
+        with self._using() as conn:
+            rows = conn.execute(sql, [*args, limit]).fetchall()
         return [self._row(r) for r in rows]
 
     def active_jobs(self) -> list[JobRecord]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._using() as conn:
+            rows = conn.execute(
                 "SELECT * FROM jobs WHERE status IN ('queued', 'processing') ORDER BY next_check_at"
             ).fetchall()
         return [self._row(r) for r in rows]
@@ -303,8 +321,8 @@ class JobStore:
 
     def spent_since(self, since: float) -> float:
         """Estimated spend of jobs that were (or may have been) submitted since `since`."""
-        with self._lock:
-            row = self._conn.execute(
+        with self._using() as conn:
+            row = conn.execute(
                 "SELECT COALESCE(SUM(cost_estimate_usd), 0) FROM jobs WHERE created_at >= ? "
                 "AND provider != 'local' AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
                 "'submit_unknown', 'completed'))",
@@ -313,5 +331,5 @@ class JobStore:
         return float(row[0])
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+        with self._using() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])

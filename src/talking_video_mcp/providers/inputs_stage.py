@@ -19,6 +19,9 @@ from talking_video_mcp.providers.base import JobControl
 
 T = TypeVar("T")
 PresetLookup = Callable[[str], Path | None]
+# What an unusable URL or path raises before media.inputs words it: a malformed host or port, a
+# lone surrogate (valid JSON, not valid UTF-8), a URL too long for httpx, a port out of range.
+_UNUSABLE = (ValueError, OverflowError, httpx.InvalidURL)
 
 DEFAULT_LOCAL_VOICE = "piper:en_US-joe-medium"
 
@@ -69,6 +72,8 @@ class InputsStage:
             )
         except InputError as exc:
             raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+        except (*_UNUSABLE, ExceptionGroup) as exc:
+            raise _unusable(field, exc) from None
         if resolved.source == "url":
             return {"url": resolved.url, "mime": resolved.mime_type}
         assert resolved.path is not None
@@ -154,6 +159,8 @@ class InputsStage:
             return await materialize(resolved, self._client, self.scratch_dir, 50 * 2**20)
         except InputError as exc:
             raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+        except (*_UNUSABLE, ExceptionGroup) as exc:
+            raise _unusable(field, exc) from None
 
     async def run_tts(self, job: JobRecord, ctl: JobControl, *, target: str, wav: bool) -> Path:
         """Speak the job's script with an offline voice; the WAV becomes input `target`."""
@@ -214,6 +221,19 @@ class InputsStage:
                 uploaded[name] = await upload(await anyio.to_thread.run_sync(file_data_url, wav, "audio/wav"))
                 state["uploaded"] = dict(uploaded)
                 await ctl.update(state=state)
+
+
+def _unusable(field: str, exc: Exception) -> InvalidInput:
+    """The clear error for an input that cannot even be tried; anything else is re-raised as it is."""
+    if isinstance(exc, ExceptionGroup):  # the socket layer's errors arrive grouped (happy eyeballs)
+        matched, rest = exc.split(_UNUSABLE)
+        if matched is None or rest is not None:
+            raise exc
+        exc = matched.exceptions[0] if isinstance(matched.exceptions[0], Exception) else exc
+    return InvalidInput(
+        field, f"is not a usable URL or file path ({type(exc).__name__}); check it for typos, stray or invalid "
+        "characters and the port, or pass an https URL, a local file path or a data: URL.",
+    )
 
 
 def _check_image_file(path: Path, field: str) -> None:

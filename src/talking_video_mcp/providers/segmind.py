@@ -235,7 +235,8 @@ class SegmindProvider:
             await ctl.update(step="upload")
             return 0.0
         if step == "upload":
-            await self._inputs.upload_pending(job, ctl, self._upload)
+            retry = self._job_retry(ctl)
+            await self._inputs.upload_pending(job, ctl, lambda data_url: self._upload(data_url, retry))
             await ctl.update(step="submit")
             return 0.0
         if step == "submit":
@@ -252,19 +253,24 @@ class SegmindProvider:
             return None
         raise ProviderError(f"unknown step {step!r}")
 
-    async def _upload(self, data_url: str) -> str:
+    def _job_retry(self, ctl: JobControl) -> http.RetryPolicy:
+        """Backoff for a job's reads, in provider time like its polls."""
+        return self._retry.scaled(ctl.scaled(1.0))
+
+    async def _upload(self, data_url: str, retry: http.RetryPolicy) -> str:
         response = await http.send(
-            self._client, "POST", self.upload_url, idempotent=True, budget=self._budget, retry=self._retry,
+            self._client, "POST", self.upload_url, idempotent=True, budget=self._budget, retry=retry,
             headers=self._headers(), json={"data_urls": [data_url]}, describe="the file upload",
         )
         self._raise_for_status(response, "the file upload")
+        # Uploads are free and safe to repeat: an answer that cannot be read is tried again later.
         try:
             body = response.json()
         except ValueError:
-            raise ProviderError("Segmind's upload answer was not JSON; try again later.") from None
+            raise TransientProviderError("Segmind's upload answer was not JSON") from None
         urls = body.get("urls") or body.get("file_urls") if isinstance(body, Mapping) else None
         if not urls or not isinstance(urls, list) or not isinstance(urls[0], str):
-            raise ProviderError("Segmind's upload answer carried no file URL; try again later.")
+            raise TransientProviderError("Segmind's upload answer carried no file URL")
         return urls[0]
 
     async def _submit(self, job: JobRecord, ctl: JobControl, model: str) -> float | None:
@@ -302,8 +308,8 @@ class SegmindProvider:
         credits = response.headers.get("x-remaining-credits")
         if credits:
             state["remaining_credits"] = credits
-        submitted = ctl.job.submitted_at
-        await ctl.update(state=state, step="poll", status="queued", progress=0.05, submitted_at=submitted)
+        # This write records the request id and clears the in-flight mark together (see paid_submit).
+        await ctl.update(state=state, step="poll", status="queued", progress=0.05)
         return ctl.scaled(next_poll_delay(0.0, self._typical(job)))
 
     def _typical(self, job: JobRecord) -> float:
@@ -315,14 +321,12 @@ class SegmindProvider:
 
     async def _poll(self, job: JobRecord, ctl: JobControl, model: str) -> float | None:
         url = job.state["status_url"]
-        try:
-            response = await http.send(
-                self._client, "GET", url, idempotent=True, budget=self._budget, retry=self._retry,
-                headers=self._headers(), describe="the status check",
-            )
-        except (TransientProviderError, RateLimited) as exc:
-            log.info("status check for %s deferred: %s", job.id, exc)
-            return ctl.scaled(30.0)
+        # A check that keeps failing after its retries raises: the runner tries again later, with
+        # backoff, and gives up (saying the job was submitted) after a bounded number of attempts.
+        response = await http.send(
+            self._client, "GET", url, idempotent=True, budget=self._budget, retry=self._job_retry(ctl),
+            headers=self._headers(), describe="the status check",
+        )
         await ctl.update(polls=job.polls + 1)
         body = _json_or_none(response)
         status = str(body.get("status", "")).upper() if isinstance(body, Mapping) else ""
@@ -337,6 +341,8 @@ class SegmindProvider:
             )
             return None
         self._raise_for_status(response, "the status check")
+        if not isinstance(body, Mapping) or not body.get("status"):
+            raise TransientProviderError("Segmind's status answer carried no status")
         if status == "COMPLETED":
             await ctl.update(step="result", status="processing", progress=0.95)
             return 0.0
@@ -352,8 +358,8 @@ class SegmindProvider:
 
     async def _result(self, job: JobRecord, ctl: JobControl) -> float | None:
         response = await http.send(
-            self._client, "GET", job.state["response_url"], idempotent=True, budget=self._budget, retry=self._retry,
-            headers=self._headers(), describe="the result request",
+            self._client, "GET", job.state["response_url"], idempotent=True, budget=self._budget,
+            retry=self._job_retry(ctl), headers=self._headers(), describe="the result request",
         )
         if response.status_code == 404:
             await ctl.fail("Segmind no longer knows this request (records live one hour).", status="expired")

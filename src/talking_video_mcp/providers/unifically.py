@@ -364,23 +364,21 @@ class UnificallyProvider:
             raise ProviderError(f"Unifically rejected the request: {message}")
         raise SubmitOutcomeUnknown("Unifically's answer to the submit had no task_id")
 
-    async def _feed(self, task_id: str) -> dict[str, Any] | None:
-        try:
-            response = await http.send(
-                self._client, "GET", f"{self.base_url}/higgsfield/feed/{task_id}", idempotent=True,
-                budget=self._budget, retry=self._retry, headers=self._headers(), describe="the status check",
-            )
-        except (TransientProviderError, RateLimited) as exc:
-            log.info("status check for task %s deferred: %s", task_id, exc)
-            return None
+    async def _feed(self, task_id: str, ctl: JobControl) -> dict[str, Any]:
+        """The task's status. A check that keeps failing after its retries raises: the runner tries
+        again later, with backoff, and gives up (saying the task was submitted) after a bounded
+        number of attempts."""
+        response = await http.send(
+            self._client, "GET", f"{self.base_url}/higgsfield/feed/{task_id}", idempotent=True,
+            budget=self._budget, retry=self._retry.scaled(ctl.scaled(1.0)), headers=self._headers(),
+            describe="the status check",
+        )
         self._raise_for_http(response, "the status check", allow=frozenset({400, 404}))
         data = envelope_data(_json(response))
         return data
 
     async def _poll_tts(self, job: JobRecord, ctl: JobControl) -> float | None:
-        data = await self._feed(job.state["tts_task_id"])
-        if data is None:
-            return ctl.scaled(15.0)
+        data = await self._feed(job.state["tts_task_id"], ctl)
         status = str(data.get("status") or "").lower()
         if status == "completed":
             output = sub_map(data, "output")
@@ -395,9 +393,7 @@ class UnificallyProvider:
         return ctl.scaled(3.0)
 
     async def _poll(self, job: JobRecord, ctl: JobControl) -> float | None:
-        data = await self._feed(job.state["task_id"])
-        if data is None:
-            return ctl.scaled(30.0)
+        data = await self._feed(job.state["task_id"], ctl)
         await ctl.update(polls=job.polls + 1)
         status = str(data.get("status") or "").lower()  # branch on data.status, never on code
         if status == "completed":
