@@ -1,0 +1,37 @@
+"""The per-key request budget never lets more than N requests into any 60 s window."""
+
+from __future__ import annotations
+
+import pytest
+
+from talking_video_mcp.http import RequestBudget
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_budget_spaces_requests_in_a_sliding_window() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    budget = RequestBudget(5, clock=lambda: now[0], sleep=sleep)
+    sent = []
+    for _ in range(17):
+        await budget.acquire()
+        sent.append(now[0])
+    for i, t in enumerate(sent):
+        assert sum(1 for u in sent[i:] if u - t < 60.0) <= 5
+    assert sent[4] == 0.0 and sent[5] >= 60.0
+
+
+async def test_block_for_pauses_everything() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    budget = RequestBudget(50, clock=lambda: now[0], sleep=sleep)
+    budget.block_for(12.5)
+    await budget.acquire()
+    assert now[0] == pytest.approx(12.5)
