@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import parse_qs
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,28 +24,63 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class BearerTokenMiddleware:
-    """401 for any request without `Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>`."""
+COOKIE = "tvm_gallery"
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+
+class BearerTokenMiddleware:
+    """401 for any request without `Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>`.
+
+    A browser cannot send that header when it opens the gallery or plays a `<video>`, so the gallery
+    (never `/mcp`) also accepts a cookie: opening `/?token=<token>` once exchanges the token for an
+    HttpOnly, SameSite=Strict cookie holding a value derived from it, and redirects to the clean URL."""
+
+    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp") -> None:
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._token = token.encode()
+        self._cookie = hmac.new(self._token, b"gallery-cookie", hashlib.sha256).hexdigest().encode()
+        self._mcp_path = mcp_path
+
+    def _bearer_ok(self, headers: dict[bytes, bytes]) -> bool:
+        scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self._token)
+
+    def _cookie_ok(self, headers: dict[bytes, bytes]) -> bool:
+        for part in headers.get(b"cookie", b"").split(b";"):
+            name, _, value = part.strip().partition(b"=")
+            if name == COOKIE.encode() and hmac.compare_digest(value, self._cookie):
+                return True
+        return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self._expected):
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body",
-                            "body": b'{"error":"missing or wrong bearer token (TALKING_VIDEO_HTTP_TOKEN)"}'})
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        gallery = not str(scope.get("path", "")).startswith(self._mcp_path)
+        if self._bearer_ok(headers) or (gallery and self._cookie_ok(headers)):
+            await self.app(scope, receive, send)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        offered = (query.get("token") or [""])[0].encode()
+        if gallery and scope.get("method") == "GET" and offered and hmac.compare_digest(offered, self._token):
+            cookie = f"{COOKIE}={self._cookie.decode()}; HttpOnly; SameSite=Strict; Path=/"
+            await send({"type": "http.response.start", "status": 303, "headers": [
+                (b"location", str(scope.get("path") or "/").encode()), (b"set-cookie", cookie.encode()),
+                (b"cache-control", b"no-store")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 401, "headers": [
+            (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
+        await send({"type": "http.response.body",
+                    "body": b'{"error":"missing or wrong bearer token (TALKING_VIDEO_HTTP_TOKEN)"}'})
 
 
-def security_settings(host: str, port: int) -> TransportSecuritySettings:
-    """DNS-rebinding protection: only the names this server is reached by."""
+def security_settings(host: str, port: int, extra_hosts: Sequence[str] = ()) -> TransportSecuritySettings:
+    """DNS-rebinding protection: only the names this server is reached by (plus
+    TALKING_VIDEO_HTTP_ALLOWED_HOSTS, the names remote clients use, e.g. behind a proxy)."""
     hosts = {f"{host}:{port}", host, f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+    for name in extra_hosts:
+        hosts.update({name, f"{name}:{port}"})
     origins = {f"http://{h}" for h in hosts} | {f"https://{h}" for h in hosts}
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=sorted(hosts), allowed_origins=sorted(origins)
@@ -58,7 +96,8 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
             f"refusing to listen on {host}: set TALKING_VIDEO_HTTP_TOKEN to require a bearer token off loopback"
         )
     server = build_server(settings, gallery=True)
-    app: Any = server.streamable_http_app(transport_security=security_settings(host, port), host=host)
+    guard = security_settings(host, port, settings.http_allowed_hosts)
+    app: Any = server.streamable_http_app(transport_security=guard, host=host)
     if token:
         app = BearerTokenMiddleware(app, token)
     return app

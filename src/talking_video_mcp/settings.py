@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     max_job_cost_usd: float = Field(default=5.0, ge=0, alias="TALKING_VIDEO_MAX_JOB_COST_USD")
     daily_budget_usd: float = Field(default=25.0, ge=0, alias="TALKING_VIDEO_DAILY_BUDGET_USD")
     http_token: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_HTTP_TOKEN")
+    http_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="TALKING_VIDEO_HTTP_ALLOWED_HOSTS"
+    )
 
     # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
     # so the runner divides its waits by this factor to stay in step with it.
@@ -59,6 +62,13 @@ class Settings(BaseSettings):
     def _split_roots(cls, value: object) -> object:
         if isinstance(value, str):
             return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
+        return value
+
+    @field_validator("http_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("home", mode="before")
