@@ -18,8 +18,8 @@ from mcp import Client
 from talking_video_mcp.emulator import EmulatorConfig, FaultRule, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, env_for, make_settings
-from tests.e2e.test_crash import ServerProcess
 from tests.helpers import png_bytes, upload
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

@@ -17,7 +17,7 @@ import pytest
 
 from talking_video_mcp.settings import Settings
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, env_for
-from tests.e2e.test_crash import ServerProcess, free_port
+from tests.servers import ServerProcess, free_port
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 

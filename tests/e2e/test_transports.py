@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,53 +16,12 @@ from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
 from talking_video_mcp.media.video import probe_video
 from tests.conftest import env_for, make_settings
 from tests.helpers import png_bytes, segmind_submits, structured, upload
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 SIX_TOOLS = {"generate_talking_video", "check_video_status", "list_voices", "list_avatar_presets", "list_jobs",
              "get_account"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class HttpServer:
-    """`talking-video-mcp serve --transport http` as a subprocess."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
-        self._log = log.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "talking_video_mcp", "serve", "--transport", "http", "--port", str(self.port)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {log.read_text()}") from None
-                time.sleep(0.1)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._log.close()
 
 
 @pytest.fixture
@@ -104,7 +60,7 @@ async def test_stdio_lists_tools_with_provider_schemas(settings: Any):
 async def test_http_transport_runs_a_whole_job(settings: Any, emulator: Any, tmp_path: Path):
     from mcp import Client
 
-    server = HttpServer(env_for(settings), tmp_path / "server.log")
+    server = ServerProcess(env_for(settings), tmp_path / "server.log")
     try:
         async with Client(server.url) as client:
             assert {t.name for t in (await client.list_tools()).tools} >= SIX_TOOLS
@@ -121,7 +77,7 @@ async def test_http_transport_runs_a_whole_job(settings: Any, emulator: Any, tmp
 
 
 async def test_http_refuses_foreign_host_header(settings: Any, tmp_path: Path):
-    server = HttpServer(env_for(settings), tmp_path / "server.log")
+    server = ServerProcess(env_for(settings), tmp_path / "server.log")
     try:
         response = httpx.post(server.url, headers={"host": "evil.example:80", "content-type": "application/json",
                                                    "accept": "application/json, text/event-stream"},
@@ -137,7 +93,7 @@ async def test_sigkill_mid_job_then_a_new_process_finishes_it(slow_emulator: Any
     settings = make_settings(home, tmp_path, slow_emulator.base_url, TALKING_VIDEO_TIME_SCALE=20.0)
     env = env_for(settings)
     image = upload(slow_emulator.base_url, png_bytes(), "image/png")
-    first = HttpServer(env, tmp_path / "first.log")
+    first = ServerProcess(env, tmp_path / "first.log")
     try:
         async with Client(first.url) as client:
             job = structured(await client.call_tool("generate_talking_video", {
@@ -150,7 +106,7 @@ async def test_sigkill_mid_job_then_a_new_process_finishes_it(slow_emulator: Any
     finally:
         first.kill()
     assert job["status"] == "processing"
-    second = HttpServer(env, tmp_path / "second.log")
+    second = ServerProcess(env, tmp_path / "second.log")
     try:
         async with Client(second.url) as client:
             again = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"]}))
