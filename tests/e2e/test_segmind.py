@@ -177,3 +177,14 @@ async def test_list_jobs_and_account(client: Any, emulator: Any, media: dict[str
     assert segmind["configured"] and segmind["balance"] is not None
     voices = structured(await client.call_tool("list_voices", {"provider": "segmind"}))
     assert {"Onyx", "Nova"} <= {v["name"] for v in voices["voices"]}
+
+
+async def test_insufficient_credits_fails_with_the_balance(client: Any, emulator: Any, media: dict[str, str]):
+    from tests.conftest import FAKE_SEGMIND_KEY
+
+    emulator.set_balance("segmind", FAKE_SEGMIND_KEY, 0.5)
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(media)))
+    job = await wait_final(client, job["job_id"])
+    assert job["status"] == "failed"
+    assert "insufficient credits" in job["error"].lower() and "balance: 0.5" in job["error"]
+    assert "Nothing was charged" in job["error"]

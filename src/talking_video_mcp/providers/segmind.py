@@ -292,6 +292,8 @@ class SegmindProvider:
             raise SubmitOutcomeUnknown(
                 f"Segmind answered HTTP {response.status_code} to the paid submit; it may have been accepted"
             )
+        if response.status_code == 406:
+            raise InsufficientCredits(await self._credits_sentence(response), status_code=406)
         self._raise_for_status(response, "the submit")
         try:
             body = response.json()
@@ -407,6 +409,17 @@ class SegmindProvider:
         if code == 429:
             raise RateLimited(f"Segmind rate-limited {what}; nothing was charged.")
         raise ProviderError(f"Segmind answered HTTP {code} to {what}: {message}", status_code=code)
+
+    async def _credits_sentence(self, response: httpx.Response) -> str:
+        """The 406 answer, with the account's balance when Segmind tells it."""
+        sentence = f"Segmind says the account has insufficient credits ({error_message(response)})"
+        balance = response.headers.get("x-remaining-credits")
+        if balance is None:
+            balance_value = (await self.account()).balance
+            balance = None if balance_value is None else f"{balance_value:g}"
+        if balance is not None:
+            sentence += f"; balance: {balance} credits"
+        return sentence + "; top up, then try again."
 
     # ---------------------------------------------------------------- catalog and account
 
