@@ -56,7 +56,8 @@ class JobControl(Protocol):
     async def update(self, **fields: Any) -> JobRecord: ...
 
     async def paid_submit(self, label: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Record that a paid request is in flight, send it once, then clear the mark.
+        """Record that a paid request is in flight and send it once. The mark stays until the
+        provider's next `update` records the outcome (the request id), in the same write.
 
         If the process dies in between, the job becomes `submit_unknown` on restart
         instead of being sent twice."""
