@@ -14,7 +14,7 @@ from talking_video_mcp.errors import InvalidInput, SpendRefused
 from talking_video_mcp.models import JobView
 from talking_video_mcp.providers.base import PreparedJob
 from talking_video_mcp.runtime import AppState
-from talking_video_mcp.tools.jobs import Progress, check_video_status, view
+from talking_video_mcp.tools.jobs import Progress, check_video_status
 
 DUPLICATE_WINDOW_S = 600.0
 # Parameters that shape the provider request; the rest (waits, keys) do not make a job different.
@@ -162,12 +162,7 @@ async def submit_job(
 async def _after_submit(
     state: AppState, job_id: str, params: Mapping[str, Any], progress: Progress | None, *, reused: bool
 ) -> JobView:
-    wait = float(params.get("wait_seconds") or 0)
-    result = await check_video_status(state, job_id, wait, progress) if wait else None
-    if result is None:
-        from talking_video_mcp.tools.jobs import get_job
-
-        result = view(state, await get_job(state, job_id))
+    result = await check_video_status(state, job_id, float(params.get("wait_seconds") or 0), progress)
     if reused:
         result.reused_existing_job = True
         result.next_step = (
