@@ -87,3 +87,28 @@ async def client(settings: Settings) -> AsyncIterator[Any]:
 
     async with Client(build_server(settings)) as session:
         yield session
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL server for the session; the PostgreSQL tests skip, saying why, without one."""
+    from tests.pg import find_bin, pg_server
+
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[postgres]'): PostgreSQL ledger tests skipped")
+    bin_dir = find_bin()
+    if bin_dir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) found on PATH, in $PG_BIN or in "
+                    "/usr/lib/postgresql/*/bin (apt-get install postgresql): PostgreSQL ledger tests skipped")
+    with pg_server(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    with postgres_server.database() as url:
+        yield url

@@ -24,6 +24,7 @@ def test_wheel_carries_assets_and_is_small(tmp_path: Path) -> None:
                    "talking_video_mcp/assets/models/LICENSE-mediapipe-Apache-2.0.txt",
                    "talking_video_mcp/assets/presets/LICENSES.md",
                    "talking_video_mcp/assets/presets/astronaut.jpg",
+                   "talking_video_mcp/jobs/migrations/pg/0001_init.sql",
                    "talking_video_mcp/py.typed"):
         assert needed in names, needed
     assert not any(n.startswith("tests/") or n.endswith(".mp4") for n in names)

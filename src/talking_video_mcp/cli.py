@@ -73,14 +73,15 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    from talking_video_mcp.jobs.store import JobStore, utc_iso
+    from talking_video_mcp.jobs.ledger import open_store
+    from talking_video_mcp.jobs.store import utc_iso
     from talking_video_mcp.settings import Settings
 
     settings = Settings()
-    if not settings.ledger_path.exists():
+    if settings.database_url is None and not settings.ledger_path.exists():
         print(f"no ledger yet at {settings.ledger_path}")
         return 0
-    store = JobStore(settings.ledger_path)
+    store = open_store(settings)
     try:
         for job in store.list_jobs(status=args.status, limit=args.limit):
             where = job.video_path or job.audio_path or job.error or ""

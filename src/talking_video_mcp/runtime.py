@@ -16,8 +16,8 @@ from pydantic import SecretStr
 
 from talking_video_mcp import http
 from talking_video_mcp.errors import StorageError
+from talking_video_mcp.jobs.ledger import Ledger, open_store
 from talking_video_mcp.jobs.runner import JobRunner
-from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.providers.registry import ProviderRegistry, build_registry
 from talking_video_mcp.settings import Settings
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class AppState:
     settings: Settings
-    store: JobStore
+    store: Ledger
     registry: ProviderRegistry
     runner: JobRunner
     sandbox: Any = None
@@ -53,9 +53,10 @@ def _prepare_home(settings: Settings) -> None:
         ) from None
 
 
-def _open_store(settings: Settings) -> JobStore:
+def _open_store(settings: Settings) -> Ledger:
+    """The ledger; a PostgreSQL one that cannot be reached raises LedgerError (a StorageError) saying so."""
     try:
-        return JobStore(settings.ledger_path)
+        return open_store(settings)
     except (sqlite3.Error, OSError) as exc:
         raise StorageError(
             f"the job ledger {settings.ledger_path} cannot be opened or written ({exc}). Free disk space, or "

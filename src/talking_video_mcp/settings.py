@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     http_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="TALKING_VIDEO_HTTP_ALLOWED_HOSTS"
     )
+    # postgresql://user:password@host:port/dbname: the job ledger on PostgreSQL (unset: SQLite in home).
+    database_url: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_DATABASE_URL")
 
     # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
     # so the runner divides its waits by this factor to stay in step with it.
@@ -69,6 +72,18 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: object) -> object:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            if not text.strip():
+                return None
+            if not text.strip().startswith(("postgresql://", "postgres://")):
+                raise ValueError("TALKING_VIDEO_DATABASE_URL must be a postgresql:// URL (or unset for SQLite)")
+            return SecretStr(text.strip())
         return value
 
     @field_validator("home", mode="before")
@@ -93,4 +108,9 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction."""
         values = [self.segmind_api_key, self.unifically_api_key, self.http_token]
-        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            if password:
+                found.append(password)
+        return found

@@ -25,7 +25,8 @@ from talking_video_mcp.errors import (
     TransientProviderError,
     redact,
 )
-from talking_video_mcp.jobs.store import JobRecord, JobStore
+from talking_video_mcp.jobs.ledger import Ledger
+from talking_video_mcp.jobs.store import JobRecord
 from talking_video_mcp.providers.base import Provider
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class JobRunner:
 
     def __init__(
         self,
-        store: JobStore,
+        store: Ledger,
         providers: Mapping[str, Provider],
         *,
         home: Path,

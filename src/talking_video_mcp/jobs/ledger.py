@@ -1,0 +1,80 @@
+"""The ledger interface the server uses, and the factory that picks its backend from the settings.
+
+`TALKING_VIDEO_DATABASE_URL` unset: the SQLite ledger in TALKING_VIDEO_HOME (`JobStore`).
+`TALKING_VIDEO_DATABASE_URL=postgresql://...`: PostgreSQL (`PgJobStore`; needs the `postgres` extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from talking_video_mcp.errors import LedgerError
+from talking_video_mcp.jobs.store import JobRecord
+
+if TYPE_CHECKING:
+    from talking_video_mcp.settings import Settings
+
+
+class Ledger(Protocol):
+    """Exactly what the runner, the tools, the UI and the CLI call; every method is synchronous and
+    thread-safe (callers on the event loop use `anyio.to_thread`), and raises LedgerError when the
+    database cannot be read or written."""
+
+    owner: str
+
+    def create(
+        self,
+        *,
+        model: str,
+        provider: str,
+        request: Mapping[str, Any],
+        kind: str = "talking_video",
+        cost_estimate_usd: float | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        step: str | None = None,
+        job_id: str | None = None,
+    ) -> JobRecord: ...
+
+    def get(self, job_id: str) -> JobRecord | None: ...
+
+    def update(self, job_id: str, *, unless_canceled: bool = True, **fields: Any) -> JobRecord: ...
+
+    def find_by_idempotency_key(self, key: str) -> JobRecord | None: ...
+
+    def find_recent_duplicate(self, request_hash: str, within_s: float) -> JobRecord | None: ...
+
+    def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        model: str | None = None,
+        limit: int = 20,
+        before: tuple[float, str] | None = None,
+    ) -> list[JobRecord]: ...
+
+    def active_jobs(self) -> list[JobRecord]: ...
+
+    def claim(self, job_id: str, lease_s: float) -> JobRecord | None: ...
+
+    def spent_since(self, since: float) -> float: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(settings: Settings) -> Ledger:
+    """The ledger the settings ask for (opened and migrated). Errors: sqlite3.Error/OSError for SQLite,
+    LedgerError for PostgreSQL (the caller turns either into a StorageError)."""
+    if settings.database_url is not None:
+        try:
+            from talking_video_mcp.jobs.pg_store import PgJobStore
+        except ImportError:
+            raise LedgerError(
+                "TALKING_VIDEO_DATABASE_URL is set but psycopg is not installed: "
+                "pip install 'talking-video-mcp[postgres]' (or unset it to use the SQLite ledger)."
+            ) from None
+
+        return PgJobStore(settings.database_url.get_secret_value())
+    from talking_video_mcp.jobs.store import JobStore
+
+    return JobStore(settings.ledger_path)

@@ -1,0 +1,274 @@
+"""The ledger's contract, run against both backends: SQLite (JobStore) and PostgreSQL (PgJobStore)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from talking_video_mcp.errors import LedgerError
+from talking_video_mcp.jobs.ledger import Ledger, open_store
+from talking_video_mcp.jobs.store import JobStore
+from talking_video_mcp.settings import Settings
+
+T0 = 1_700_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+Opener = Callable[..., Any]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens another handle on the same ledger (another 'process': its own lease owner)."""
+    opened: list[Any] = []
+    if request.param == "sqlite":
+        def opener(clock: Clock) -> Any:
+            return JobStore(tmp_path / "jobs.sqlite", clock=clock)
+        url = None
+    else:
+        url = request.getfixturevalue("pg_url")
+        from talking_video_mcp.jobs.pg_store import PgJobStore
+
+        def opener(clock: Clock) -> Any:
+            return PgJobStore(url, clock=clock)
+
+    def tracked(clock: Clock) -> Any:
+        store = opener(clock)
+        opened.append(store)
+        return store
+
+    yield tracked
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(open_ledger: Opener, clock: Clock) -> Any:
+    return open_ledger(clock)
+
+
+def make(store: Any, **kw: Any) -> Any:
+    args: dict[str, Any] = {"model": "segmind/x", "provider": "segmind", "request": {"text": "hi"},
+                            "cost_estimate_usd": 1.0}
+    args.update(kw)
+    return store.create(**args)
+
+
+def test_satisfies_the_protocol(store: Any) -> None:
+    ledger: Ledger = store
+    assert ledger.owner
+
+
+def test_create_and_get_round_trip(store: Any, clock: Clock) -> None:
+    request = {"text": "héllo ✓", "nested": {"list": [1, 2.5, None, True]}, "empty": {}}
+    job = make(store, request=request, kind="audio", step="tts", request_hash="h1", idempotency_key="k1",
+               job_id="job_custom")
+    assert job.id == "job_custom" and job.status == "queued"
+    got = store.get("job_custom")
+    assert got == job
+    assert got.request == request and got.state == {} and got.created_at == T0 == got.updated_at
+    assert got.progress == 0.0 and got.polls == 0 and got.lease_owner is None and got.lease_until == 0.0
+    assert store.get("job_missing") is None
+    generated = make(store)
+    assert generated.id.startswith("job_") and store.get(generated.id) == generated
+
+
+def test_update_writes_fields_and_json(store: Any, clock: Clock) -> None:
+    job = make(store)
+    clock.now += 5
+    updated = store.update(job.id, status="processing", progress=0.5, state={"remote_id": "r1", "n": [1]},
+                           submitted_at=T0 + 1, polls=3, next_check_at=T0 + 9)
+    assert updated.status == "processing" and updated.progress == 0.5 and updated.polls == 3
+    assert updated.state == {"remote_id": "r1", "n": [1]} and updated.updated_at == T0 + 5
+    assert store.get(job.id) == updated
+    with pytest.raises(ValueError, match="not updatable"):
+        store.update(job.id, lease_owner="me")
+    with pytest.raises(KeyError):
+        store.update("job_missing", status="failed")
+
+
+def test_canceled_job_is_not_revived(store: Any) -> None:
+    job = make(store)
+    store.update(job.id, status="canceled", error="user canceled")
+    after = store.update(job.id, status="processing", progress=0.9)
+    assert after.status == "canceled" and after.progress == 0.0
+    forced = store.update(job.id, unless_canceled=False, status="failed")
+    assert forced.status == "failed"
+
+
+def test_claim_leases_the_job_to_one_owner(open_ledger: Opener, clock: Clock) -> None:
+    a, b = open_ledger(clock), open_ledger(clock)
+    assert a.owner != b.owner
+    job = make(a)
+    mine = a.claim(job.id, 30)
+    assert mine is not None and mine.lease_owner == a.owner and mine.lease_until == T0 + 30
+    assert b.claim(job.id, 30) is None  # held by a live process
+    assert a.claim(job.id, 30) is not None  # the holder renews
+    clock.now += 31
+    theirs = b.claim(job.id, 30)
+    assert theirs is not None and theirs.lease_owner == b.owner  # the lease ran out
+    b.release(job.id)
+    assert a.claim(job.id, 30) is not None
+    a.update(job.id, status="completed")
+    assert a.claim(job.id, 30) is None and b.claim(job.id, 30) is None
+    assert a.claim("job_missing", 30) is None
+
+
+def test_concurrent_claims_have_one_winner(open_ledger: Opener, clock: Clock) -> None:
+    stores = [open_ledger(clock) for _ in range(4)]
+    job = make(stores[0])
+    results: list[Any] = []
+    barrier = threading.Barrier(8)
+
+    def claim(store: Any) -> None:
+        barrier.wait()
+        results.append(store.claim(job.id, 30))
+
+    threads = [threading.Thread(target=claim, args=(stores[i % 4],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = {r.lease_owner for r in results if r is not None}
+    assert len(winners) == 1
+
+
+def test_idempotency_key_is_unique(store: Any) -> None:
+    job = make(store, idempotency_key="key-1", request_hash="h")
+    assert store.find_by_idempotency_key("key-1") == job
+    assert store.find_by_idempotency_key("key-2") is None
+    with pytest.raises(LedgerError):
+        make(store, idempotency_key="key-1")
+    make(store)
+    make(store)  # jobs without a key never collide
+    assert len(store.list_jobs(limit=10)) == 3
+
+
+def test_find_recent_duplicate(store: Any, clock: Clock) -> None:
+    old = make(store, request_hash="h")
+    clock.now += 100
+    assert store.find_recent_duplicate("h", 60) is None
+    assert store.find_recent_duplicate("h", 120) == old
+    newer = make(store, request_hash="h")
+    clock.now += 1
+    assert store.find_recent_duplicate("h", 120) == newer
+    for status in ("failed", "canceled", "expired"):
+        store.update(newer.id, unless_canceled=False, status=status)
+        assert store.find_recent_duplicate("h", 120) == old
+    store.update(newer.id, unless_canceled=False, status="completed")
+    assert store.find_recent_duplicate("h", 120) == store.get(newer.id)
+    assert store.find_recent_duplicate("other", 120) is None
+
+
+def test_list_jobs_pages_by_cursor(store: Any, clock: Clock) -> None:
+    ids = []
+    for i in range(7):
+        if i % 2 == 0:
+            clock.now += 1.25  # pairs share a created_at: the id breaks the tie
+        model = "segmind/a" if i % 3 else "segmind/b"
+        ids.append(make(store, model=model, job_id=f"job_{i:02d}").id)
+    everything = store.list_jobs(limit=100)
+    expected = sorted(everything, key=lambda j: (j.created_at, j.id), reverse=True)
+    assert [j.id for j in everything] == [j.id for j in expected]
+    seen: list[str] = []
+    before = None
+    while True:
+        page = store.list_jobs(limit=3, before=before)
+        seen += [j.id for j in page]
+        if len(page) < 3:
+            break
+        before = (page[-1].created_at, page[-1].id)
+    assert seen == [j.id for j in expected] and sorted(seen) == sorted(ids)
+    assert {j.model for j in store.list_jobs(model="segmind/b")} == {"segmind/b"}
+    store.update("job_03", status="failed")
+    assert [j.id for j in store.list_jobs(status="failed")] == ["job_03"]
+    assert [j.id for j in store.list_jobs(status="queued", model="segmind/a", limit=2)] == ["job_05", "job_04"]
+
+
+def test_active_jobs(store: Any) -> None:
+    a, b, c = make(store), make(store), make(store)
+    store.update(a.id, next_check_at=T0 + 5)
+    store.update(b.id, status="processing", next_check_at=T0 + 1)
+    store.update(c.id, status="completed")
+    assert {j.id for j in store.active_jobs()} == {a.id, b.id}
+    assert store.active_jobs()[0].id == b.id
+
+
+def test_spent_since(store: Any, clock: Clock) -> None:
+    assert store.spent_since(0) == 0.0
+    make(store, cost_estimate_usd=0.5)  # before `since`
+    clock.now += 10
+    since = clock.now
+    make(store, cost_estimate_usd=1.0)  # queued: may be submitted
+    make(store, provider="local", cost_estimate_usd=9.0)  # local: free
+    failed = make(store, cost_estimate_usd=4.0)
+    store.update(failed.id, status="failed")  # never submitted
+    paid = make(store, cost_estimate_usd=2.0)
+    store.update(paid.id, status="failed", submitted_at=clock.now)  # submitted, then failed: paid
+    unknown = make(store, cost_estimate_usd=0.25)
+    store.update(unknown.id, status="submit_unknown")
+    make(store, cost_estimate_usd=None)
+    assert store.spent_since(since) == pytest.approx(3.25)
+    assert store.spent_since(0) == pytest.approx(3.75)
+
+
+def test_open_store_picks_the_backend(tmp_path: Path) -> None:
+    settings = Settings(TALKING_VIDEO_HOME=tmp_path)
+    store = open_store(settings)
+    try:
+        assert isinstance(store, JobStore) and settings.ledger_path.exists()
+    finally:
+        store.close()
+    assert Settings(TALKING_VIDEO_HOME=tmp_path, TALKING_VIDEO_DATABASE_URL="").database_url is None
+    with pytest.raises(ValueError, match="postgresql://"):
+        Settings(TALKING_VIDEO_HOME=tmp_path, TALKING_VIDEO_DATABASE_URL="mysql://x")
+    pg = Settings(TALKING_VIDEO_HOME=tmp_path, TALKING_VIDEO_DATABASE_URL=SecretStr("postgresql://u:s3cret@h/db"))
+    assert "s3cret" in pg.secrets() and "s3cret" not in repr(pg)
+
+
+def test_postgres_migrations_are_recorded_once(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from talking_video_mcp.jobs.pg_store import PgJobStore, migrations
+
+    settings = Settings(TALKING_VIDEO_HOME=tmp_path, TALKING_VIDEO_DATABASE_URL=pg_url)
+    first = open_store(settings)
+    assert isinstance(first, PgJobStore) and not settings.ledger_path.exists()
+    job = make(first)
+    first.close()
+    again = PgJobStore(pg_url)  # re-opening applies nothing twice and keeps the data
+    assert again.get(job.id) == job
+    again.close()
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert rows == [(v, n) for v, n, _ in migrations()] and rows[0] == (1, "0001_init.sql")
+
+
+def test_postgres_unreachable_is_a_clear_ledger_error(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    from tests.servers import free_port
+
+    url = f"postgresql://someone:pw-not-shown@127.0.0.1:{free_port()}/ledger"
+    settings = Settings(TALKING_VIDEO_HOME=tmp_path, TALKING_VIDEO_DATABASE_URL=url)
+    with pytest.raises(LedgerError) as caught:
+        open_store(settings)
+    message = str(caught.value)
+    assert "127.0.0.1" in message and "/ledger" in message and "TALKING_VIDEO_DATABASE_URL" in message
+    assert "pw-not-shown" not in message
