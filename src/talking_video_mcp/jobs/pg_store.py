@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,10 +24,13 @@ from psycopg_pool import ConnectionPool
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.jobs.store import (
     _JSON_FIELDS,
-    _UPDATABLE,
+    REUSABLE_SQL,
+    SPEND_COUNTS_SQL,
     JobRecord,
-    _pid_alive,
     _process_identity,
+    check_updatable,
+    held_by_another,
+    new_record,
 )
 from talking_video_mcp.models import ACTIVE_STATUSES
 
@@ -135,20 +137,10 @@ class PgJobStore:
         step: str | None = None,
         job_id: str | None = None,
     ) -> JobRecord:
-        now = self.clock()
-        record = JobRecord(
-            id=job_id or f"job_{uuid.uuid4().hex[:16]}",
-            model=model,
-            provider=provider,
-            kind=kind,
-            status="queued",
-            step=step,
-            request=dict(request),
-            created_at=now,
-            updated_at=now,
-            cost_estimate_usd=cost_estimate_usd,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
+        record = new_record(
+            self.clock(), model=model, provider=provider, request=request, kind=kind,
+            cost_estimate_usd=cost_estimate_usd, idempotency_key=idempotency_key, request_hash=request_hash,
+            step=step, job_id=job_id,
         )
         data = record.__dict__.copy()
         for key in _JSON_FIELDS:
@@ -167,9 +159,7 @@ class PgJobStore:
 
     def update(self, job_id: str, *, unless_canceled: bool = True, **fields: Any) -> JobRecord:
         """Write fields; by default a canceled job is left as it is (a late poll must not revive it)."""
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
+        check_updatable(fields)
         data = dict(fields)
         for key in _JSON_FIELDS:
             if key in data:
@@ -196,8 +186,8 @@ class PgJobStore:
         since = self.clock() - within_s
         with self._tx() as cur:
             row = cur.execute(
-                "SELECT * FROM jobs WHERE request_hash = %s AND created_at >= %s "
-                "AND status NOT IN ('failed', 'canceled', 'expired') ORDER BY created_at DESC LIMIT 1",
+                f"SELECT * FROM jobs WHERE request_hash = %s AND created_at >= %s AND {REUSABLE_SQL} "  # noqa: S608
+                "ORDER BY created_at DESC LIMIT 1",
                 (request_hash, since),
             ).fetchone()
         return self._row(row) if row else None
@@ -245,8 +235,7 @@ class PgJobStore:
             row = cur.execute("SELECT * FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
             if row is None or row["status"] not in ACTIVE_STATUSES:
                 return None
-            owner = row["lease_owner"]
-            if owner and owner != self.owner and row["lease_until"] > now and _pid_alive(owner):
+            if held_by_another(row["lease_owner"], row["lease_until"], self.owner, now):
                 return None
             row = cur.execute(
                 "UPDATE jobs SET lease_owner = %s, lease_until = %s WHERE id = %s RETURNING *",
@@ -265,9 +254,8 @@ class PgJobStore:
         """Estimated spend of jobs that were (or may have been) submitted since `since`."""
         with self._tx() as cur:
             row = cur.execute(
-                "SELECT COALESCE(SUM(cost_estimate_usd), 0) AS spent FROM jobs WHERE created_at >= %s "
-                "AND provider != 'local' AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
-                "'submit_unknown', 'completed'))",
+                "SELECT COALESCE(SUM(cost_estimate_usd), 0) AS spent FROM jobs WHERE created_at >= %s "  # noqa: S608
+                f"AND {SPEND_COUNTS_SQL}",
                 (since,),
             ).fetchone()
         return float(row["spent"]) if row else 0.0

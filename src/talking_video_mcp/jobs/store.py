@@ -105,6 +105,57 @@ class JobRecord:
         return self.status in ACTIVE_STATUSES
 
 
+# Business rules both ledger backends share, in SQL without placeholders.
+SPEND_COUNTS_SQL = (
+    "provider != 'local' AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
+    "'submit_unknown', 'completed'))"
+)
+"""Jobs whose estimate counts against the daily budget: submitted, or about to be, or maybe submitted."""
+REUSABLE_SQL = "status NOT IN ('failed', 'canceled', 'expired')"
+"""Jobs an identical request may be answered with (re-calls after a client timeout)."""
+
+
+def new_record(
+    now: float,
+    *,
+    model: str,
+    provider: str,
+    request: Mapping[str, Any],
+    kind: str = "talking_video",
+    cost_estimate_usd: float | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    step: str | None = None,
+    job_id: str | None = None,
+) -> JobRecord:
+    """A queued job as both backends insert it."""
+    return JobRecord(
+        id=job_id or f"job_{uuid.uuid4().hex[:16]}",
+        model=model,
+        provider=provider,
+        kind=kind,
+        status="queued",
+        step=step,
+        request=dict(request),
+        created_at=now,
+        updated_at=now,
+        cost_estimate_usd=cost_estimate_usd,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+
+
+def check_updatable(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+
+
+def held_by_another(owner: str | None, lease_until: float, me: str, now: float) -> bool:
+    """A lease this process must respect: another owner's, unexpired, and not a dead process on this host."""
+    return bool(owner) and owner != me and lease_until > now and _pid_alive(str(owner))
+
+
 def _process_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -200,20 +251,10 @@ class JobStore:
         step: str | None = None,
         job_id: str | None = None,
     ) -> JobRecord:
-        now = self.clock()
-        record = JobRecord(
-            id=job_id or f"job_{uuid.uuid4().hex[:16]}",
-            model=model,
-            provider=provider,
-            kind=kind,
-            status="queued",
-            step=step,
-            request=dict(request),
-            created_at=now,
-            updated_at=now,
-            cost_estimate_usd=cost_estimate_usd,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
+        record = new_record(
+            self.clock(), model=model, provider=provider, request=request, kind=kind,
+            cost_estimate_usd=cost_estimate_usd, idempotency_key=idempotency_key, request_hash=request_hash,
+            step=step, job_id=job_id,
         )
         data = record.__dict__.copy()
         for key in _JSON_FIELDS:
@@ -231,9 +272,7 @@ class JobStore:
 
     def update(self, job_id: str, *, unless_canceled: bool = True, **fields: Any) -> JobRecord:
         """Write fields; by default a canceled job is left as it is (a late poll must not revive it)."""
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
+        check_updatable(fields)
         data = dict(fields)
         for key in _JSON_FIELDS:
             if key in data:
@@ -258,8 +297,8 @@ class JobStore:
         since = self.clock() - within_s
         with self._using() as conn:
             row = conn.execute(
-                "SELECT * FROM jobs WHERE request_hash = ? AND created_at >= ? "
-                "AND status NOT IN ('failed', 'canceled', 'expired') ORDER BY created_at DESC LIMIT 1",
+                f"SELECT * FROM jobs WHERE request_hash = ? AND created_at >= ? AND {REUSABLE_SQL} "  # noqa: S608
+                "ORDER BY created_at DESC LIMIT 1",
                 (request_hash, since),
             ).fetchone()
         return self._row(row) if row else None
@@ -303,8 +342,7 @@ class JobStore:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None or row["status"] not in ACTIVE_STATUSES:
                 return None
-            owner = row["lease_owner"]
-            if owner and owner != self.owner and row["lease_until"] > now and _pid_alive(owner):
+            if held_by_another(row["lease_owner"], row["lease_until"], self.owner, now):
                 return None
             conn.execute(
                 "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE id = ?", (self.owner, now + lease_s, job_id)
@@ -323,9 +361,7 @@ class JobStore:
         """Estimated spend of jobs that were (or may have been) submitted since `since`."""
         with self._using() as conn:
             row = conn.execute(
-                "SELECT COALESCE(SUM(cost_estimate_usd), 0) FROM jobs WHERE created_at >= ? "
-                "AND provider != 'local' AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
-                "'submit_unknown', 'completed'))",
+                f"SELECT COALESCE(SUM(cost_estimate_usd), 0) FROM jobs WHERE created_at >= ? AND {SPEND_COUNTS_SQL}",  # noqa: S608
                 (since,),
             ).fetchone()
         return float(row[0])
