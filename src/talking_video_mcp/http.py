@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import httpx
@@ -31,14 +31,30 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 WINDOW_S = 61.0
 
 
-def make_client(*, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The one place that builds an httpx client, so timeouts and headers are the same everywhere."""
+def make_client(
+    *, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None, client_id: str | None = None
+) -> httpx.AsyncClient:
+    """The one place that builds an httpx client, so timeouts and headers are the same everywhere.
+
+    `client_id` (TALKING_VIDEO_REPLICA_ID) goes out as `x-client-id`, so a provider's (or the emulator's)
+    request log tells the replicas of one deployment apart."""
+    headers = {"user-agent": f"talking-video-mcp/{__version__}"}
+    if client_id:
+        headers["x-client-id"] = client_id
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
-        headers={"user-agent": f"talking-video-mcp/{__version__}"},
+        headers=headers,
         follow_redirects=True,
         transport=transport,
     )
+
+
+class Budget(Protocol):
+    """Requests per minute for one API key: `acquire` before each request, `block_for` after a 429."""
+
+    async def acquire(self) -> None: ...
+
+    def block_for(self, seconds: float) -> None: ...
 
 
 class RequestBudget:
@@ -116,7 +132,7 @@ async def send(
     url: str,
     *,
     idempotent: bool,
-    budget: RequestBudget | None = None,
+    budget: Budget | None = None,
     retry: RetryPolicy | None = None,
     headers: Mapping[str, str] | None = None,
     json: Any = None,

@@ -150,6 +150,43 @@ def test_concurrent_claims_have_one_winner(open_ledger: Opener, clock: Clock) ->
     assert len(winners) == 1
 
 
+def test_renewed_leases_stay_and_released_ones_move(open_ledger: Opener, clock: Clock) -> None:
+    a, b = open_ledger(clock), open_ledger(clock)
+    one, two, three = make(a), make(a), make(a)
+    assert a.claim(one.id, 15) and a.claim(two.id, 15) and b.claim(three.id, 15)
+    clock.now += 10
+    assert a.renew_leases(15) == {one.id, two.id}
+    assert a.get(one.id).lease_until == clock.now + 15
+    clock.now += 10  # 20 s after the claims: only the renewal keeps the leases
+    assert b.claim(one.id, 15) is None
+    a.update(two.id, status="completed")
+    assert a.renew_leases(15) == {one.id}  # only active jobs
+    taken_over = a.claim(three.id, 15)  # b stopped renewing: its lease ran out, and `a` takes the job
+    assert taken_over is not None and taken_over.lease_owner == a.owner
+    assert b.renew_leases(15) == set()  # a late renewal does not take it back
+    a.release_all()
+    assert a.renew_leases(15) == set()
+    taken = b.claim(one.id, 15)
+    assert taken is not None and taken.lease_owner == b.owner
+
+
+def test_a_named_owner_keeps_host_and_pid(open_ledger: Opener, clock: Clock, tmp_path: Path) -> None:
+    import os
+    import socket
+
+    first = open_ledger(clock)
+    if isinstance(first, JobStore):
+        named = JobStore(tmp_path / "named.sqlite", clock=clock, owner_name="replica-a")
+    else:
+        from talking_video_mcp.jobs.pg_store import PgJobStore
+
+        named = PgJobStore(str(first._pool.conninfo), clock=clock, owner_name="replica-a")
+    try:
+        assert named.owner == f"{socket.gethostname()}:{os.getpid()}:replica-a"
+    finally:
+        named.close()
+
+
 def test_idempotency_key_is_unique(store: Any) -> None:
     job = make(store, idempotency_key="key-1", request_hash="h")
     assert store.find_by_idempotency_key("key-1") == job
@@ -272,3 +309,59 @@ def test_postgres_unreachable_is_a_clear_ledger_error(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "127.0.0.1" in message and "/ledger" in message and "TALKING_VIDEO_DATABASE_URL" in message
     assert "pw-not-shown" not in message
+
+
+class _Slept(Exception):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+async def _fake_sleep(seconds: float) -> None:
+    raise _Slept(seconds)
+
+
+@pytest.mark.anyio
+async def test_the_request_budget_is_shared_through_postgres(pg_url: str) -> None:
+    """Two processes (two ledgers on one database) that use one key share its per-minute budget and
+    its 429 pause; another key has its own."""
+    from talking_video_mcp.jobs.pg_budget import PgRequestBudget
+    from talking_video_mcp.jobs.pg_store import PgJobStore
+
+    a, b = PgJobStore(pg_url), PgJobStore(pg_url)
+    try:
+        one, two = a.request_budget("segmind:k1", 3), b.request_budget("segmind:k1", 3)
+        assert isinstance(one, PgRequestBudget)
+        one._sleep = two._sleep = _fake_sleep
+        await one.acquire()
+        await two.acquire()
+        await one.acquire()
+        with pytest.raises(_Slept) as waited:
+            await two.acquire()
+        assert 55 < waited.value.seconds <= 61
+        other = b.request_budget("segmind:k2", 3)
+        other._sleep = _fake_sleep  # type: ignore[attr-defined]
+        await other.acquire()
+
+        three, four = a.request_budget("unifically:k3", 100), b.request_budget("unifically:k3", 100)
+        three._sleep = four._sleep = _fake_sleep  # type: ignore[attr-defined]
+        await three.acquire()
+        three.block_for(30)
+        with pytest.raises(_Slept) as blocked:
+            await three.acquire()
+        assert 28 < blocked.value.seconds <= 30
+        with pytest.raises(_Slept) as blocked_too:
+            await four.acquire()  # the other process saw the 429 pause
+        assert 28 < blocked_too.value.seconds <= 30
+    finally:
+        a.close()
+        b.close()
+
+
+def test_sqlite_budgets_are_per_process(tmp_path: Path) -> None:
+    from talking_video_mcp.http import RequestBudget
+
+    store = JobStore(tmp_path / "jobs.sqlite")
+    try:
+        assert isinstance(store.request_budget("segmind:k", 5), RequestBudget)
+    finally:
+        store.close()

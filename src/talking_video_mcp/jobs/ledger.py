@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from talking_video_mcp.errors import LedgerError
+from talking_video_mcp.http import Budget
 from talking_video_mcp.jobs.store import JobRecord
 
 if TYPE_CHECKING:
@@ -57,6 +58,17 @@ class Ledger(Protocol):
 
     def claim(self, job_id: str, lease_s: float) -> JobRecord | None: ...
 
+    def release(self, job_id: str) -> None: ...
+
+    def renew_leases(self, lease_s: float) -> set[str]: ...
+
+    def release_all(self) -> None: ...
+
+    def request_budget(self, name: str, per_minute: int) -> Budget:
+        """The request budget for one provider key: per process on SQLite, shared through the database
+        on PostgreSQL."""
+        ...
+
     def spent_since(self, since: float) -> float: ...
 
     def close(self) -> None: ...
@@ -74,7 +86,7 @@ def open_store(settings: Settings) -> Ledger:
                 "pip install 'talking-video-mcp[postgres]' (or unset it to use the SQLite ledger)."
             ) from None
 
-        return PgJobStore(settings.database_url.get_secret_value())
+        return PgJobStore(settings.database_url.get_secret_value(), owner_name=settings.replica_id)
     from talking_video_mcp.jobs.store import JobStore
 
-    return JobStore(settings.ledger_path)
+    return JobStore(settings.ledger_path, owner_name=settings.replica_id)

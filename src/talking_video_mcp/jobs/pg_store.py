@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from talking_video_mcp.errors import LedgerError
+from talking_video_mcp.http import Budget
 from talking_video_mcp.jobs.store import (
     _JSON_FIELDS,
     REUSABLE_SQL,
@@ -69,9 +70,9 @@ class PgJobStore:
     """Synchronous, thread-safe ledger on PostgreSQL; see `talking_video_mcp.jobs.ledger.Ledger`."""
 
     def __init__(self, url: str, *, clock: Any = time.time, max_connections: int = 8,
-                 connect_timeout_s: float = 10.0) -> None:
+                 connect_timeout_s: float = 10.0, owner_name: str | None = None) -> None:
         self.clock = clock
-        self.owner = _process_identity()
+        self.owner = _process_identity(owner_name)
         self.where = describe(url)
         with self._errors(write=True):
             self._migrate(url, connect_timeout_s)
@@ -227,12 +228,12 @@ class PgJobStore:
     def claim(self, job_id: str, lease_s: float) -> JobRecord | None:
         """Take the job for this process for `lease_s` seconds, unless a live process holds it.
 
-        The row is locked (SELECT ... FOR UPDATE, waiting rather than SKIP LOCKED) for the check and the
-        write, so two processes claiming the same job at once are serialized: the second sees the first's
-        lease once it commits and gets None. A lease from another host is honoured until it runs out."""
+        The row is locked for the check and the write (SELECT ... FOR UPDATE SKIP LOCKED): a process
+        that finds another one mid-claim on the same job skips it rather than waiting, and the loser
+        of a race sees the winner's lease. A lease from another host is honoured until it runs out."""
         now = self.clock()
         with self._tx(write=True) as cur:
-            row = cur.execute("SELECT * FROM jobs WHERE id = %s FOR UPDATE", (job_id,)).fetchone()
+            row = cur.execute("SELECT * FROM jobs WHERE id = %s FOR UPDATE SKIP LOCKED", (job_id,)).fetchone()
             if row is None or row["status"] not in ACTIVE_STATUSES:
                 return None
             if held_by_another(row["lease_owner"], row["lease_until"], self.owner, now):
@@ -249,6 +250,27 @@ class PgJobStore:
                 "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE id = %s AND lease_owner = %s",
                 (job_id, self.owner),
             )
+
+    def renew_leases(self, lease_s: float) -> set[str]:
+        """Extend every lease this process holds on an active job; the ids it still holds."""
+        with self._tx(write=True) as cur:
+            rows = cur.execute(
+                "UPDATE jobs SET lease_until = %s WHERE lease_owner = %s AND status IN ('queued', 'processing') "
+                "RETURNING id",
+                (self.clock() + lease_s, self.owner),
+            ).fetchall()
+        return {str(row["id"]) for row in rows}
+
+    def release_all(self) -> None:
+        """At shutdown: hand every job this process holds to the next process that looks."""
+        with self._tx(write=True) as cur:
+            cur.execute("UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = %s", (self.owner,))
+
+    def request_budget(self, name: str, per_minute: int) -> Budget:
+        """A request budget counted in this database, shared by every process that uses the same key."""
+        from talking_video_mcp.jobs.pg_budget import PgRequestBudget
+
+        return PgRequestBudget(self._tx, name, per_minute)
 
     def spent_since(self, since: float) -> float:
         """Estimated spend of jobs that were (or may have been) submitted since `since`."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from talking_video_mcp.errors import LedgerError
+from talking_video_mcp.http import Budget, RequestBudget
 from talking_video_mcp.models import ACTIVE_STATUSES
 
 SCHEMA_VERSION = 1
@@ -156,8 +157,9 @@ def held_by_another(owner: str | None, lease_until: float, me: str, now: float) 
     return bool(owner) and owner != me and lease_until > now and _pid_alive(str(owner))
 
 
-def _process_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def _process_identity(name: str | None = None) -> str:
+    """host:pid:tag — unique per process; `_pid_alive` reads the host and pid back."""
+    return f"{socket.gethostname()}:{os.getpid()}:{name or uuid.uuid4().hex[:8]}"
 
 
 def _pid_alive(owner: str) -> bool:
@@ -178,10 +180,10 @@ def _pid_alive(owner: str) -> bool:
 class JobStore:
     """Synchronous, thread-safe ledger; callers on the event loop use `anyio.to_thread`."""
 
-    def __init__(self, path: Path, *, clock: Any = time.time) -> None:
+    def __init__(self, path: Path, *, clock: Any = time.time, owner_name: str | None = None) -> None:
         self.path = path
         self.clock = clock
-        self.owner = _process_identity()
+        self.owner = _process_identity(owner_name)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30.0)
@@ -356,6 +358,25 @@ class JobStore:
                 "UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?",
                 (job_id, self.owner),
             )
+
+    def renew_leases(self, lease_s: float) -> set[str]:
+        """Extend every lease this process holds on an active job; the ids it still holds."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                "UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND status IN ('queued', 'processing') "
+                "RETURNING id",
+                (self.clock() + lease_s, self.owner),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def release_all(self) -> None:
+        """At shutdown: hand every job this process holds to the next process that looks."""
+        with self._tx() as conn:
+            conn.execute("UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (self.owner,))
+
+    def request_budget(self, name: str, per_minute: int) -> Budget:
+        """One process per SQLite ledger drives the jobs of a key at a time: an in-process window."""
+        return RequestBudget(per_minute)
 
     def spent_since(self, since: float) -> float:
         """Estimated spend of jobs that were (or may have been) submitted since `since`."""

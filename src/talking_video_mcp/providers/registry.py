@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 
 import httpx
 
@@ -57,7 +58,23 @@ class ProviderRegistry:
             await provider.aclose()
 
 
-def build_registry(settings: Settings, client: httpx.AsyncClient) -> ProviderRegistry:
+BudgetFactory = Callable[[str, int], http.Budget]
+
+
+def _budget_name(provider: str, key: str | None) -> str:
+    """Names a key's shared request budget without storing the key: provider and a short digest."""
+    return f"{provider}:{hashlib.sha256((key or '').encode()).hexdigest()[:16]}"
+
+
+def _local_budget(name: str, per_minute: int) -> http.Budget:
+    return http.RequestBudget(per_minute)
+
+
+def build_registry(
+    settings: Settings, client: httpx.AsyncClient, budgets: BudgetFactory = _local_budget
+) -> ProviderRegistry:
+    """`budgets` makes the per-key request budgets: in-process by default, in the ledger's database when
+    several processes share it (`Ledger.request_budget`)."""
     inputs = InputsStage(
         allowed_roots=settings.allowed_roots,
         scratch_dir=settings.home / "scratch",
@@ -65,20 +82,21 @@ def build_registry(settings: Settings, client: httpx.AsyncClient) -> ProviderReg
         preset_lookup=preset_path,
     )
     segmind_key = settings.segmind_api_key.get_secret_value() if settings.segmind_api_key else None
+    unifically_key = settings.unifically_api_key.get_secret_value() if settings.unifically_api_key else None
     providers: list[Provider] = [
         SegmindProvider(
             api_key=segmind_key,
             base_url=settings.segmind_base_url,
             upload_url=settings.segmind_upload_url,
             client=client,
-            budget=http.RequestBudget(settings.segmind_requests_per_minute),
+            budget=budgets(_budget_name("segmind", segmind_key), settings.segmind_requests_per_minute),
             inputs=inputs,
         ),
         UnificallyProvider(
-            api_key=settings.unifically_api_key.get_secret_value() if settings.unifically_api_key else None,
+            api_key=unifically_key,
             base_url=settings.unifically_base_url,
             client=client,
-            budget=http.RequestBudget(settings.unifically_requests_per_minute),
+            budget=budgets(_budget_name("unifically", unifically_key), settings.unifically_requests_per_minute),
             inputs=inputs,
             unit_price_usd=settings.unifically_unit_price_usd,
         ),

@@ -96,6 +96,7 @@ class SegmindProvider:
     """Validation, cost estimates and the submit → poll → result → download steps."""
 
     name = "segmind"
+    heavy_steps: frozenset[str] = frozenset()
     models: tuple[ModelSpec, ...] = (
         ModelSpec(MODEL_S2V, "segmind", "Higgsfield Speak v2 on Segmind", cat.TYPICAL_SECONDS[cat.SPEECH2VIDEO],
                   "photo + speech audio → lip-synced video of 5, 10 or 15 s; $0.86–4.22"),
@@ -110,7 +111,7 @@ class SegmindProvider:
         base_url: str,
         upload_url: str,
         client: httpx.AsyncClient,
-        budget: http.RequestBudget,
+        budget: http.Budget,
         inputs: InputsStage,
         retry: http.RetryPolicy | None = None,
     ) -> None:

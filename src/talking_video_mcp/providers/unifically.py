@@ -62,6 +62,7 @@ def envelope_data(body: Any) -> dict[str, Any]:
 
 class UnificallyProvider:
     name = "unifically"
+    heavy_steps: frozenset[str] = frozenset()
     models: tuple[ModelSpec, ...] = (
         ModelSpec(cat.MODEL_SPEAK, "unifically", "Higgsfield Speak (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_SPEAK],
                   "photo URL + audio URL, a TTS task, or script + Higgsfield voice → talking video; 10× cost"),
@@ -79,7 +80,7 @@ class UnificallyProvider:
         api_key: str | None,
         base_url: str,
         client: httpx.AsyncClient,
-        budget: http.RequestBudget,
+        budget: http.Budget,
         inputs: InputsStage,
         unit_price_usd: float,
         retry: http.RetryPolicy | None = None,

@@ -1,0 +1,79 @@
+"""A provider's per-minute request budget kept in PostgreSQL, so every replica and worker that uses
+one API key stays together under the provider's limit (the in-process `http.RequestBudget` only sees
+its own requests).
+
+Each request takes a row in `rate_slots` under an advisory lock on the budget's name; times come from
+the database clock, so hosts whose clocks disagree still share one window."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import anyio
+import psycopg
+
+from talking_video_mcp.http import WINDOW_S
+
+log = logging.getLogger(__name__)
+
+Transaction = Callable[..., AbstractContextManager[psycopg.Cursor[dict[str, Any]]]]
+
+# When the database cannot be reached, requests wait this long and try again rather than run unmetered.
+_RETRY_S = 2.0
+
+
+class PgRequestBudget:
+    def __init__(self, tx: Transaction, name: str, per_minute: int, *, sleep: Any = anyio.sleep) -> None:
+        self.name = name
+        self.per_minute = per_minute
+        self._tx = tx
+        self._sleep = sleep
+        self._lock = anyio.Lock()  # this process's callers queue here, not in the database
+        self._block_s = 0.0
+
+    def block_for(self, seconds: float) -> None:
+        """The provider said we are over the limit: every process sends nothing for `seconds`
+        (recorded with the next `acquire`, which is never far behind a 429)."""
+        self._block_s = max(self._block_s, seconds)
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                block, self._block_s = self._block_s, 0.0
+                try:
+                    wait = await anyio.to_thread.run_sync(self._take, block)
+                except Exception as exc:  # LedgerError: the database is away
+                    self._block_s = max(self._block_s, block)
+                    log.warning("request budget %s: %s; waiting %.0fs", self.name, exc, _RETRY_S)
+                    wait = _RETRY_S
+                if wait <= 0:
+                    return
+                await self._sleep(wait)
+
+    def _take(self, block_s: float) -> float:
+        """Take a slot now (returns 0) or say how long to wait before asking again."""
+        with self._tx(write=True) as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"rate:{self.name}",))
+            row = cur.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS now").fetchone()
+            now = float(row["now"]) if row else 0.0
+            if block_s > 0:
+                cur.execute(
+                    "INSERT INTO rate_blocks (budget, until_at) VALUES (%s, %s) ON CONFLICT (budget) "
+                    "DO UPDATE SET until_at = GREATEST(rate_blocks.until_at, EXCLUDED.until_at)",
+                    (self.name, now + block_s),
+                )
+            cur.execute("DELETE FROM rate_slots WHERE budget = %s AND sent_at <= %s", (self.name, now - WINDOW_S))
+            used = cur.execute(
+                "SELECT COUNT(*) AS n, MIN(sent_at) AS oldest FROM rate_slots WHERE budget = %s", (self.name,)
+            ).fetchone()
+            blocked = cur.execute("SELECT until_at FROM rate_blocks WHERE budget = %s", (self.name,)).fetchone()
+            wait = (float(blocked["until_at"]) - now) if blocked else 0.0
+            if used and int(used["n"]) >= self.per_minute:
+                wait = max(wait, float(used["oldest"]) + WINDOW_S - now)
+            if wait > 0:
+                return wait
+            cur.execute("INSERT INTO rate_slots (budget, sent_at) VALUES (%s, %s)", (self.name, now))
+        return 0.0
