@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -37,7 +38,7 @@ _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 def _prepare_home(settings: Settings) -> None:
-    probe = settings.home / ".write-test"
+    probe = settings.home / f".write-test-{os.getpid()}"  # several processes may share one home
     try:
         for path in (settings.home, settings.videos_dir, settings.home / "scratch"):
             path.mkdir(parents=True, exist_ok=True)
@@ -80,14 +81,16 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         _prepare_home(settings)
         store = _open_store(settings)
         stack.callback(store.close)
-        client = http.make_client(timeout_s=settings.http_timeout_s)
+        client = http.make_client(timeout_s=settings.http_timeout_s, client_id=settings.replica_id)
         await stack.enter_async_context(client)
-        registry = build_registry(settings, client)
+        registry = build_registry(settings, client, store.request_budget)
         stack.push_async_callback(registry.aclose)
         runner = JobRunner(
             store, registry.providers, home=settings.home, client=client, secrets=settings.secrets(),
-            time_scale=settings.time_scale,
+            time_scale=settings.time_scale, render_slots=settings.local_render_slots,
         )
+        if run_jobs and settings.local_render_slots == 0:
+            log.info("TALKING_VIDEO_RENDER_SLOTS=0: local renders are left to other processes (workers)")
         state = AppState(settings=settings, store=store, registry=registry, runner=runner)
         if not run_jobs:
             yield state

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     )
     # postgresql://user:password@host:port/dbname: the job ledger on PostgreSQL (unset: SQLite in home).
     database_url: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_DATABASE_URL")
+    # Several processes on one database (replicas, workers): a name for this one in leases, logs and the
+    # `x-client-id` header sent to providers (unset: host and pid only, and no header).
+    replica_id: str | None = Field(default=None, alias="TALKING_VIDEO_REPLICA_ID", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    # Local renders this process runs at once (unset: half the CPUs, at least 1; 0: leave them to workers).
+    render_slots: int | None = Field(default=None, ge=0, le=64, alias="TALKING_VIDEO_RENDER_SLOTS")
+    # Streamable HTTP without server-side sessions, so any replica behind a load balancer can answer.
+    http_stateless: bool = Field(default=False, alias="TALKING_VIDEO_HTTP_STATELESS")
 
     # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
     # so the runner divides its waits by this factor to stay in step with it.
@@ -100,6 +107,12 @@ class Settings(BaseSettings):
     @property
     def videos_dir(self) -> Path:
         return self.home / "videos"
+
+    @property
+    def local_render_slots(self) -> int:
+        if self.render_slots is not None:
+            return self.render_slots
+        return max(1, (os.cpu_count() or 2) // 2)
 
     @property
     def cache_dir(self) -> Path:

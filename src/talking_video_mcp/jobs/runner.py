@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
@@ -26,16 +27,22 @@ from talking_video_mcp.errors import (
     redact,
 )
 from talking_video_mcp.jobs.ledger import Ledger
-from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.jobs.store import JobRecord, held_by_another
 from talking_video_mcp.providers.base import Provider
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-LEASE_S = 90.0
+# A job is held by one process at a time through a lease in the ledger. The holder renews its leases
+# every HEARTBEAT_S, so a process that dies (or loses the database) lets go within LEASE_S and another
+# process takes its jobs over at its next look (at most DISPATCH_MAX_WAIT_S later).
+LEASE_S = 15.0
+HEARTBEAT_S = 4.0
+DISPATCH_MAX_WAIT_S = 5.0
 MAX_TRANSIENT_FAILURES = 12
 LEDGER_RETRY_S = 2.0  # real seconds: how soon a job whose progress could not be recorded is tried again
 MAX_DOWNLOAD_BYTES = 1024 * 2**20
+STALE_PART_S = 900.0  # a download writes every few ms; a `.part` untouched this long has no writer
 
 
 class JobCanceled(Exception):
@@ -150,9 +157,12 @@ class JobRunner:
         time_scale: float = 1.0,
         clock: Callable[[], float] = time.time,
         max_concurrency: int = 32,
+        render_slots: int = 1,
     ) -> None:
         self.store = store
         self.providers = providers
+        self.render_slots = render_slots
+        self._rendering = 0
         self.videos_dir = home / "videos"
         self.scratch_dir = home / "scratch"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
@@ -195,47 +205,79 @@ class JobRunner:
 
     async def recover(self) -> None:
         """After a crash: a paid submit that was in flight is never re-sent, and half-written
-        downloads of processes that died are removed."""
+        downloads of processes that died are removed. Jobs another live process holds are its own."""
         await anyio.to_thread.run_sync(_remove_stale_parts, self.videos_dir)
         for job in await anyio.to_thread.run_sync(self.store.active_jobs):
-            if job.pending_submit:
-                await self.write(
-                    job.id, status="submit_unknown", pending_submit=None, finished_at=self.clock(),
-                    error=f"The server stopped while the paid submit ({job.pending_submit}) was in flight. "
-                    + SUBMIT_UNKNOWN_HELP,
-                )
+            if not job.pending_submit:
+                continue
+            claimed = await anyio.to_thread.run_sync(self.store.claim, job.id, LEASE_S)
+            if claimed is not None and claimed.pending_submit:
+                await self._end(claimed, "submit_unknown", f"The server stopped while the paid submit "
+                                f"({claimed.pending_submit}) was in flight. {SUBMIT_UNKNOWN_HELP}")
 
     async def run(self) -> None:
-        """Run until cancelled (the server lifespan owns the task)."""
-        await self.recover()
-        async with anyio.create_task_group() as tg:
-            self._tg = tg
-            while True:
-                self._wake = anyio.Event()
-                try:
-                    wait = await self._dispatch_due(tg)
-                except LedgerError as exc:
-                    log.error("could not read the job ledger, trying again in %.0fs: %s", LEDGER_RETRY_S, exc)
-                    wait = LEDGER_RETRY_S
-                with anyio.move_on_after(wait):
-                    await self._wake.wait()
+        """Run until cancelled (the server lifespan owns the task); on the way out, hand this process's
+        jobs back so another process takes them over at once."""
+        try:
+            await self.recover()
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                tg.start_soon(self._heartbeat)
+                while True:
+                    self._wake = anyio.Event()
+                    try:
+                        wait = await self._dispatch_due(tg)
+                    except LedgerError as exc:
+                        log.error("could not read the job ledger, trying again in %.0fs: %s", LEDGER_RETRY_S, exc)
+                        wait = LEDGER_RETRY_S
+                    with anyio.move_on_after(wait):
+                        await self._wake.wait()
+        finally:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await anyio.to_thread.run_sync(self.store.release_all)
+
+    async def _heartbeat(self) -> None:
+        """Keep this process's leases alive, and notice jobs canceled through another process."""
+        while True:
+            await anyio.sleep(HEARTBEAT_S)
+            try:
+                held = await anyio.to_thread.run_sync(self.store.renew_leases, LEASE_S)
+            except LedgerError as exc:
+                log.error("could not renew job leases: %s", exc)
+                continue
+            for job_id in self._running - held:
+                job = await anyio.to_thread.run_sync(self.store.get, job_id)
+                if job is not None and job.status == "canceled":
+                    self.cancel_requested.add(job_id)
 
     async def _dispatch_due(self, tg: TaskGroup) -> float:
         jobs = await anyio.to_thread.run_sync(self.store.active_jobs)
         now = self.clock()
-        next_wait = 5.0
+        next_wait = DISPATCH_MAX_WAIT_S
         for job in jobs:
-            if job.id in self._running:
+            if job.id in self._running or held_by_another(job.lease_owner, job.lease_until, self.store.owner, now):
                 continue
             due_in = max(job.next_check_at, self._held_until.get(job.id, 0.0)) - now
-            if due_in <= 0:
-                self._running.add(job.id)
-                tg.start_soon(self._drive, job.id)
-            else:
+            if due_in > 0:
                 next_wait = min(next_wait, due_in)
+                continue
+            heavy = self._is_heavy(job)
+            if heavy and self._rendering >= self.render_slots:
+                if job.lease_owner == self.store.owner:
+                    # No free render slot here: let a process with one (a worker) take the job.
+                    await anyio.to_thread.run_sync(self.store.release, job.id)
+                continue
+            self._running.add(job.id)
+            if heavy:
+                self._rendering += 1
+            tg.start_soon(self._drive, job.id, heavy)
         return max(0.01, next_wait)
 
-    async def _drive(self, job_id: str) -> None:
+    def _is_heavy(self, job: JobRecord) -> bool:
+        provider = self.providers.get(job.provider)
+        return job.step in getattr(provider, "heavy_steps", frozenset())
+
+    async def _drive(self, job_id: str, heavy: bool = False) -> None:
         try:
             async with self._limiter:
                 await self._drive_once(job_id)
@@ -248,6 +290,9 @@ class JobRunner:
             self._held_until[job_id] = self.clock() + LEDGER_RETRY_S
         finally:
             self._running.discard(job_id)
+            self.cancel_requested.discard(job_id)
+            if heavy:
+                self._rendering -= 1
             self.wake()
 
     async def _drive_once(self, job_id: str) -> None:
@@ -348,7 +393,7 @@ class JobRunner:
         """Stream to a temp file beside `dest`, check it, then rename: no half-written results.
 
         Every error names the URL, so a user can still fetch the file from the provider."""
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+        tmp = dest.with_name(f".{dest.name}.{_part_tag()}.part")
         expected = size = 0
         response: httpx.Response | None = None
         try:
@@ -405,17 +450,27 @@ def _storing(dest: Path, url: str) -> Iterator[None]:
         ) from None
 
 
+def _part_tag(pid: int | None = None) -> str:
+    """pid-host: who writes a `.part` file, for a videos directory that several machines share."""
+    return f"{pid or os.getpid()}-{socket.gethostname().replace('.', '_').replace('-', '_')}"
+
+
 def _remove_stale_parts(videos_dir: Path) -> None:
-    """Remove `.part` files whose writer (the pid in the name) no longer runs; best effort."""
+    """Remove `.part` files whose writer (the pid in the name, on this host) no longer runs, or that nobody
+    has written to for STALE_PART_S (a writer in another container or on another machine); best effort."""
     try:
         parts = list(videos_dir.glob(".*.part"))
     except OSError as exc:
         log.warning("could not look for half-written downloads in %s: %s", videos_dir, exc)
         return
+    here = _part_tag().partition("-")[2]
+    now = time.time()
     for part in parts:
-        pid = part.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
-            with contextlib.suppress(OSError):
+        pid, _, host = part.name.rsplit(".", 2)[-2].partition("-")
+        with contextlib.suppress(OSError):
+            dead = (pid.isdigit() and host in ("", here) and int(pid) != os.getpid()
+                    and not _process_alive(int(pid)))
+            if dead or now - part.stat().st_mtime > STALE_PART_S:
                 part.unlink()
 
 

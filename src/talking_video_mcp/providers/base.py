@@ -77,6 +77,9 @@ class JobControl(Protocol):
 class Provider(Protocol):
     name: str
     models: tuple[ModelSpec, ...]
+    # Steps that keep this machine's CPU busy (a local render): the runner runs them only in a free
+    # render slot, so they go to whichever process (replica or worker) has one.
+    heavy_steps: frozenset[str]
 
     @property
     def configured(self) -> bool: ...

@@ -46,6 +46,7 @@ def preset_path(preset_id: str) -> Path | None:
 
 class LocalProvider:
     name = "local"
+    heavy_steps: frozenset[str] = frozenset({"render"})
     models: tuple[ModelSpec, ...] = (
         ModelSpec(MODEL_LOCAL, "local", "Offline renderer", 10.0,
                   "photo + script (offline voices) or audio → talking head, rendered on this machine; free"),
