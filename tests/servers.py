@@ -20,14 +20,14 @@ class ServerProcess:
     """`talking-video-mcp serve --transport http` as a subprocess; its stdout and stderr go to `log`."""
 
     def __init__(self, env: dict[str, str], log: Path, *, host: str = "127.0.0.1", port: int | None = None,
-                 wait: bool = True) -> None:
+                 wait: bool = True, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         self.log = log
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "talking_video_mcp", "serve", "--transport", "http", "--host", host,
-                 "--port", str(self.port)],
+                 "--port", str(self.port), *args],
                 env=env, stdout=out, stderr=subprocess.STDOUT,
             )
         if wait:
@@ -57,3 +57,14 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+class WorkerProcess(ServerProcess):
+    """`talking-video-mcp worker`: drives jobs from the shared ledger, serves nothing."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:  # no port to wait for
+        self.log = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "talking_video_mcp", "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+            )

@@ -1,4 +1,4 @@
-"""Command line: serve (stdio or streamable HTTP), emulator, demo, jobs."""
+"""Command line: serve (stdio or streamable HTTP), worker, emulator, demo, jobs."""
 
 from __future__ import annotations
 
@@ -57,7 +57,44 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     from talking_video_mcp.http_app import serve_http
 
+    if args.stateless:
+        settings = settings.model_copy(update={"http_stateless": True})
     return serve_http(settings, host=args.host, port=args.port)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """Drive jobs (provider polls, local renders) from the shared ledger without serving MCP."""
+    import signal
+
+    import anyio
+
+    from talking_video_mcp.errors import TalkingVideoError
+    from talking_video_mcp.runtime import app_state, check_storage
+    from talking_video_mcp.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.secrets())
+    try:
+        check_storage(settings)
+    except TalkingVideoError as exc:
+        print(f"talking-video-mcp: {redact(str(exc), settings.secrets())}", file=sys.stderr)
+        return 1
+    if settings.database_url is None:
+        logging.getLogger(__name__).warning(
+            "worker on the SQLite ledger in %s: it shares jobs only with servers on this machine using the same "
+            "TALKING_VIDEO_HOME (set TALKING_VIDEO_DATABASE_URL for several machines)", settings.home)
+
+    async def run() -> None:
+        async with app_state(settings) as state:
+            logging.getLogger(__name__).info(
+                "worker %s running: %d render slot(s); stop with SIGTERM or Ctrl-C",
+                state.store.owner, settings.local_render_slots)
+            with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                async for _ in signals:
+                    break
+
+    anyio.run(run)
+    return 0
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -104,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--stateless", action="store_true",
+                       help="HTTP without server-side sessions, for replicas behind a load balancer "
+                            "(also TALKING_VIDEO_HTTP_STATELESS=1)")
     serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="drive jobs (polls, local renders) from the shared ledger; no MCP")
+    worker.set_defaults(func=_worker)
     emu = sub.add_parser("emulator", help="run the provider emulator (Segmind + Unifically) on loopback")
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--port", type=int, default=8790)

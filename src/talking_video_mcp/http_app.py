@@ -75,6 +75,22 @@ class BearerTokenMiddleware:
                     "body": b'{"error":"missing or wrong bearer token (TALKING_VIDEO_HTTP_TOKEN)"}'})
 
 
+class HealthCheck:
+    """`GET /healthz` answers 200 without a token, for load balancers and container health checks; it says
+    only that the process serves HTTP."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") == "/healthz" and scope.get("method") in ("GET", "HEAD"):
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"application/json"), (b"cache-control", b"no-store")]})
+            await send({"type": "http.response.body", "body": b'{"status":"ok"}'})
+            return
+        await self.app(scope, receive, send)
+
+
 def security_settings(host: str, port: int, extra_hosts: Sequence[str] = ()) -> TransportSecuritySettings:
     """DNS-rebinding protection: only the names this server is reached by (plus
     TALKING_VIDEO_HTTP_ALLOWED_HOSTS, the names remote clients use, e.g. behind a proxy)."""
@@ -97,10 +113,12 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
         )
     server = build_server(settings, gallery=True)
     guard = security_settings(host, port, settings.http_allowed_hosts)
-    app: Any = server.streamable_http_app(transport_security=guard, host=host)
+    app: Any = server.streamable_http_app(
+        transport_security=guard, host=host, stateless_http=settings.http_stateless
+    )
     if token:
         app = BearerTokenMiddleware(app, token)
-    return app
+    return HealthCheck(app)
 
 
 def serve_http(settings: Settings, *, host: str, port: int) -> int:

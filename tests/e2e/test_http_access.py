@@ -56,3 +56,12 @@ def test_allowed_hosts_admit_a_public_name(home: Path, tmp_path: Path):
         assert foreign.status_code in (400, 403, 421)
         named = client.post("/mcp", json=body, headers={**headers, "host": "videos.example.com"})
         assert named.status_code == 200, named.text
+
+
+async def test_health_check_needs_no_token_and_says_nothing_else(home: Path, tmp_path: Path):
+    transport = httpx.ASGITransport(app=app_for(home, tmp_path))
+    async with httpx.AsyncClient(transport=transport, base_url=BASE) as probe:
+        health = await probe.get("/healthz")
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+        assert (await probe.get("/healthz/../api/jobs")).status_code == 401
+        assert (await probe.post("/healthz")).status_code == 401
