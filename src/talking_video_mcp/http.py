@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import anyio
 import httpx
+from httpx._utils import get_environment_proxies  # what httpx.AsyncClient itself uses
 
 from talking_video_mcp import __version__
 from talking_video_mcp.errors import (
@@ -36,16 +37,31 @@ def make_client(
 ) -> httpx.AsyncClient:
     """The one place that builds an httpx client, so timeouts and headers are the same everywhere.
 
+    Without `transport`, the client's transports are what httpx would build (the default one, plus one per proxy
+    of HTTP(S)_PROXY/ALL_PROXY with NO_PROXY's exceptions), but each is made on its first request: building
+    one loads the CA bundle into an SSL context (~30 ms) and imports httpcore, which a server start does not
+    need. An explicit `transport` (tests, the emulator) is used as given, with no proxies from the
+    environment, as httpx does.
+
     `client_id` (TALKING_VIDEO_REPLICA_ID) goes out as `x-client-id`, so a provider's (or the emulator's)
     request log tells the replicas of one deployment apart."""
     headers = {"user-agent": f"talking-video-mcp/{__version__}"}
     if client_id:
         headers["x-client-id"] = client_id
+    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
+    if transport is None:
+        transport = _LazyTransport()
+        # httpx reads proxies from the environment only when it builds the default transport itself.
+        mounts = {
+            pattern: None if url is None else _LazyTransport(httpx.Proxy(url))
+            for pattern, url in get_environment_proxies().items()
+        }
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)),
         headers=headers,
         follow_redirects=True,
         transport=transport,
+        mounts=mounts,
     )
 
 
@@ -55,6 +71,24 @@ class Budget(Protocol):
     async def acquire(self) -> None: ...
 
     def block_for(self, seconds: float) -> None: ...
+
+
+class _LazyTransport(httpx.AsyncBaseTransport):
+    """`httpx.AsyncHTTPTransport` with httpx.AsyncClient's defaults (verify, trust_env, limits), made on the
+    first request instead of at start-up."""
+
+    def __init__(self, proxy: httpx.Proxy | None = None) -> None:
+        self._proxy = proxy
+        self._transport: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport(proxy=self._proxy)
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
 
 
 class RequestBudget:

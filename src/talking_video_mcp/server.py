@@ -173,6 +173,13 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         log_level=settings.log_level.upper() if settings.log_level.upper() in _LEVELS else "INFO",  # type: ignore[arg-type]
     )
 
+    def higgsfield_tool(annotations: ToolAnnotations) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Without a Unifically key these tools could only ever answer an error: they stay out of tools/list
+        (left unregistered, so start-up does not build their schemas either)."""
+        if higgsfield_tools:
+            return mcp.tool(annotations=annotations)
+        return lambda fn: fn
+
     @mcp.tool(annotations=SPENDS, meta=ui.PLAYER_TOOL_META)
     async def generate_talking_video(
         ctx: Context,
@@ -234,7 +241,7 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         return await _guarded(ctx, speech.text_to_speech(_state(ctx), params, approved=_answer(approval),
                                                          progress=_progress(ctx)))
 
-    @mcp.tool(annotations=SPENDS)
+    @higgsfield_tool(SPENDS)
     async def generate_video_from_image(
         ctx: Context,
         approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_image_video)],
@@ -256,7 +263,7 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         return await _guarded(ctx, video.submit_job(_state(ctx), MODEL_IMAGE_VIDEO, params,
                                                     approved=_answer(approval), progress=_progress(ctx)))
 
-    @mcp.tool(annotations=SPENDS)
+    @higgsfield_tool(SPENDS)
     async def generate_product_ad(
         ctx: Context,
         approval: Annotated[ElicitationResult[_Approval], Resolve(_ask_ad)],
@@ -309,13 +316,13 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
             _state(ctx), provider=provider, search=search, limit=limit, cursor=cursor
         ))
 
-    @mcp.tool(annotations=READ_REMOTE)
+    @higgsfield_tool(READ_REMOTE)
     async def list_motions(ctx: Context, search: p.Search = None, limit: p.Limit = 20, cursor: p.Cursor = None
                            ) -> MotionList:
         """Higgsfield motion templates (Unifically) for generate_video_from_image."""
         return await _guarded(ctx, catalog.list_motions(_state(ctx), search=search, limit=limit, cursor=cursor))
 
-    @mcp.tool(annotations=READ_REMOTE)
+    @higgsfield_tool(READ_REMOTE)
     async def list_sounds(ctx: Context, search: p.Search = None, limit: p.Limit = 20, cursor: p.Cursor = None
                           ) -> SoundList:
         """Higgsfield sound templates (Unifically) for text_to_speech's sound_id."""
@@ -358,10 +365,6 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         """Write a script of the right length, pick a voice and a face, check the cost, then submit and poll."""
         return prompts.make_talking_video(topic, length_seconds, tone)
 
-    if not higgsfield_tools:
-        # Without a Unifically key these tools could only ever answer an error: keep them out of tools/list.
-        for name in ("generate_video_from_image", "generate_product_ad", "list_motions", "list_sounds"):
-            mcp.remove_tool(name)
     if gallery:
         from talking_video_mcp.ui.gallery import add_gallery_routes
 
