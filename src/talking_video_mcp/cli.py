@@ -6,8 +6,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from talking_video_mcp.errors import redact
+
+if TYPE_CHECKING:
+    from talking_video_mcp.settings import Settings
 
 
 class _RedactingFilter(logging.Filter):
@@ -37,18 +41,26 @@ def configure_logging(level: str, secrets: list[str]) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _checked_settings() -> Settings | None:
+    """The settings, with logging set up and storage checked; None (after saying why) when the home
+    directory or the ledger cannot be used."""
+    from talking_video_mcp.errors import TalkingVideoError
+    from talking_video_mcp.runtime import check_storage
     from talking_video_mcp.settings import Settings
 
     settings = Settings()
     configure_logging(settings.log_level, settings.secrets())
-    from talking_video_mcp.errors import TalkingVideoError
-    from talking_video_mcp.runtime import check_storage
-
     try:
         check_storage(settings)
     except TalkingVideoError as exc:
         print(f"talking-video-mcp: {redact(str(exc), settings.secrets())}", file=sys.stderr)
+        return None
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _checked_settings()
+    if settings is None:
         return 1
     if args.transport == "stdio":
         from talking_video_mcp.server import build_server
@@ -68,16 +80,10 @@ def _worker(args: argparse.Namespace) -> int:
 
     import anyio
 
-    from talking_video_mcp.errors import TalkingVideoError
-    from talking_video_mcp.runtime import app_state, check_storage
-    from talking_video_mcp.settings import Settings
+    from talking_video_mcp.runtime import app_state
 
-    settings = Settings()
-    configure_logging(settings.log_level, settings.secrets())
-    try:
-        check_storage(settings)
-    except TalkingVideoError as exc:
-        print(f"talking-video-mcp: {redact(str(exc), settings.secrets())}", file=sys.stderr)
+    settings = _checked_settings()
+    if settings is None:
         return 1
     if settings.database_url is None:
         logging.getLogger(__name__).warning(

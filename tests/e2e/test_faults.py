@@ -212,6 +212,47 @@ def assert_no_keys(text: str) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_fault_ends_in_a_defined_state(session: Client, emu: EmulatorHandle, media: dict[str, str],
                                              case: Case) -> None:
+    await check_case(session, emu, media, case)
+
+
+@pytest.fixture(scope="module")
+def pg_module_url(postgres_server: Any) -> Iterator[str]:
+    with postgres_server.database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+async def pg_session(fault_emulator: EmulatorHandle, root: Path, pg_module_url: str) -> AsyncIterator[Client]:
+    """The same server with its ledger (and so the runner's every write) on PostgreSQL."""
+    (root / "pg-home").mkdir(exist_ok=True)
+    settings = make_settings(root / "pg-home", root, fault_emulator.base_url, TALKING_VIDEO_TIME_SCALE=SPEED,
+                             TALKING_VIDEO_HTTP_TIMEOUT=1.0, SEGMIND_REQUESTS_PER_MINUTE=10_000,
+                             UNIFICALLY_REQUESTS_PER_MINUTE=10_000, TALKING_VIDEO_DAILY_BUDGET_USD=1e6,
+                             TALKING_VIDEO_DATABASE_URL=pg_module_url)
+    async with Client(build_server(settings)) as client:
+        yield client
+
+
+# The runner on the PostgreSQL ledger: one case of each kind of outcome (paid submit unknown / refused,
+# a read retried / given up, an expired record, a damaged download).
+PG_CASES = [c for c in CASES if c.id in {
+    "heygen-segmind.submit-502", "heygen-segmind.submit-429", "heygen-segmind.status-500",
+    "heygen-segmind.status-500-always", "heygen-segmind.status-notfound", "heygen-files-truncated",
+    "image_video-unifically.generate-drop-after-commit", "speak_script-unifically.speak-reset",
+}]
+
+
+@pytest.mark.parametrize("case", PG_CASES, ids=[c.id for c in PG_CASES])
+async def test_fault_ends_in_a_defined_state_on_postgres(pg_session: Client, emu: EmulatorHandle,
+                                                         media: dict[str, str], case: Case) -> None:
+    await check_case(pg_session, emu, media, case)
+
+
+def test_the_postgres_cases_are_all_there() -> None:
+    assert len(PG_CASES) == 8, [c.id for c in PG_CASES]
+
+
+async def check_case(session: Client, emu: EmulatorHandle, media: dict[str, str], case: Case) -> None:
     tool, args = JOBS[case.job](media)
     before = post_counts(emu)
     rule = FaultRule(case.endpoint, case.fault, case.times)
