@@ -109,6 +109,8 @@ class _Control:
             job = await self._runner.write(self._job.id, unless_canceled=False, **kept)
         self._job = job
         if job.status == "canceled":
+            # Canceled through another process: local work (a render) stops at its next check too.
+            self._runner.cancel_requested.add(job.id)
             raise JobCanceled
         return job
 
