@@ -25,6 +25,7 @@ from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.http import Budget
 from talking_video_mcp.jobs.store import (
     _JSON_FIELDS,
+    ACTIVE_SQL,
     REUSABLE_SQL,
     SPEND_COUNTS_SQL,
     JobRecord,
@@ -221,7 +222,7 @@ class PgJobStore:
     def active_jobs(self) -> list[JobRecord]:
         with self._tx() as cur:
             rows = cur.execute(
-                "SELECT * FROM jobs WHERE status IN ('queued', 'processing') ORDER BY next_check_at, id"
+                f"SELECT * FROM jobs WHERE {ACTIVE_SQL} ORDER BY next_check_at, id"  # noqa: S608
             ).fetchall()
         return [self._row(r) for r in rows]
 
@@ -255,8 +256,7 @@ class PgJobStore:
         """Extend every lease this process holds on an active job; the ids it still holds."""
         with self._tx(write=True) as cur:
             rows = cur.execute(
-                "UPDATE jobs SET lease_until = %s WHERE lease_owner = %s AND status IN ('queued', 'processing') "
-                "RETURNING id",
+                f"UPDATE jobs SET lease_until = %s WHERE lease_owner = %s AND {ACTIVE_SQL} RETURNING id",  # noqa: S608
                 (self.clock() + lease_s, self.owner),
             ).fetchall()
         return {str(row["id"]) for row in rows}

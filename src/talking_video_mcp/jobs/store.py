@@ -114,6 +114,8 @@ SPEND_COUNTS_SQL = (
 """Jobs whose estimate counts against the daily budget: submitted, or about to be, or maybe submitted."""
 REUSABLE_SQL = "status NOT IN ('failed', 'canceled', 'expired')"
 """Jobs an identical request may be answered with (re-calls after a client timeout)."""
+ACTIVE_SQL = f"status IN ({', '.join(repr(s) for s in sorted(ACTIVE_STATUSES))})"
+"""Jobs the runner still drives (models.ACTIVE_STATUSES)."""
 
 
 def new_record(
@@ -333,7 +335,7 @@ class JobStore:
     def active_jobs(self) -> list[JobRecord]:
         with self._using() as conn:
             rows = conn.execute(
-                "SELECT * FROM jobs WHERE status IN ('queued', 'processing') ORDER BY next_check_at"
+                f"SELECT * FROM jobs WHERE {ACTIVE_SQL} ORDER BY next_check_at"  # noqa: S608
             ).fetchall()
         return [self._row(r) for r in rows]
 
@@ -363,8 +365,7 @@ class JobStore:
         """Extend every lease this process holds on an active job; the ids it still holds."""
         with self._tx() as conn:
             rows = conn.execute(
-                "UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND status IN ('queued', 'processing') "
-                "RETURNING id",
+                f"UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND {ACTIVE_SQL} RETURNING id",  # noqa: S608
                 (self.clock() + lease_s, self.owner),
             ).fetchall()
         return {row[0] for row in rows}

@@ -66,15 +66,9 @@ def _budget_name(provider: str, key: str | None) -> str:
     return f"{provider}:{hashlib.sha256((key or '').encode()).hexdigest()[:16]}"
 
 
-def _local_budget(name: str, per_minute: int) -> http.Budget:
-    return http.RequestBudget(per_minute)
-
-
-def build_registry(
-    settings: Settings, client: httpx.AsyncClient, budgets: BudgetFactory = _local_budget
-) -> ProviderRegistry:
-    """`budgets` makes the per-key request budgets: in-process by default, in the ledger's database when
-    several processes share it (`Ledger.request_budget`)."""
+def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: BudgetFactory) -> ProviderRegistry:
+    """`budgets` (`Ledger.request_budget`) makes the per-key request budgets: in-process on SQLite, in the
+    database when several processes share a PostgreSQL ledger."""
     inputs = InputsStage(
         allowed_roots=settings.allowed_roots,
         scratch_dir=settings.home / "scratch",
