@@ -29,13 +29,15 @@ SEEDED_JOBS = 20
 
 def seed_ledger(home: Path, count: int = SEEDED_JOBS) -> None:
     """Finished jobs in a fresh ledger, written through the product's own JobStore."""
+    from talking_video_mcp.domain.requests import Speech2VideoBody, Speech2VideoRequest
     from talking_video_mcp.jobs.store import JobStore
 
     store = JobStore(home / "jobs.sqlite")
     try:
         for i in range(count):
-            model = "segmind/higgsfield-speech2video" if i % 2 else "segmind/heygen-avatar-iv"
-            job = store.create(model=model, provider="segmind", request={"payload": {"seed": i}},
+            request = Speech2VideoRequest(payload=Speech2VideoBody(prompt="p", quality="high", enhance_prompt=False,
+                                                                   seed=i, duration=10))
+            job = store.create(request=request, provider="segmind",
                                cost_estimate_usd=0.86, step="submit")
             store.update(job.id, status="completed", progress=1.0, step=None, finished_at=time.time(),
                          video_path=str(home / "videos" / f"{job.id}.mp4"),

@@ -65,7 +65,7 @@ def step(name, fn):
 step("import mcp.server.mcpserver (the SDK)", lambda: __import__("mcp.server.mcpserver"))
 step("import pydantic_settings", lambda: __import__("pydantic_settings"))
 step("import talking_video_mcp.settings", lambda: __import__("talking_video_mcp.settings"))
-step("import talking_video_mcp.ui (player; pulls in runtime, httpx, models)", lambda: __import__("talking_video_mcp.ui"))
+step("import talking_video_mcp.ui (player, services, httpx)", lambda: __import__("talking_video_mcp.ui"))
 step("import talking_video_mcp.server (the rest)", lambda: __import__("talking_video_mcp.server"))
 from talking_video_mcp.settings import Settings
 holder = {}
@@ -74,9 +74,9 @@ from talking_video_mcp.server import build_server
 step("build_server() (tool registration, schemas)", lambda: holder.update(m=build_server(holder["s"])))
 import anyio
 def make_client():
-    from talking_video_mcp import http
-    http.make_client(timeout_s=30.0)
-step("lifespan, step 1: http.make_client() (transports made on first request)", make_client)
+    from talking_video_mcp import provider_http
+    provider_http.make_client(timeout_s=30.0)
+step("lifespan, step 1: provider_http.make_client() (transports made on first request)", make_client)
 async def enter():
     from talking_video_mcp.runtime import app_state
     t = time.perf_counter()

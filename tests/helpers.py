@@ -57,3 +57,25 @@ def upload(base_url: str, data: bytes, mime: str, key: str = "test-key") -> str:
 def segmind_submits(stats: dict[str, Any]) -> int:
     """Every POST that reached the Segmind submit endpoint, accepted or not."""
     return int(stats["endpoints"].get("segmind.submit", 0))
+
+
+_MINIMAL_BODIES: dict[str, dict[str, Any]] = {
+    "segmind/higgsfield-speech2video": {
+        "payload": {"prompt": "p", "quality": "high", "enhance_prompt": False, "seed": 42, "duration": 10},
+    },
+    "segmind/heygen-avatar-iv": {
+        "payload": {"video_title": "t", "video_orientation": "landscape", "fit": "cover",
+                    "enhance_custom_motion_prompt": False},
+    },
+    "unifically/higgsfield-speak": {
+        "payload": {"image_url": "https://x.invalid/a.png", "prompt": "p", "quality": "basic", "enhance_prompt": True},
+    },
+}
+
+
+def stored_request(model: str, *, script: str | None = None, voice_id: str | None = None, **extra: Any) -> Any:
+    """A typed job request for `model`, as the ledger stores one (for tests that write rows directly)."""
+    from talking_video_mcp.domain.requests import load_request
+
+    data = {**_MINIMAL_BODIES.get(model, {}), "display": {"script": script, "voice_id": voice_id}, **extra}
+    return load_request(model, data)

@@ -116,8 +116,8 @@ def _emulator(args: argparse.Namespace) -> int:
 
 
 def _jobs(args: argparse.Namespace) -> int:
+    from talking_video_mcp.domain.records import utc_iso
     from talking_video_mcp.jobs.ledger import open_store
-    from talking_video_mcp.jobs.store import utc_iso
     from talking_video_mcp.settings import Settings
 
     settings = Settings()

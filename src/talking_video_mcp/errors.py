@@ -10,11 +10,13 @@ class TalkingVideoError(Exception):
     """Base class: `str(error)` is safe to show to the client."""
 
 
-class InvalidInput(TalkingVideoError):
-    """The request cannot be sent as given; nothing was spent."""
+class InvalidInput(TalkingVideoError, ValueError):
+    """An argument or input that cannot be used as given; nothing was spent. `str()` is
+    "<field>: <what to change>", safe to show."""
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
+        self.message = message
         super().__init__(f"{field}: {message}")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,15 @@ ModelId = Literal[
     "unifically/higgsfield-speak",
 ]
 ProviderName = Literal["local", "segmind", "unifically"]
+
+MODEL_LOCAL: Final = "local"
+MODEL_LOCAL_TTS: Final = "local/tts"
+MODEL_S2V: Final = "segmind/higgsfield-speech2video"
+MODEL_AVATAR: Final = "segmind/heygen-avatar-iv"
+MODEL_SPEAK: Final = "unifically/higgsfield-speak"
+MODEL_TTS: Final = "unifically/higgsfield-tts"
+MODEL_IMAGE_VIDEO: Final = "unifically/higgsfield-generate"
+MODEL_ADS: Final = "unifically/higgsfield-ads"
 
 
 class JobView(BaseModel):
@@ -112,7 +121,6 @@ class AccountView(BaseModel):
     daily_budget_usd: float
     spent_today_usd: float
     budget_left_today_usd: float
-
 
 
 class Motion(BaseModel):

@@ -9,29 +9,19 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import anyio
 from pydantic import SecretStr
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
 from talking_video_mcp.errors import StorageError
 from talking_video_mcp.jobs.ledger import Ledger, open_store
 from talking_video_mcp.jobs.runner import JobRunner
-from talking_video_mcp.providers.registry import ProviderRegistry, build_registry
+from talking_video_mcp.providers.registry import build_registry
+from talking_video_mcp.services import Services
 from talking_video_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class AppState:
-    settings: Settings
-    store: Ledger
-    registry: ProviderRegistry
-    runner: JobRunner
-    sandbox: Any = None
 
 
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -73,7 +63,7 @@ def check_storage(settings: Settings) -> None:
 
 
 @asynccontextmanager
-async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterator[AppState]:
+async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterator[Services]:
     """The server lifespan: start the sandbox emulator if asked, open the ledger, run the job runner."""
     async with AsyncExitStack() as stack:
         if settings.sandbox:
@@ -81,7 +71,7 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         _prepare_home(settings)
         store = _open_store(settings)
         stack.callback(store.close)
-        client = http.make_client(timeout_s=settings.http_timeout_s, client_id=settings.replica_id)
+        client = provider_http.make_client(timeout_s=settings.http_timeout_s, client_id=settings.replica_id)
         await stack.enter_async_context(client)
         registry = build_registry(settings, client, store.request_budget)
         stack.push_async_callback(registry.aclose)
@@ -91,7 +81,7 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         )
         if run_jobs and settings.local_render_slots == 0:
             log.info("TALKING_VIDEO_RENDER_SLOTS=0: local renders are left to other processes (workers)")
-        state = AppState(settings=settings, store=store, registry=registry, runner=runner)
+        state = Services(settings=settings, store=store, registry=registry, runner=runner)
         if not run_jobs:
             yield state
             return
@@ -108,7 +98,7 @@ def _sandbox(settings: Settings) -> Iterator[Settings]:
     """TALKING_VIDEO_SANDBOX=1: run the provider emulator in-process and point every cloud model at it.
 
     The sandbox always uses its own key, so a real key never leaves for the emulator."""
-    from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
+    from talking_video_mcp.emulator import EmulatorConfig, run_in_thread  # sandbox only: Starlette, uvicorn
 
     with run_in_thread(EmulatorConfig(speed=settings.emulator_speed)) as emu:
         key = SecretStr("sandbox-key")

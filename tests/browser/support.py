@@ -19,6 +19,7 @@ from talking_video_mcp.emulator.media import mp4_bytes
 from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.models import ACTIVE_STATUSES
 from talking_video_mcp.settings import Settings
+from tests.helpers import stored_request
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -106,8 +107,8 @@ def seed_job(
     """A ledger row the runner leaves alone (its next check is an hour away), as the gallery sees jobs."""
     store = JobStore(settings.ledger_path)
     try:
-        display = {k: v for k, v in (("script", script), ("voice_id", voice_id)) if v}
-        job = store.create(model=model, provider=model.split("/")[0], request={"display": display, "payload": {}},
+        request = stored_request(model, script=script, voice_id=voice_id)
+        job = store.create(request=request, provider=model.split("/")[0],
                            cost_estimate_usd=None if model == "local" else 2.22, step=step)
         fields: dict[str, Any] = {"status": status, "progress": progress, "next_check_at": time.time() + 3600}
         if video is not None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from mcp import Client
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
 from talking_video_mcp.emulator import EmulatorConfig, FaultRule, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
 from talking_video_mcp.media.video import probe_video
@@ -303,7 +303,7 @@ async def test_read_429_waits_for_the_reset_header(session: Client, emu: Emulato
 
 
 def test_retry_policy_is_capped_exponential_with_jitter() -> None:
-    policy = http.RetryPolicy(attempts=5, base_s=0.5, cap_s=4.0)
+    policy = provider_http.RetryPolicy(attempts=5, base_s=0.5, cap_s=4.0)
     for attempt in range(8):
         ceiling = min(4.0, 0.5 * 2**attempt)
         delays = [policy.delay(attempt) for _ in range(200)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from talking_video_mcp.http import RequestBudget
+from talking_video_mcp.provider_http import RequestBudget
 
 pytestmark = pytest.mark.anyio
 

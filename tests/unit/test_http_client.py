@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> type[_Recorder]:
 
 
 async def test_the_transport_is_made_on_the_first_request_only(no_proxies: Any, recorder: type[_Recorder]) -> None:
-    async with http.make_client(timeout_s=5.0) as client:
+    async with provider_http.make_client(timeout_s=5.0) as client:
         assert recorder.made == []  # no SSL context, no httpcore, until a request is sent
         assert (await client.get("https://example.test/a")).status_code == 200
         await client.get("https://example.test/b")
@@ -58,7 +58,7 @@ async def test_the_transport_is_made_on_the_first_request_only(no_proxies: Any, 
 
 
 async def test_closing_an_unused_client_makes_no_transport(no_proxies: Any, recorder: type[_Recorder]) -> None:
-    async with http.make_client():
+    async with provider_http.make_client():
         pass
     assert recorder.made == [] and recorder.closed == 0
 
@@ -69,13 +69,13 @@ async def test_environment_proxies_are_mounted_as_httpx_would(monkeypatch: pytes
     monkeypatch.setenv("HTTPS_PROXY", "http://user:pw@proxy.internal:3128")
     monkeypatch.setenv("HTTP_PROXY", "proxy.internal:3129")
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1,.segmind.com")
-    ours = http.make_client()
+    ours = provider_http.make_client()
     theirs = httpx.AsyncClient()  # builds its transports (and SSL contexts) at once
     try:
         assert [p.pattern for p in ours._mounts] == [p.pattern for p in theirs._mounts]
         for (pattern, mine), their in zip(ours._mounts.items(), theirs._mounts.values(), strict=True):
             assert (mine is None) == (their is None), pattern.pattern
-        proxies = {p.pattern: t._proxy for p, t in ours._mounts.items() if isinstance(t, http._LazyTransport)}
+        proxies = {p.pattern: t._proxy for p, t in ours._mounts.items() if isinstance(t, provider_http._LazyTransport)}
         assert proxies["https://"] is not None and str(proxies["https://"].url) == "http://proxy.internal:3128"
         assert proxies["https://"].auth == ("user", "pw")
         assert proxies["http://"] is not None and str(proxies["http://"].url) == "http://proxy.internal:3129"
@@ -87,6 +87,6 @@ async def test_environment_proxies_are_mounted_as_httpx_would(monkeypatch: pytes
 async def test_an_explicit_transport_is_used_as_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     mock = httpx.MockTransport(lambda request: httpx.Response(204))
-    async with http.make_client(transport=mock) as client:
+    async with provider_http.make_client(transport=mock) as client:
         assert client._transport is mock and client._mounts == {}  # like httpx: no environment proxies
         assert (await client.get("https://example.test/")).status_code == 204

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.image import (
     ImageInfo,
     _decode_size_av,
@@ -17,7 +18,6 @@ from talking_video_mcp.media.image import (
     header_size,
     probe_image,
 )
-from talking_video_mcp.media.inputs import InputError
 
 
 def encode(ext: str, width: int = 120, height: int = 90, params: list[int] | None = None) -> bytes:
@@ -74,7 +74,7 @@ def test_pixel_bomb_is_measured_from_its_header(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     info = probe_image(path)
     assert (info.width, info.height) == (100_000, 80_000)
-    with pytest.raises(InputError, match="100000x80000 px is too large"):
+    with pytest.raises(InvalidInput, match="100000x80000 px is too large"):
         check_image_limits(info, field="image")
 
 
@@ -108,11 +108,11 @@ def test_limits() -> None:
         info(512, 512, 12 * 2**20): "image: the file is 12.0 MB, over the 10 MB limit",
     }
     for image, expected in cases.items():
-        with pytest.raises(InputError) as raised:
+        with pytest.raises(InvalidInput) as raised:
             check_image_limits(image, field="image")
         assert str(raised.value).startswith(expected), str(raised.value)
         assert raised.value.field == "image"
-    with pytest.raises(InputError, match="avatar: 100x100 px is too small: the shorter side must be at least 256 px"):
+    with pytest.raises(InvalidInput, match="avatar: 100x100 px is too small: the shorter side must be at least 256 px"):
         check_image_limits(info(100, 100), field="avatar", min_side=256)
-    with pytest.raises(InputError, match="GIF images are not accepted here; convert it to one of JPEG, PNG, WEBP"):
+    with pytest.raises(InvalidInput, match="GIF images are not accepted here; convert it to one of JPEG, PNG, WEBP"):
         check_image_limits(info(512, 512, fmt="gif"), field="image", formats={"jpeg", "png", "webp"})

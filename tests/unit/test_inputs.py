@@ -18,8 +18,8 @@ import httpx
 import numpy as np
 import pytest
 
+from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.inputs import (
-    InputError,
     ResolvedInput,
     download_to,
     materialize,
@@ -157,22 +157,22 @@ async def test_refusals_make_no_network_call(
         "iVBORw0KGgo" * 40: "raw base64",
     }
     for value, expected in cases.items():
-        with pytest.raises(InputError) as info:
+        with pytest.raises(InvalidInput) as info:
             await resolve(value, client, root, tmp_path)
         message = str(info.value)
         assert message.startswith("image: ") and expected in message, (value, message)
         assert info.value.field == "image"
-    with pytest.raises(InputError, match="over the 100 bytes limit"):
+    with pytest.raises(InvalidInput, match="over the 100 bytes limit"):
         await resolve("face.png", client, root, tmp_path, max_bytes=100)
     assert counter.requests == []
 
 
 def test_devices_and_size_with_a_root_that_contains_them(root: Path) -> None:
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InvalidInput, match="not a regular file"):
         resolve_local_path("/dev/zero", field="image", allowed_roots=[Path("/dev")])
-    with pytest.raises(InputError, match=r"face.png is \d+ bytes, over the 10 bytes limit"):
+    with pytest.raises(InvalidInput, match=r"face.png is \d+ bytes, over the 10 bytes limit"):
         resolve_local_path("face.png", field="image", allowed_roots=[root], max_bytes=10)
-    with pytest.raises(InputError, match="local files are disabled"):
+    with pytest.raises(InvalidInput, match="local files are disabled"):
         resolve_local_path("face.png", field="image", allowed_roots=[])
 
 
@@ -184,13 +184,13 @@ def test_relative_paths_use_the_first_root_and_symlinks_inside_are_fine(root: Pa
     roots = [root, second]
     assert resolve_local_path("alias.png", field="image", allowed_roots=roots) == (root / "face.png").resolve()
     assert resolve_local_path(str(second / "other.png"), field="image", allowed_roots=roots) == second / "other.png"
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InvalidInput, match="not found"):
         resolve_local_path("other.png", field="image", allowed_roots=roots)
 
 
 def test_tilde_expands_to_home() -> None:
     home = Path.home()
-    with pytest.raises(InputError) as info:
+    with pytest.raises(InvalidInput) as info:
         resolve_local_path("~/no-such-file-9f1c2e.png", field="audio", allowed_roots=[home])
     expected = f"audio: file not found: {home / 'no-such-file-9f1c2e.png'}. Check the path, or pass a URL."
     assert str(info.value) == expected
@@ -202,7 +202,7 @@ async def test_audio_file_and_data_url_of_a_file(root: Path, tmp_path: Path) -> 
     got = await resolve("voice.wav", None, root, tmp_path, kind="audio", field="audio")
     assert got.mime_type == "audio/wav"
     assert got.data_url() == "data:audio/wav;base64," + base64.b64encode(wav_bytes()).decode()
-    with pytest.raises(InputError, match="is audio/wav, not a face photo"):
+    with pytest.raises(InvalidInput, match="is audio/wav, not a face photo"):
         await resolve("voice.wav", None, root, tmp_path)
 
 
@@ -252,10 +252,10 @@ async def test_bad_data_urls(root: Path, tmp_path: Path) -> None:
         data_url(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"): "says image/svg+xml",
     }
     for value, expected in cases.items():
-        with pytest.raises(InputError) as info:
+        with pytest.raises(InvalidInput) as info:
             await resolve(value, None, root, tmp_path)
         assert str(info.value).startswith("image: ") and expected in str(info.value), (value[:40], str(info.value))
-    with pytest.raises(InputError, match="over the 100 bytes limit"):
+    with pytest.raises(InvalidInput, match="over the 100 bytes limit"):
         await resolve(data_url(PNG), None, root, tmp_path, max_bytes=100)
     assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
 
@@ -374,7 +374,7 @@ async def test_url_refusals(server: str, web: httpx.AsyncClient, root: Path, tmp
         "/loop": "redirects too many times",
     }
     for path, expected in cases.items():
-        with pytest.raises(InputError) as info:
+        with pytest.raises(InvalidInput) as info:
             await resolve(server + path, web, root, tmp_path)
         assert expected in str(info.value), (path, str(info.value))
         assert "s3cr3t" not in str(info.value)
@@ -394,10 +394,10 @@ async def test_download_and_materialize(server: str, web: httpx.AsyncClient, tmp
         f"{server}/page.png": "is a web page",
         f"{server}/missing.png": "answered 404 Not Found",
     }.items():
-        with pytest.raises(InputError, match=expected):
+        with pytest.raises(InvalidInput, match=expected):
             await materialize(ResolvedInput("image", "url", url, None, None, None), web, scratch, 100)
     assert sorted(p.name for p in scratch.iterdir()) == [path.name]  # no partial downloads left behind
-    with pytest.raises(InputError, match="is a URL"):
+    with pytest.raises(InvalidInput, match="is a URL"):
         resolved.data_url()
 
 
@@ -436,7 +436,7 @@ async def test_mock_transport_cases(root: Path, tmp_path: Path) -> None:
             "/down.png": "could not fetch https://cdn.example.com/down.png (ConnectError)",
             "/error.png": "answered 500 Internal Server Error",
         }.items():
-            with pytest.raises(InputError) as info:
+            with pytest.raises(InvalidInput) as info:
                 await resolve(url + path, client, root, tmp_path)
             assert expected in str(info.value)
         calls = len(counter.requests)
@@ -449,7 +449,7 @@ async def test_mock_transport_cases(root: Path, tmp_path: Path) -> None:
             "https:///nohost.png": r"not a complete http\(s\) URL",
             f"{url}/my face.png": "contains spaces",
         }.items():
-            with pytest.raises(InputError, match=expected):
+            with pytest.raises(InvalidInput, match=expected):
                 await resolve(value, None, root, tmp_path)
         assert len(counter.requests) == calls
 

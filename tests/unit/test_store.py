@@ -14,6 +14,9 @@ from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.jobs.ledger import Ledger, open_store
 from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.settings import Settings
+from tests.helpers import stored_request
+
+S2V = "segmind/higgsfield-speech2video"
 
 T0 = 1_700_000_000.0
 
@@ -65,7 +68,7 @@ def store(open_ledger: Opener, clock: Clock) -> Any:
 
 
 def make(store: Any, **kw: Any) -> Any:
-    args: dict[str, Any] = {"model": "segmind/x", "provider": "segmind", "request": {"text": "hi"},
+    args: dict[str, Any] = {"provider": "segmind", "request": stored_request(S2V, script="hi"),
                             "cost_estimate_usd": 1.0}
     args.update(kw)
     return store.create(**args)
@@ -77,7 +80,7 @@ def test_satisfies_the_protocol(store: Any) -> None:
 
 
 def test_create_and_get_round_trip(store: Any, clock: Clock) -> None:
-    request = {"text": "héllo ✓", "nested": {"list": [1, 2.5, None, True]}, "empty": {}}
+    request = stored_request(S2V, script="héllo ✓", inputs={"input_image": {"url": "https://x.invalid/a.png"}})
     job = make(store, request=request, kind="audio", step="tts", request_hash="h1", idempotency_key="k1",
                job_id="job_custom")
     assert job.id == "job_custom" and job.status == "queued"
@@ -219,8 +222,8 @@ def test_list_jobs_pages_by_cursor(store: Any, clock: Clock) -> None:
     for i in range(7):
         if i % 2 == 0:
             clock.now += 1.25  # pairs share a created_at: the id breaks the tie
-        model = "segmind/a" if i % 3 else "segmind/b"
-        ids.append(make(store, model=model, job_id=f"job_{i:02d}").id)
+        model = S2V if i % 3 else "segmind/heygen-avatar-iv"
+        ids.append(make(store, request=stored_request(model), job_id=f"job_{i:02d}").id)
     everything = store.list_jobs(limit=100)
     expected = sorted(everything, key=lambda j: (j.created_at, j.id), reverse=True)
     assert [j.id for j in everything] == [j.id for j in expected]
@@ -233,10 +236,10 @@ def test_list_jobs_pages_by_cursor(store: Any, clock: Clock) -> None:
             break
         before = (page[-1].created_at, page[-1].id)
     assert seen == [j.id for j in expected] and sorted(seen) == sorted(ids)
-    assert {j.model for j in store.list_jobs(model="segmind/b")} == {"segmind/b"}
+    assert {j.model for j in store.list_jobs(model="segmind/heygen-avatar-iv")} == {"segmind/heygen-avatar-iv"}
     store.update("job_03", status="failed")
     assert [j.id for j in store.list_jobs(status="failed")] == ["job_03"]
-    assert [j.id for j in store.list_jobs(status="queued", model="segmind/a", limit=2)] == ["job_05", "job_04"]
+    assert [j.id for j in store.list_jobs(status="queued", model=S2V, limit=2)] == ["job_05", "job_04"]
 
 
 def test_active_jobs(store: Any) -> None:
@@ -358,7 +361,7 @@ async def test_the_request_budget_is_shared_through_postgres(pg_url: str) -> Non
 
 
 def test_sqlite_budgets_are_per_process(tmp_path: Path) -> None:
-    from talking_video_mcp.http import RequestBudget
+    from talking_video_mcp.provider_http import RequestBudget
 
     store = JobStore(tmp_path / "jobs.sqlite")
     try:

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.domain.requests import JobRequest
 from talking_video_mcp.errors import LedgerError
-from talking_video_mcp.http import Budget
-from talking_video_mcp.jobs.store import JobRecord
+from talking_video_mcp.models import JobStatus
+from talking_video_mcp.provider_http import Budget
 
 if TYPE_CHECKING:
     from talking_video_mcp.settings import Settings
@@ -26,9 +27,8 @@ class Ledger(Protocol):
     def create(
         self,
         *,
-        model: str,
+        request: JobRequest,
         provider: str,
-        request: Mapping[str, Any],
         kind: str = "talking_video",
         cost_estimate_usd: float | None = None,
         idempotency_key: str | None = None,
@@ -48,7 +48,7 @@ class Ledger(Protocol):
     def list_jobs(
         self,
         *,
-        status: str | None = None,
+        status: JobStatus | None = None,
         model: str | None = None,
         limit: int = 20,
         before: tuple[float, str] | None = None,

@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import psycopg
 
-from talking_video_mcp.http import WINDOW_S
+from talking_video_mcp.provider_http import WINDOW_S
 
 log = logging.getLogger(__name__)
 

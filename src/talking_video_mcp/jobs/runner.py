@@ -16,7 +16,9 @@ import anyio
 import httpx
 from anyio.abc import TaskGroup
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
+from talking_video_mcp.domain.provider import Provider
+from talking_video_mcp.domain.records import JobRecord, held_by_another, pid_alive
 from talking_video_mcp.errors import (
     LedgerError,
     ProviderError,
@@ -27,8 +29,8 @@ from talking_video_mcp.errors import (
     redact,
 )
 from talking_video_mcp.jobs.ledger import Ledger
-from talking_video_mcp.jobs.store import JobRecord, held_by_another
-from talking_video_mcp.providers.base import Provider
+from talking_video_mcp.media.video import probe_video
+from talking_video_mcp.models import JobStatus
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -88,7 +90,7 @@ class _Control:
     def scratch_dir(self) -> Path:
         return self._runner.scratch_dir
 
-    def cancelled(self) -> bool:
+    def canceled(self) -> bool:
         return self._job.id in self._runner.cancel_requested
 
     def scaled(self, seconds: float) -> float:
@@ -117,7 +119,7 @@ class _Control:
     async def paid_submit(self, label: str, call: Callable[[], Awaitable[T]]) -> T:
         """Mark the submit in flight, send it once, and leave the mark until the provider's next
         `update` records the outcome (see `update`)."""
-        if self.cancelled():
+        if self.canceled():
             raise JobCanceled
         await self.update(pending_submit=label, step=self._job.step)
         self.submit_attempted = True
@@ -141,7 +143,7 @@ class _Control:
         return await self.update(status="completed", progress=1.0, step=None, finished_at=self._runner.clock(),
                                  next_check_at=0, **fields)
 
-    async def fail(self, message: str, *, status: str = "failed") -> JobRecord:
+    async def fail(self, message: str, *, status: JobStatus = "failed") -> JobRecord:
         return await self.update(status=status, error=message, finished_at=self._runner.clock(), step=self._job.step)
 
 
@@ -218,7 +220,7 @@ class JobRunner:
                                 f"({claimed.pending_submit}) was in flight. {SUBMIT_UNKNOWN_HELP}")
 
     async def run(self) -> None:
-        """Run until cancelled (the server lifespan owns the task); on the way out, hand this process's
+        """Run until canceled (the server lifespan owns the task); on the way out, hand this process's
         jobs back so another process takes them over at once."""
         try:
             await self.recover()
@@ -347,7 +349,7 @@ class JobRunner:
             log.exception("job %s: unexpected error in step %s", job.id, job.step)
             await self._end(job, "failed", f"internal error in step {job.step}: {type(exc).__name__}")
 
-    async def _end(self, job: JobRecord, status: str, error: str) -> None:
+    async def _end(self, job: JobRecord, status: JobStatus, error: str) -> None:
         self._failures.pop(job.id, None)
         await self.write(job.id, status=status, error=error, finished_at=self.clock(), pending_submit=None)
 
@@ -400,7 +402,7 @@ class JobRunner:
         response: httpx.Response | None = None
         try:
             async with self.client.stream("GET", url) as response:
-                if response.status_code in http.RETRYABLE_STATUS:
+                if response.status_code in provider_http.RETRYABLE_STATUS:
                     raise TransientProviderError(
                         f"the result download from {url} answered HTTP {response.status_code}",
                         status_code=response.status_code,
@@ -471,24 +473,12 @@ def _remove_stale_parts(videos_dir: Path) -> None:
         pid, _, host = part.name.rsplit(".", 2)[-2].partition("-")
         with contextlib.suppress(OSError):
             dead = (pid.isdigit() and host in ("", here) and int(pid) != os.getpid()
-                    and not _process_alive(int(pid)))
+                    and not pid_alive(int(pid)))
             if dead or now - part.stat().st_mtime > STALE_PART_S:
                 part.unlink()
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def _check_video(path: Path, url: str) -> None:
-    from talking_video_mcp.media.video import probe_video
-
     try:
         probe_video(path)
     except ValueError as exc:

@@ -7,7 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from talking_video_mcp.media.inputs import InputError, guess_mime, sniff_mime
+from talking_video_mcp.errors import InvalidInput
+from talking_video_mcp.media.inputs import guess_mime, sniff_mime
 
 # Images whose header claims more pixels than this are not decoded: a small PNG can expand to
 # gigabytes. Their size comes from the header alone, and check_image_limits refuses them.
@@ -51,24 +52,26 @@ def check_image_limits(
     max_bytes: int = 10 * 2**20,
     formats: Collection[str] | None = None,
 ) -> None:
-    """Raise InputError, with the numbers and what to do, when the image breaks a provider limit.
+    """Raise InvalidInput, with the numbers and what to do, when the image breaks a provider limit.
     `formats` (e.g. {"jpeg", "png", "webp"}) restricts the accepted formats; None accepts any."""
     w, h = info.width, info.height
     if formats is not None and info.format not in formats:
         allowed = ", ".join(sorted(f.upper() for f in formats))
-        raise InputError(field, f"{info.format.upper()} images are not accepted here; convert it to one of {allowed}.")
+        raise InvalidInput(
+            field, f"{info.format.upper()} images are not accepted here; convert it to one of {allowed}."
+        )
     if info.size_bytes > max_bytes:
-        raise InputError(
+        raise InvalidInput(
             field, f"the file is {info.size_bytes / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit; save it "
             "as JPEG (quality 85-90) or scale it down.",
         )
     if max(w, h) > max_side:
-        raise InputError(
+        raise InvalidInput(
             field, f"{w}x{h} px is too large: the longer side may be at most {max_side} px; scale it down "
             "(1024-2048 px is plenty).",
         )
     if min(w, h) < min_side:
-        raise InputError(
+        raise InvalidInput(
             field, f"{w}x{h} px is too small: the shorter side must be at least {min_side} px; pass a larger photo "
             "(512 px or more works best).",
         )

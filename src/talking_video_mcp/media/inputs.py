@@ -38,6 +38,8 @@ from typing import Literal
 import anyio
 import httpx
 
+from talking_video_mcp.errors import InvalidInput
+
 Kind = Literal["image", "audio"]
 Source = Literal["url", "file", "data"]
 
@@ -89,15 +91,6 @@ _URLSAFE = str.maketrans("-_", "+/")
 _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 
 
-class InputError(ValueError):
-    """An input that cannot be used as given; `str()` is "<field>: <what to change>", safe to show."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
-
-
 @dataclass(frozen=True)
 class ResolvedInput:
     """A checked input. `path` is set for files (the real path, inside an allowed root) and for
@@ -113,7 +106,7 @@ class ResolvedInput:
     def data_url(self) -> str:
         """`data:<mime>;base64,...` of the file's bytes, for providers whose upload endpoint takes one."""
         if self.source == "url" or self.path is None:
-            raise InputError(self.field, "is a URL, not a local file; pass the URL to the provider as it is.")
+            raise InvalidInput(self.field, "is a URL, not a local file; pass the URL to the provider as it is.")
         data = _read_regular(self.path, self.field)
         mime = self.mime_type or "application/octet-stream"
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
@@ -194,13 +187,15 @@ async def resolve_input(
     check_url: bool = True,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ResolvedInput:
-    """Check `value` and say where its bytes are. Raises InputError with a message for the assistant.
+    """Check `value` and say where its bytes are. Raises InvalidInput with a message for the assistant.
 
     URLs are checked with `client` only when `check_url` is true and a client is given; otherwise
     only their syntax is checked. Local and data: inputs never make a network call."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
-        raise InputError(field, f"is empty; give {_KIND_HINT[kind]} as an https URL, a local file path or a data: URL.")
+        raise InvalidInput(
+            field, f"is empty; give {_KIND_HINT[kind]} as an https URL, a local file path or a data: URL."
+        )
     head = text[:16].lower()
     if head.startswith("data:"):
         return await anyio.to_thread.run_sync(
@@ -211,12 +206,12 @@ async def resolve_input(
                                   max_bytes=max_bytes)
     scheme = _SCHEME.match(text)
     if scheme and scheme.group(1).lower() != "file":
-        raise InputError(
+        raise InvalidInput(
             field, f"the {scheme.group(1).lower()}: scheme is not supported; use an http(s) URL, a local file path "
             "or a data: URL.",
         )
     if _RAW_BASE64.fullmatch(text):
-        raise InputError(field, f"looks like raw base64; send it as a data: URL (data:{kind}/...;base64,<payload>).")
+        raise InvalidInput(field, f"looks like raw base64; send it as a data: URL (data:{kind}/...;base64,<payload>).")
     return await anyio.to_thread.run_sync(
         functools.partial(_resolve_file, text, field=field, kind=kind, allowed_roots=allowed_roots,
                           max_bytes=max_bytes)
@@ -229,22 +224,22 @@ async def resolve_input(
 def resolve_local_path(
     value: str, *, field: str, allowed_roots: Sequence[Path], max_bytes: int | None = None
 ) -> Path:
-    """The real path of a regular file inside an allowed root, or InputError.
+    """The real path of a regular file inside an allowed root, or InvalidInput.
 
     Accepts plain paths, `~` and `file://` URIs. A relative path is taken relative to the first root.
     Only stat-like calls are made (no open), so devices and FIFOs are refused without blocking."""
     text = value.strip()
     if not text:
-        raise InputError(field, "is empty; give a local file path.")
+        raise InvalidInput(field, "is empty; give a local file path.")
     if "\0" in text:
-        raise InputError(field, "the path contains a NUL character; pass a plain file path.")
+        raise InvalidInput(field, "the path contains a NUL character; pass a plain file path.")
     roots = _roots(allowed_roots)
     if not roots:
-        raise InputError(field, "local files are disabled (TALKING_VIDEO_ALLOWED_ROOTS is empty); pass an https URL.")
+        raise InvalidInput(field, "local files are disabled (TALKING_VIDEO_ALLOWED_ROOTS is empty); pass an https URL.")
     try:
         path = Path(_file_uri_path(text, field) if text[:5].lower() == "file:" else text).expanduser()
     except RuntimeError:  # "~user" with no such user
-        raise InputError(field, f"cannot expand {_show(text)}; give an absolute path.") from None
+        raise InvalidInput(field, f"cannot expand {_show(text)}; give an absolute path.") from None
     if not path.is_absolute():
         path = roots[0][0] / path
     lexical = Path(os.path.normpath(path))
@@ -255,24 +250,24 @@ def resolve_local_path(
     except FileNotFoundError:
         if not any(_inside(Path(os.path.realpath(lexical)), real_root) for _, real_root in roots):
             raise _outside(field, lexical, roots) from None  # a dangling link out of the root
-        raise InputError(field, f"file not found: {_show(lexical)}. Check the path, or pass a URL.") from None
+        raise InvalidInput(field, f"file not found: {_show(lexical)}. Check the path, or pass a URL.") from None
     except PermissionError:
-        raise InputError(field, f"{_show(lexical)} cannot be read (permission denied).") from None
+        raise InvalidInput(field, f"{_show(lexical)} cannot be read (permission denied).") from None
     except (OSError, RuntimeError) as exc:  # symlink loops, names too long, ...
-        raise InputError(field, f"{_show(lexical)} cannot be opened ({type(exc).__name__}).") from None
+        raise InvalidInput(field, f"{_show(lexical)} cannot be opened ({type(exc).__name__}).") from None
     if not any(_inside(real, real_root) for _, real_root in roots):
         raise _outside(field, real, roots, via=lexical)
     try:
         st = real.stat()
     except OSError as exc:
-        raise InputError(field, f"{_show(real)} cannot be read ({type(exc).__name__}).") from None
+        raise InvalidInput(field, f"{_show(real)} cannot be read ({type(exc).__name__}).") from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(field, f"{_show(real)} is a folder; pass the path of a file inside it.")
+        raise InvalidInput(field, f"{_show(real)} is a folder; pass the path of a file inside it.")
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(field, f"{_show(real)} is not a regular file (a device, pipe or socket); pass a file.")
+        raise InvalidInput(field, f"{_show(real)} is not a regular file (a device, pipe or socket); pass a file.")
     if max_bytes is not None and st.st_size > max_bytes:
-        raise InputError(field, f"{_show(real)} is {_mb(st.st_size)}, over the {_mb(max_bytes)} limit; pass a smaller "
-                                "file.")
+        raise InvalidInput(field, f"{_show(real)} is {_mb(st.st_size)}, over the {_mb(max_bytes)} limit; pass a "
+                                  "smaller file.")
     return real
 
 
@@ -280,12 +275,12 @@ def _resolve_file(text: str, *, field: str, kind: Kind, allowed_roots: Sequence[
     path = resolve_local_path(text, field=field, allowed_roots=allowed_roots, max_bytes=max_bytes)
     size = path.stat().st_size
     if size == 0:
-        raise InputError(field, f"{_show(path)} is empty; pass {_KIND_HINT[kind]}.")
+        raise InvalidInput(field, f"{_show(path)} is empty; pass {_KIND_HINT[kind]}.")
     mime = sniff_mime(_read_regular(path, field, limit=SNIFF_BYTES))
     if mime is None or not _fits(mime, kind):
         if mime is None:
-            raise InputError(field, f"{_show(path)} is not {_KIND_HINT[kind]}: its bytes match no {kind} format.")
-        raise InputError(field, f"{_show(path)} is {mime}, not {_KIND_HINT[kind]}.")
+            raise InvalidInput(field, f"{_show(path)} is not {_KIND_HINT[kind]}: its bytes match no {kind} format.")
+        raise InvalidInput(field, f"{_show(path)} is {mime}, not {_KIND_HINT[kind]}.")
     return ResolvedInput(field=field, source="file", url=None, path=path, mime_type=_as_kind(mime, kind),
                          size_bytes=size)
 
@@ -304,10 +299,10 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
-def _outside(field: str, path: Path, roots: list[tuple[Path, Path]], via: Path | None = None) -> InputError:
+def _outside(field: str, path: Path, roots: list[tuple[Path, Path]], via: Path | None = None) -> InvalidInput:
     shown = f"{_show(via)} (a link to {_show(path)})" if via and via != path else _show(path)
     allowed = os.pathsep.join(str(given) for given, _ in roots)
-    return InputError(
+    return InvalidInput(
         field, f"{shown} is outside the folders this server may read ({allowed}); move the file into one of them, "
         "or set TALKING_VIDEO_ALLOWED_ROOTS.",
     )
@@ -316,7 +311,7 @@ def _outside(field: str, path: Path, roots: list[tuple[Path, Path]], via: Path |
 def _file_uri_path(text: str, field: str) -> str:
     parts = urllib.parse.urlsplit(text)
     if parts.netloc not in ("", "localhost"):
-        raise InputError(field, f"file:// URIs on another host ({parts.netloc}) cannot be read; pass a local path.")
+        raise InvalidInput(field, f"file:// URIs on another host ({parts.netloc}) cannot be read; pass a local path.")
     return urllib.request.url2pathname(parts.path)
 
 
@@ -327,10 +322,10 @@ def _read_regular(path: Path, field: str, limit: int | None = None) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise InputError(field, f"{_show(path)} cannot be read ({type(exc).__name__}).") from None
+        raise InvalidInput(field, f"{_show(path)} cannot be read ({type(exc).__name__}).") from None
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(field, f"{_show(path)} is not a regular file; pass a file.")
+            raise InvalidInput(field, f"{_show(path)} is not a regular file; pass a file.")
         return f.read() if limit is None else f.read(limit)
 
 
@@ -343,16 +338,16 @@ def _resolve_data(text: str, *, field: str, kind: Kind, scratch_dir: Path, max_b
     header, sep, payload = text[5:].partition(",")
     example = f"data:{'image/png' if kind == 'image' else 'audio/mpeg'};base64,<base64 bytes>"
     if not sep:
-        raise InputError(field, f"the data: URL has no comma before its payload; use {example}.")
+        raise InvalidInput(field, f"the data: URL has no comma before its payload; use {example}.")
     params = [p.strip() for p in header.split(";")]
     declared = params[0].lower() or "text/plain"
     is_base64 = any(p.lower() == "base64" for p in params[1:])
     if not _fits(declared, kind):
-        raise InputError(field, f"the data: URL says {declared}, not {kind}/*; pass {_KIND_HINT[kind]}.")
+        raise InvalidInput(field, f"the data: URL says {declared}, not {kind}/*; pass {_KIND_HINT[kind]}.")
     payload = payload.strip()
     estimate = len(payload) * 3 // 4 if is_base64 else len(payload)
     if estimate > max_bytes:
-        raise InputError(field, f"the data: URL holds about {_mb(estimate)}, over the {_mb(max_bytes)} limit; pass "
+        raise InvalidInput(field, f"the data: URL holds about {_mb(estimate)}, over the {_mb(max_bytes)} limit; pass "
                                 "a smaller file or an https URL.")
     try:
         if is_base64:
@@ -361,17 +356,17 @@ def _resolve_data(text: str, *, field: str, kind: Kind, scratch_dir: Path, max_b
         else:
             data = urllib.parse.unquote_to_bytes(payload)
     except (binascii.Error, ValueError):
-        raise InputError(field, f"the data: URL's base64 payload is invalid; re-encode the file, e.g. {example}.") \
+        raise InvalidInput(field, f"the data: URL's base64 payload is invalid; re-encode the file, e.g. {example}.") \
             from None
     if not data:
-        raise InputError(field, f"the data: URL is empty; use {example}.")
+        raise InvalidInput(field, f"the data: URL is empty; use {example}.")
     if len(data) > max_bytes:
-        raise InputError(field, f"the data: URL holds {_mb(len(data))}, over the {_mb(max_bytes)} limit; pass a "
+        raise InvalidInput(field, f"the data: URL holds {_mb(len(data))}, over the {_mb(max_bytes)} limit; pass a "
                                 "smaller file or an https URL.")
     sniffed = sniff_mime(data[:SNIFF_BYTES])
     if sniffed is None or not _fits(sniffed, kind):
         what = sniffed or f"in no {kind} format"
-        raise InputError(field, f"the data: URL says {declared} but its bytes are {what}; pass {_KIND_HINT[kind]}.")
+        raise InvalidInput(field, f"the data: URL says {declared} but its bytes are {what}; pass {_KIND_HINT[kind]}.")
     sniffed = _as_kind(sniffed, kind)
     digest = hashlib.sha256(data).hexdigest()[:24]
     path = scratch_dir / f"{field}-{digest}{extension_for(sniffed)}"
@@ -398,9 +393,9 @@ async def _resolve_url(
 ) -> ResolvedInput:
     parts = urllib.parse.urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InputError(field, f"{_show_url(text)} is not a complete http(s) URL; check the link.")
+        raise InvalidInput(field, f"{_show_url(text)} is not a complete http(s) URL; check the link.")
     if any(c.isspace() for c in text):
-        raise InputError(field, "the URL contains spaces; encode them as %20.")
+        raise InvalidInput(field, "the URL contains spaces; encode them as %20.")
     guessed = guess_mime(parts.path)
     if client is None:
         if guessed is not None and not _fits(guessed, kind):
@@ -412,7 +407,7 @@ async def _resolve_url(
     mime = _judge_type(content_type, guessed, kind, field, text)
     size = _total_size(response)
     if size is not None and size > max_bytes:
-        raise InputError(field, f"{_show_url(text)} is {_mb(size)}, over the {_mb(max_bytes)} limit; pass a smaller "
+        raise InvalidInput(field, f"{_show_url(text)} is {_mb(size)}, over the {_mb(max_bytes)} limit; pass a smaller "
                                 "file.")
     return ResolvedInput(field=field, source="url", url=text, path=None, mime_type=mime, size_bytes=size)
 
@@ -433,7 +428,7 @@ async def _head(client: httpx.AsyncClient, url: str, field: str) -> httpx.Respon
 
 
 def _judge_type(content_type: str, guessed: str | None, kind: Kind, field: str, url: str) -> str | None:
-    """The input's MIME type, or InputError when the server's type is clearly not `kind`.
+    """The input's MIME type, or InvalidInput when the server's type is clearly not `kind`.
     Generic types (octet-stream, none) are judged by the URL's extension."""
     if content_type in _GENERIC_TYPES:
         if guessed is not None and not _fits(guessed, kind):
@@ -470,30 +465,32 @@ def _total_size(response: httpx.Response) -> int | None:
     return int(length) if length.isdigit() else None
 
 
-def _wrong_type(field: str, kind: Kind, mime: str, url: str) -> InputError:
+def _wrong_type(field: str, kind: Kind, mime: str, url: str) -> InvalidInput:
     hint = " (a web page: link to the file itself)" if mime == "text/html" else ""
-    return InputError(field, f"{_show_url(url)} is {mime}{hint}, not {_KIND_HINT[kind]}; pass a direct link to "
+    return InvalidInput(field, f"{_show_url(url)} is {mime}{hint}, not {_KIND_HINT[kind]}; pass a direct link to "
                              "the file or a local file.")
 
 
-def _status_error(field: str, url: str, status: int) -> InputError:
+def _status_error(field: str, url: str, status: int) -> InvalidInput:
     try:
         phrase = http.HTTPStatus(status).phrase
     except ValueError:
         phrase = "error"
-    return InputError(field, f"the URL answered {status} {phrase} ({_show_url(url)}); check the link or pass a local "
+    return InvalidInput(field, f"the URL answered {status} {phrase} ({_show_url(url)}); check the link or pass a local "
                              "file.")
 
 
-def _network_error(field: str, url: str, exc: httpx.HTTPError) -> InputError:
+def _network_error(field: str, url: str, exc: httpx.HTTPError) -> InvalidInput:
     if isinstance(exc, httpx.TimeoutException):
-        return InputError(field, f"the URL did not answer in time ({_show_url(url)}); check the link or pass a local "
+        return InvalidInput(field, f"the URL did not answer in time ({_show_url(url)}); check the link or pass a local "
                                  "file.")
     if isinstance(exc, httpx.TooManyRedirects):
-        return InputError(field, f"the URL redirects too many times ({_show_url(url)}); pass the final link.")
+        return InvalidInput(field, f"the URL redirects too many times ({_show_url(url)}); pass the final link.")
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return InputError(field, f"the URL redirects to a non-http(s) address ({_show_url(url)}); pass a direct link.")
-    return InputError(field, f"could not fetch {_show_url(url)} ({type(exc).__name__}); check the link or pass a "
+        return InvalidInput(
+            field, f"the URL redirects to a non-http(s) address ({_show_url(url)}); pass a direct link."
+        )
+    return InvalidInput(field, f"could not fetch {_show_url(url)} ({type(exc).__name__}); check the link or pass a "
                              "local file.")
 
 
@@ -513,7 +510,7 @@ async def download_to(
             if not response.is_success:
                 raise _status_error(field, url, response.status_code)
             if response.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "text/html":
-                raise InputError(field, f"{_show_url(url)} is a web page, not a media file; pass a direct link to "
+                raise InvalidInput(field, f"{_show_url(url)} is a web page, not a media file; pass a direct link to "
                                         "the file.")
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > max_bytes:
@@ -525,7 +522,7 @@ async def download_to(
                         raise _too_big(field, url, max_bytes)
                     await out.write(chunk)
         if written == 0:
-            raise InputError(field, f"{_show_url(url)} is empty; check the link.")
+            raise InvalidInput(field, f"{_show_url(url)} is empty; check the link.")
         await tmp.replace(dest)
     except httpx.HTTPError as exc:
         raise _network_error(field, url, exc) from None
@@ -541,10 +538,10 @@ async def materialize(
     into `scratch_dir` under a name derived from the URL, with an extension taken from the bytes."""
     if resolved.source != "url":
         if resolved.path is None:
-            raise InputError(resolved.field, "has no local file; resolve it again.")
+            raise InvalidInput(resolved.field, "has no local file; resolve it again.")
         return resolved.path
     if not resolved.url:
-        raise InputError(resolved.field, "has no URL; resolve it again.")
+        raise InvalidInput(resolved.field, "has no URL; resolve it again.")
     key = hashlib.sha256(resolved.url.encode()).hexdigest()[:24]
     tmp = scratch_dir / f".{resolved.field}-{key}-{secrets.token_hex(4)}.download"
     await download_to(client, resolved.url, tmp, max_bytes=max_bytes, field=resolved.field)
@@ -562,8 +559,8 @@ async def materialize(
 # --------------------------------------------------------------------------------------------- messages
 
 
-def _too_big(field: str, url: str, max_bytes: int) -> InputError:
-    return InputError(field, f"{_show_url(url)} is larger than the {_mb(max_bytes)} limit; pass a smaller file.")
+def _too_big(field: str, url: str, max_bytes: int) -> InvalidInput:
+    return InvalidInput(field, f"{_show_url(url)} is larger than the {_mb(max_bytes)} limit; pass a smaller file.")
 
 
 def _mb(n: int) -> str:

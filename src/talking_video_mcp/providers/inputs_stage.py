@@ -6,16 +6,20 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 import httpx
 
+from talking_video_mcp.domain.provider import JobControl
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.domain.requests import InputFile, OfflineSpeech
 from talking_video_mcp.errors import InvalidInput
-from talking_video_mcp.jobs.store import JobRecord
-from talking_video_mcp.providers.base import JobControl
+from talking_video_mcp.media.image import check_image_limits, probe_image
+from talking_video_mcp.media.inputs import ResolvedInput, materialize, resolve_input
+from talking_video_mcp.tts import DEFAULT_VOICE_ID, list_voices
 
 T = TypeVar("T")
 PresetLookup = Callable[[str], Path | None]
@@ -23,7 +27,7 @@ PresetLookup = Callable[[str], Path | None]
 # lone surrogate (valid JSON, not valid UTF-8), a URL too long for httpx, a port out of range.
 _UNUSABLE = (ValueError, OverflowError, httpx.InvalidURL)
 
-DEFAULT_LOCAL_VOICE = "piper:en_US-joe-medium"
+DEFAULT_LOCAL_VOICE = DEFAULT_VOICE_ID
 
 
 def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
@@ -41,6 +45,12 @@ def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T
 def file_data_url(path: Path, mime: str | None = None) -> str:
     mime = mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def job_files(job: JobRecord) -> dict[str, InputFile]:
+    """The job's inputs: those resolved at request time, and those its steps made (speech)."""
+    made = {name: InputFile.model_validate(spec) for name, spec in (job.state.get("files") or {}).items()}
+    return {**{name: spec for name, spec in job.request.inputs.items() if spec is not None}, **made}
 
 
 class InputsStage:
@@ -61,44 +71,42 @@ class InputsStage:
         self._preset_lookup = preset_lookup
         self.check_urls = check_urls
 
-    async def _resolve(self, value: str, *, field: str, kind: str) -> dict[str, Any]:
-        from talking_video_mcp.media.inputs import InputError, resolve_input
-
+    async def _resolve(self, value: str, *, field: str, kind: str) -> InputFile:
         try:
             resolved = await resolve_input(
                 value, field=field, kind=kind,  # type: ignore[arg-type]
                 allowed_roots=self.allowed_roots, client=self._client if self.check_urls else None,
                 scratch_dir=self.scratch_dir, check_url=self.check_urls,
             )
-        except InputError as exc:
-            raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+        except InvalidInput:
+            raise
         except (*_UNUSABLE, ExceptionGroup) as exc:
             raise _unusable(field, exc) from None
         if resolved.source == "url":
-            return {"url": resolved.url, "mime": resolved.mime_type}
+            return InputFile(url=resolved.url, mime=resolved.mime_type)
         assert resolved.path is not None
-        return {"path": str(resolved.path), "mime": resolved.mime_type}
+        return InputFile(path=str(resolved.path), mime=resolved.mime_type)
 
-    async def image(self, params: Mapping[str, Any], *, field: str, upload_supported: bool) -> dict[str, Any]:
-        value = params.get(field)
-        preset = params.get("avatar_preset_id")
+    async def image(
+        self, value: str | None, preset: str | None = None, *, field: str = "image", upload_supported: bool
+    ) -> InputFile:
         if value and preset:
             raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
         if preset:
-            path = self._preset_lookup(str(preset))
+            path = self._preset_lookup(preset)
             if path is None:
                 raise InvalidInput(
                     "avatar_preset_id", f"{preset!r} is not a preset of this model; see list_avatar_presets."
                 )
-            spec: dict[str, Any] = {"path": str(path), "mime": mimetypes.guess_type(path.name)[0]}
+            spec = InputFile(path=str(path), mime=mimetypes.guess_type(path.name)[0])
         elif value:
-            spec = await self._resolve(str(value), field=field, kind="image")
+            spec = await self._resolve(value, field=field, kind="image")
         else:
             raise InvalidInput(
                 "image", "give a face photo as an https URL, a local file path or a data: URL, or an avatar_preset_id."
             )
-        if "path" in spec:
-            await anyio.to_thread.run_sync(_check_image_file, Path(spec["path"]), field)
+        if spec.path is not None:
+            await anyio.to_thread.run_sync(_check_image_file, Path(spec.path), field)
             if not upload_supported:
                 raise InvalidInput(
                     field, "this provider takes URLs only and has no upload endpoint: put the file at a public "
@@ -109,29 +117,31 @@ class InputsStage:
     async def url_only(self, value: str, *, field: str, kind: str) -> str:
         """For providers without an upload endpoint: the input must already be a public URL."""
         spec = await self._resolve(value, field=field, kind=kind)
-        if "url" not in spec:
+        if spec.url is None:
             raise InvalidInput(
                 field, "this provider takes URLs only and has no upload endpoint: put the file at a public https "
                 "URL and pass that URL instead (or use a model that accepts local files).",
             )
-        return str(spec["url"])
+        return spec.url
 
-    async def local_file(self, spec: Mapping[str, Any], *, field: str) -> Path:
+    async def local_file(self, spec: InputFile, *, field: str) -> Path:
         """A local copy of an input (URLs are downloaded into the scratch directory)."""
-        if "path" in spec:
-            return Path(spec["path"])
-        return await self._download(str(spec["url"]), field)
+        if spec.path is not None:
+            return Path(spec.path)
+        assert spec.url is not None
+        return await self._download(spec.url, field)
 
     async def audio_or_script(
         self,
-        params: Mapping[str, Any],
+        audio: str | None,
+        script: str | None,
+        voice_id: str | None,
         *,
         duration_limit_s: float | None,
         needs_wav: bool,
         script_ok: bool,
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        audio = params.get("audio")
-        script = (params.get("script") or "").strip()
+    ) -> tuple[InputFile | None, OfflineSpeech | None]:
+        script = (script or "").strip()
         if audio and script:
             raise InvalidInput("audio", "give either audio or a script, not both.")
         if not audio and not script:
@@ -139,57 +149,53 @@ class InputsStage:
         if script:
             if not script_ok:
                 raise InvalidInput("script", "this model takes audio only here; pass audio instead.")
-            voice = str(params.get("voice_id") or DEFAULT_LOCAL_VOICE)
+            voice = voice_id or DEFAULT_LOCAL_VOICE
             await anyio.to_thread.run_sync(_check_local_voice, voice)
-            return None, {"script": script, "voice_id": voice, "max_seconds": duration_limit_s}
-        spec = await self._resolve(str(audio), field="audio", kind="audio")
+            return None, OfflineSpeech(script=script, voice_id=voice, max_seconds=duration_limit_s)
+        assert audio is not None
+        spec = await self._resolve(audio, field="audio", kind="audio")
         if duration_limit_s is not None or needs_wav:
-            path = Path(spec["path"]) if "path" in spec else await self._download(spec["url"], "audio")
-            spec["probe_path"] = str(path)
-            info = await anyio.to_thread.run_sync(_check_audio_file, path, duration_limit_s)
-            spec["duration_s"] = info
-        spec["needs_wav"] = needs_wav
-        return spec, None
+            path = Path(spec.path) if spec.path is not None else await self._download(str(spec.url), "audio")
+            duration = await anyio.to_thread.run_sync(_check_audio_file, path, duration_limit_s)
+            spec = spec.model_copy(update={"probe_path": str(path), "duration_s": duration})
+        return spec.model_copy(update={"needs_wav": needs_wav}), None
 
     async def _download(self, url: str, field: str) -> Path:
-        from talking_video_mcp.media.inputs import InputError, ResolvedInput, materialize
-
         try:
             resolved = ResolvedInput(field=field, source="url", url=url, path=None, mime_type=None, size_bytes=None)
             return await materialize(resolved, self._client, self.scratch_dir, 50 * 2**20)
-        except InputError as exc:
-            raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+        except InvalidInput:
+            raise
         except (*_UNUSABLE, ExceptionGroup) as exc:
             raise _unusable(field, exc) from None
 
-    async def run_tts(self, job: JobRecord, ctl: JobControl, *, target: str, wav: bool) -> Path:
+    async def run_tts(self, job: JobRecord, ctl: JobControl, *, target: str) -> Path:
         """Speak the job's script with an offline voice; the WAV becomes input `target`."""
-        tts = job.request["tts"]
+        tts = job.request.tts
+        assert tts is not None, "run_tts on a job without a script"
         out = ctl.scratch_dir / f"{job.id}-speech.wav"
-
         timing = ctl.scratch_dir / f"{job.id}-phonemes.json"
 
         def speak() -> float:
+            # The voices (onnxruntime, piper, espeak) load here, in the job, never at server start-up.
             from talking_video_mcp.tts import synthesize
 
-            result = synthesize(tts["script"], tts["voice_id"], out)
+            result = synthesize(tts.script, tts.voice_id, out)
             if result.phonemes:
                 timing.write_text(json.dumps(result.phonemes))
             return float(result.duration_s)
 
         await ctl.update(step="tts", status="processing", progress=0.02)
         duration = await anyio.to_thread.run_sync(speak)
-        limit = tts.get("max_seconds")
+        limit = tts.max_seconds
         if limit and duration > limit + 0.25:
             raise InvalidInput(
                 "script", f"spoken, it lasts {duration:.1f} s, longer than duration={limit:g} s; shorten the "
                 "script or choose a longer duration.",
             )
         state = dict(job.state)
-        spec: dict[str, Any] = {"path": str(out), "mime": "audio/wav"}
-        if timing.exists():
-            spec["phonemes"] = str(timing)
-        state.setdefault("files", {})[target] = spec
+        spec = InputFile(path=str(out), mime="audio/wav", phonemes=str(timing) if timing.exists() else None)
+        state.setdefault("files", {})[target] = spec.model_dump(mode="json", exclude_defaults=True)
         await ctl.update(state=state, audio_path=str(out))
         return out
 
@@ -197,25 +203,23 @@ class InputsStage:
         """Upload each local input once; the URL is persisted before the next upload starts."""
         state = dict(ctl.job.state)
         uploaded: dict[str, str] = dict(state.get("uploaded") or {})
-        files: dict[str, Any] = {**(job.request.get("inputs") or {}), **(state.get("files") or {})}
+        files = job_files(job)
         for name, spec in files.items():
-            if not spec or name in uploaded or "path" not in spec:
+            if name in uploaded or spec.path is None:
                 continue
-            path = Path(spec["path"])
-            mime = spec.get("mime")
-            if spec.get("needs_wav") and path.suffix.lower() != ".wav":
+            path, mime = Path(spec.path), spec.mime
+            if spec.needs_wav and path.suffix.lower() != ".wav":
                 path = await anyio.to_thread.run_sync(_to_wav, path, ctl.scratch_dir / f"{job.id}-{name}.wav")
                 mime = "audio/wav"
             await ctl.update(step="upload", status="processing")
-            data_url = await anyio.to_thread.run_sync(file_data_url, path, mime)
-            uploaded[name] = await upload(data_url)
+            uploaded[name] = await upload(await anyio.to_thread.run_sync(file_data_url, path, mime))
             state["uploaded"] = dict(uploaded)
             await ctl.update(state=state)
         # URL audio that must be WAV: fetched at request time, transcoded and uploaded here.
         for name, spec in files.items():
-            if spec and spec.get("needs_wav") and "url" in spec and name not in uploaded:
-                src = Path(spec["probe_path"])
-                if src.suffix.lower() == ".wav" or (spec.get("mime") or "").endswith("wav"):
+            if spec.needs_wav and spec.url and spec.probe_path and name not in uploaded:
+                src = Path(spec.probe_path)
+                if src.suffix.lower() == ".wav" or (spec.mime or "").endswith("wav"):
                     continue
                 wav = await anyio.to_thread.run_sync(_to_wav, src, ctl.scratch_dir / f"{job.id}-{name}.wav")
                 uploaded[name] = await upload(await anyio.to_thread.run_sync(file_data_url, wav, "audio/wav"))
@@ -237,19 +241,16 @@ def _unusable(field: str, exc: Exception) -> InvalidInput:
 
 
 def _check_image_file(path: Path, field: str) -> None:
-    from talking_video_mcp.media.image import check_image_limits, probe_image
-    from talking_video_mcp.media.inputs import InputError
-
     try:
         check_image_limits(probe_image(path), field=field)
-    except InputError as exc:
-        raise InvalidInput(field, str(exc).removeprefix(f"{field}: ")) from None
+    except InvalidInput:
+        raise
     except ValueError as exc:
         raise InvalidInput(field, f"{exc}") from None
 
 
 def _check_audio_file(path: Path, limit_s: float | None) -> float:
-    from talking_video_mcp.media.audio import probe_audio
+    from talking_video_mcp.media.audio import probe_audio  # NumPy and PyAV: kept off the start-up path
 
     try:
         info = probe_audio(path)
@@ -266,8 +267,6 @@ def _check_audio_file(path: Path, limit_s: float | None) -> float:
 
 
 def _check_local_voice(voice_id: str) -> None:
-    from talking_video_mcp.tts import list_voices
-
     known = {v.voice_id for v in list_voices()}
     if voice_id not in known:
         raise InvalidInput(
@@ -276,7 +275,7 @@ def _check_local_voice(voice_id: str) -> None:
 
 
 def _to_wav(src: Path, dst: Path) -> Path:
-    from talking_video_mcp.media.audio import transcode_to_wav
+    from talking_video_mcp.media.audio import transcode_to_wav  # NumPy and PyAV: kept off the start-up path
 
     transcode_to_wav(src, dst)
     return dst

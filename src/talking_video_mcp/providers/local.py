@@ -5,28 +5,44 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Literal, cast
 
 import anyio
 import anyio.from_thread
 
+from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.domain.requests import (
+    Display,
+    LocalRequest,
+    LocalSpeechRequest,
+    SpeechArgs,
+    TalkingVideoArgs,
+    ToolArgs,
+)
 from talking_video_mcp.errors import InvalidInput
-from talking_video_mcp.jobs.store import JobRecord
-from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
-from talking_video_mcp.providers.base import JobControl, ModelSpec, PreparedJob
-from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
+from talking_video_mcp.models import (
+    MODEL_LOCAL,
+    MODEL_LOCAL_TTS,
+    AvatarPreset,
+    AvatarPresetList,
+    ProviderAccount,
+    Voice,
+    VoiceList,
+)
+from talking_video_mcp.providers.inputs_stage import InputsStage, job_files, paginate
+from talking_video_mcp.render.presets import list_presets
+from talking_video_mcp.tts import list_voices
 
 log = logging.getLogger(__name__)
 
-MODEL_LOCAL = "local"
-MODEL_LOCAL_TTS = "local/tts"
 PRESET_PREFIX = "local:"
 _FOREIGN = (
     "quality", "enhance_prompt", "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt",
     "enhance_custom_motion_prompt", "resolution", "audio_task_id",
 )
+Step = Literal["tts", "render"]
 
 
 class RenderCanceledError(Exception):
@@ -35,8 +51,6 @@ class RenderCanceledError(Exception):
 
 def preset_path(preset_id: str) -> Path | None:
     """A local preset id (`local:<name>`, or the bare name) → its bundled image."""
-    from talking_video_mcp.render.presets import list_presets
-
     name = preset_id.removeprefix(PRESET_PREFIX)
     for preset in list_presets():
         if preset.preset_id in (name, preset_id):
@@ -62,52 +76,55 @@ class LocalProvider:
     def configured(self) -> bool:
         return True
 
-    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
+    def estimate_cost(self, model: str, args: ToolArgs) -> float | None:
         return 0.0
 
-    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
-        if model == MODEL_LOCAL_TTS:
-            text = (params.get("script") or params.get("text") or "").strip()
+    async def prepare(self, model: str, args: ToolArgs) -> PreparedJob:
+        if model == MODEL_LOCAL_TTS and isinstance(args, SpeechArgs):
+            text = args.text.strip()
             if not text:
                 raise InvalidInput("text", "give the text to speak.")
             _, tts = await self._inputs.audio_or_script(
-                {"script": text, "voice_id": params.get("voice_id")}, duration_limit_s=None, needs_wav=False,
-                script_ok=True,
+                None, text, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True
             )
-            return PreparedJob(MODEL_LOCAL_TTS, self.name, {"tts": tts, "display": {"script": text}}, "tts", 0.0,
-                               kind="speech")
-        for key in _FOREIGN:
-            if params.get(key) is not None:
-                raise InvalidInput(key, "does not apply to the local model; remove it.")
-        image = await self._inputs.image(params, field="image", upload_supported=True)
-        audio, tts = await self._inputs.audio_or_script(params, duration_limit_s=None, needs_wav=False, script_ok=True)
-        request = {
-            "inputs": {"image": image, "audio": audio},
-            "tts": tts,
-            "seed": params.get("seed") or 0,
-            "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
-        }
-        return PreparedJob(MODEL_LOCAL, self.name, request, "tts" if tts else "render", 0.0)
+            speech = LocalSpeechRequest(tts=tts, display=Display(script=text, voice_id=args.voice_id))
+            return PreparedJob(self.name, speech, "tts", 0.0, kind="speech")
+        if model != MODEL_LOCAL or not isinstance(args, TalkingVideoArgs):
+            raise InvalidInput("model", f"{model!r} is not a local model for this tool.")
+        for key in args.given(_FOREIGN):
+            raise InvalidInput(key, "does not apply to the local model; remove it.")
+        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
+        audio, tts = await self._inputs.audio_or_script(
+            args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True
+        )
+        request = LocalRequest(
+            inputs={"image": image, "audio": audio}, tts=tts, seed=args.seed or 0,
+            display=Display(script=args.script, voice_id=args.voice_id),
+        )
+        return PreparedJob(self.name, request, "tts" if tts else "render", 0.0)
 
     async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
-        step = job.step or "render"
-        if step == "tts":
-            wav = await self._inputs.run_tts(job, ctl, target="audio", wav=True)
-            if job.kind == "speech":
-                final = ctl.scratch_dir.parent / "videos" / f"{job.id}.wav"
-                wav.replace(final)
-                await ctl.finish(audio_path=str(final))
+        step = cast(Step, job.step or "render")
+        match step:
+            case "tts":
+                wav = await self._inputs.run_tts(job, ctl, target="audio")
+                if job.kind == "speech":
+                    final = ctl.scratch_dir.parent / "videos" / f"{job.id}.wav"
+                    wav.replace(final)
+                    await ctl.finish(audio_path=str(final))
+                    return None
+                await ctl.update(step="render")
+                return 0.0
+            case "render":
+                await self._render(ctl)
                 return None
-            await ctl.update(step="render")
-            return 0.0
-        if step == "render":
-            await self._render(ctl)
-            return None
         raise InvalidInput("step", f"unknown step {step!r}")
 
     async def _render(self, ctl: JobControl) -> None:
         job = ctl.job
-        files = {**job.request["inputs"], **(job.state.get("files") or {})}
+        request = job.request
+        assert isinstance(request, LocalRequest)
+        files = job_files(job)
         await ctl.update(step="render", status="processing", progress=max(job.progress, 0.05))
         image = await self._inputs.local_file(files["image"], field="image")
         audio = await self._inputs.local_file(files["audio"], field="audio")
@@ -122,16 +139,17 @@ class LocalProvider:
                 with contextlib.suppress(Exception):
                     anyio.from_thread.run(lambda: ctl.update(progress=value))
 
-        timing = files["audio"].get("phonemes")
+        timing = files["audio"].phonemes
 
         def render() -> None:
+            # OpenCV, onnxruntime and PyAV load here, in the job, never at server start-up.
             from talking_video_mcp.render import RenderCancelled, render_talking_head
 
             phonemes = [tuple(p) for p in json.loads(Path(timing).read_text())] if timing else None
             try:
                 render_talking_head(
-                    image, audio, out, max_size=self.max_size, seed=int(job.request.get("seed") or 0),
-                    phonemes=phonemes, on_progress=on_progress, should_cancel=ctl.cancelled,
+                    image, audio, out, max_size=self.max_size, seed=request.seed,
+                    phonemes=phonemes, on_progress=on_progress, should_cancel=ctl.canceled,
                 )
             except RenderCancelled:
                 raise RenderCanceledError from None
@@ -149,8 +167,6 @@ class LocalProvider:
                                models=[MODEL_LOCAL])
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
-        from talking_video_mcp.tts import list_voices
-
         voices = [
             Voice(voice_id=v.voice_id, name=v.name, provider="local", language=v.language, gender=v.gender,
                   description=f"offline {v.engine} voice", models=["local", "segmind/higgsfield-speech2video"])
@@ -162,8 +178,6 @@ class LocalProvider:
         return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor)
 
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
-        from talking_video_mcp.render.presets import list_presets
-
         presets = [
             AvatarPreset(avatar_preset_id=f"{PRESET_PREFIX}{p.preset_id}", name=p.name, provider="local",
                          image_path=str(p.path), width=p.width, height=p.height, license=p.license,

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterator
 
 import httpx
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
+from talking_video_mcp.domain.provider import ModelSpec, Provider
 from talking_video_mcp.errors import InvalidInput, NotConfigured
-from talking_video_mcp.providers.base import ModelSpec, Provider
+from talking_video_mcp.models import MODEL_LOCAL
 from talking_video_mcp.providers.inputs_stage import InputsStage
-from talking_video_mcp.providers.local import MODEL_LOCAL, LocalProvider, preset_path
+from talking_video_mcp.providers.local import LocalProvider, preset_path
 from talking_video_mcp.providers.segmind import SegmindProvider
 from talking_video_mcp.providers.unifically import UnificallyProvider
 from talking_video_mcp.settings import Settings
@@ -58,7 +59,7 @@ class ProviderRegistry:
             await provider.aclose()
 
 
-BudgetFactory = Callable[[str, int], http.Budget]
+BudgetFactory = Callable[[str, int], provider_http.Budget]
 
 
 def _budget_name(provider: str, key: str | None) -> str:

@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, cast
 
 import httpx
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
+from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.domain.requests import (
+    AvatarIVBody,
+    AvatarIVRequest,
+    Display,
+    Speech2VideoBody,
+    Speech2VideoRequest,
+    TalkingVideoArgs,
+    ToolArgs,
+)
 from talking_video_mcp.errors import (
     AuthRejected,
     InsufficientCredits,
@@ -20,17 +31,15 @@ from talking_video_mcp.errors import (
     SubmitOutcomeUnknown,
     TransientProviderError,
 )
-from talking_video_mcp.jobs.store import JobRecord
-from talking_video_mcp.models import AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.models import MODEL_AVATAR, MODEL_S2V, AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import segmind_catalog as cat
-from talking_video_mcp.providers.base import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
 log = logging.getLogger(__name__)
 
-MODEL_S2V = f"segmind/{cat.SPEECH2VIDEO}"
-MODEL_AVATAR = f"segmind/{cat.AVATAR_IV}"
+Step = Literal["tts", "upload", "submit", "poll", "result", "download"]
 
 _S2V_ONLY = ("prompt", "quality", "enhance_prompt", "seed", "duration")
 _AVATAR_ONLY = (
@@ -111,9 +120,9 @@ class SegmindProvider:
         base_url: str,
         upload_url: str,
         client: httpx.AsyncClient,
-        budget: http.Budget,
+        budget: provider_http.Budget,
         inputs: InputsStage,
-        retry: http.RetryPolicy | None = None,
+        retry: provider_http.RetryPolicy | None = None,
     ) -> None:
         self._key = api_key
         self.base_url = base_url.rstrip("/")
@@ -121,7 +130,7 @@ class SegmindProvider:
         self._client = client
         self._budget = budget
         self._inputs = inputs
-        self._retry = retry or http.RetryPolicy()
+        self._retry = retry or provider_http.RetryPolicy()
 
     @property
     def configured(self) -> bool:
@@ -132,134 +141,123 @@ class SegmindProvider:
 
     # ---------------------------------------------------------------- validation
 
-    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
+    def estimate_cost(self, model: str, args: ToolArgs) -> float | None:
+        if not isinstance(args, TalkingVideoArgs):
+            return None
         if model == MODEL_S2V:
-            key = (params.get("quality") or "high", params.get("duration") or 10)
-            return cat.SPEECH2VIDEO_PRICE_USD.get(key)
+            return cat.SPEECH2VIDEO_PRICE_USD.get((args.quality or "high", args.duration or 10))
         if model == MODEL_AVATAR:
             return cat.AVATAR_IV_PRICE_USD
         return None
 
-    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
+    async def prepare(self, model: str, args: ToolArgs) -> PreparedJob:
+        if not isinstance(args, TalkingVideoArgs):
+            raise InvalidInput("model", f"{model!r} makes talking videos; use generate_talking_video.")
         if model == MODEL_S2V:
-            return await self._prepare_s2v(params)
+            return await self._prepare_s2v(args)
         if model == MODEL_AVATAR:
-            return await self._prepare_avatar(params)
+            return await self._prepare_avatar(args)
         raise InvalidInput("model", f"{model!r} is not a Segmind model; use {MODEL_S2V} or {MODEL_AVATAR}.")
 
     @staticmethod
-    def _reject_foreign(model: str, params: Mapping[str, Any], foreign: tuple[str, ...]) -> None:
-        for key in foreign:
-            if params.get(key) is not None:
-                raise InvalidInput(key, f"does not apply to {model}; remove it (or choose a model that takes it).")
+    def _reject_foreign(model: str, args: TalkingVideoArgs, foreign: tuple[str, ...]) -> None:
+        for key in args.given(foreign):
+            raise InvalidInput(key, f"does not apply to {model}; remove it (or choose a model that takes it).")
 
-    async def _prepare_s2v(self, params: Mapping[str, Any]) -> PreparedJob:
-        self._reject_foreign(MODEL_S2V, params, (*_AVATAR_ONLY, "audio_task_id"))
-        quality = params.get("quality") or "high"
+    async def _prepare_s2v(self, args: TalkingVideoArgs) -> PreparedJob:
+        self._reject_foreign(MODEL_S2V, args, (*_AVATAR_ONLY, "audio_task_id"))
+        quality = args.quality or "high"
         if quality not in cat.QUALITIES:
             raise InvalidInput("quality", f"{quality!r} is not allowed for {MODEL_S2V}; use 'high' or 'mid'.")
-        duration = params.get("duration") or 10
-        if duration not in cat.DURATIONS:
-            raise InvalidInput("duration", f"{duration!r} is not allowed; use 5, 10 or 15 (seconds).")
-        seed = params.get("seed")
-        seed = 42 if seed is None else seed
+        duration = args.duration or 10
+        seed = 42 if args.seed is None else args.seed
         if not cat.SEED_MIN <= seed <= cat.SEED_MAX:
             raise InvalidInput("seed", f"must be between {cat.SEED_MIN} and {cat.SEED_MAX}.")
-        payload: dict[str, Any] = {
-            "prompt": params.get("prompt") or cat.DEFAULT_PROMPT,
-            "quality": quality,
+        body = Speech2VideoBody(
+            prompt=args.prompt or cat.DEFAULT_PROMPT,
+            quality=cast(Literal["high", "mid"], quality),
             # The two docs disagree on the default: always send it explicitly.
-            "enhance_prompt": bool(params.get("enhance_prompt") or False),
-            "seed": seed,
-            "duration": duration,
-        }
-        image = await self._inputs.image(params, field="image", upload_supported=True)
-        audio, tts = await self._inputs.audio_or_script(
-            params, duration_limit_s=float(duration), needs_wav=True, script_ok=True
+            enhance_prompt=bool(args.enhance_prompt),
+            seed=seed,
+            duration=duration,
         )
-        request = {
-            "payload": payload,
-            "inputs": {"input_image": image, "input_audio": audio},
-            "tts": tts,
-            "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
-        }
-        cost = self.estimate_cost(MODEL_S2V, payload)
-        return PreparedJob(MODEL_S2V, self.name, request, "tts" if tts else "upload", cost)
+        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
+        audio, tts = await self._inputs.audio_or_script(
+            args.audio, args.script, args.voice_id, duration_limit_s=float(duration), needs_wav=True, script_ok=True
+        )
+        request = Speech2VideoRequest(
+            payload=body, inputs={"input_image": image, "input_audio": audio}, tts=tts, display=_display(args),
+        )
+        cost = cat.SPEECH2VIDEO_PRICE_USD.get((quality, duration))
+        return PreparedJob(self.name, request, "tts" if tts else "upload", cost)
 
-    async def _prepare_avatar(self, params: Mapping[str, Any]) -> PreparedJob:
-        self._reject_foreign(MODEL_AVATAR, params, (*_S2V_ONLY, "audio_task_id"))
-        script = (params.get("script") or "").strip()
-        has_audio = bool(params.get("audio"))
-        if not script and not has_audio:
+    async def _prepare_avatar(self, args: TalkingVideoArgs) -> PreparedJob:
+        self._reject_foreign(MODEL_AVATAR, args, (*_S2V_ONLY, "audio_task_id"))
+        script = (args.script or "").strip()
+        if not script and not args.audio:
             raise InvalidInput("script", "give a script for the avatar to speak, or an audio file/URL as audio.")
-        if script and has_audio:
+        if script and args.audio:
             raise InvalidInput("audio", "give either a script or audio for heygen-avatar-iv, not both.")
-        voice_raw = params.get("voice_id")
-        voice = resolve_heygen_voice(voice_raw) if voice_raw else cat.DEFAULT_VOICE_ID
-        if has_audio and voice_raw:
+        voice = resolve_heygen_voice(args.voice_id) if args.voice_id else cat.DEFAULT_VOICE_ID
+        if args.audio and args.voice_id:
             raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
-        title = (params.get("video_title") or "").strip() or (script[:60] if script else "Talking video")
-        payload: dict[str, Any] = {
-            "video_title": title,
-            "video_orientation": params.get("video_orientation") or "landscape",
-            "fit": params.get("fit") or "cover",
-            "enhance_custom_motion_prompt": bool(params.get("enhance_custom_motion_prompt") or False),
-        }
-        if script:
-            payload["script"] = script
-            payload["voice_id"] = voice
-        if params.get("custom_motion_prompt"):
-            payload["custom_motion_prompt"] = params["custom_motion_prompt"]
-        if params.get("resolution"):
-            payload["resolution"] = params["resolution"]
-        image = await self._inputs.image(params, field="image", upload_supported=True)
+        body = AvatarIVBody(
+            video_title=(args.video_title or "").strip() or (script[:60] if script else "Talking video"),
+            video_orientation=args.video_orientation or "landscape",
+            fit=args.fit or "cover",
+            enhance_custom_motion_prompt=bool(args.enhance_custom_motion_prompt),
+            script=script or None,
+            voice_id=voice if script else None,
+            custom_motion_prompt=args.custom_motion_prompt or None,
+            resolution=args.resolution or None,
+        )
+        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
         audio = None
-        if has_audio:
+        if args.audio:
             audio, _ = await self._inputs.audio_or_script(
-                params, duration_limit_s=None, needs_wav=False, script_ok=False
+                args.audio, None, None, duration_limit_s=None, needs_wav=False, script_ok=False
             )
-        request = {
-            "payload": payload,
-            "inputs": {"image_url": image, "audio_url": audio},
-            "tts": None,
-            "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)},
-        }
-        return PreparedJob(MODEL_AVATAR, self.name, request, "upload", self.estimate_cost(MODEL_AVATAR, payload))
+        request = AvatarIVRequest(
+            payload=body, inputs={"image_url": image, "audio_url": audio},
+            display=_display(args).model_copy(update={"title": body.video_title}),
+        )
+        return PreparedJob(self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
 
     # ---------------------------------------------------------------- steps
 
     async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
-        step = job.step or "upload"
+        step = cast(Step, job.step or "upload")
         model = job.model.split("/", 1)[1]
-        if step == "tts":
-            await self._inputs.run_tts(job, ctl, target="input_audio", wav=True)
-            await ctl.update(step="upload")
-            return 0.0
-        if step == "upload":
-            retry = self._job_retry(ctl)
-            await self._inputs.upload_pending(job, ctl, lambda data_url: self._upload(data_url, retry))
-            await ctl.update(step="submit")
-            return 0.0
-        if step == "submit":
-            return await self._submit(job, ctl, model)
-        if step == "poll":
-            return await self._poll(job, ctl, model)
-        if step == "result":
-            return await self._result(job, ctl)
-        if step == "download":
-            assert job.output_url
-            await ctl.update(progress=0.97)
-            await ctl.download(job.output_url)
-            await ctl.finish()
-            return None
+        match step:
+            case "tts":
+                await self._inputs.run_tts(job, ctl, target="input_audio")
+                await ctl.update(step="upload")
+                return 0.0
+            case "upload":
+                retry = self._job_retry(ctl)
+                await self._inputs.upload_pending(job, ctl, lambda data_url: self._upload(data_url, retry))
+                await ctl.update(step="submit")
+                return 0.0
+            case "submit":
+                return await self._submit(job, ctl, model)
+            case "poll":
+                return await self._poll(job, ctl, model)
+            case "result":
+                return await self._result(job, ctl)
+            case "download":
+                assert job.output_url
+                await ctl.update(progress=0.97)
+                await ctl.download(job.output_url)
+                await ctl.finish()
+                return None
         raise ProviderError(f"unknown step {step!r}")
 
-    def _job_retry(self, ctl: JobControl) -> http.RetryPolicy:
+    def _job_retry(self, ctl: JobControl) -> provider_http.RetryPolicy:
         """Backoff for a job's reads, in provider time like its polls."""
         return self._retry.scaled(ctl.scaled(1.0))
 
-    async def _upload(self, data_url: str, retry: http.RetryPolicy) -> str:
-        response = await http.send(
+    async def _upload(self, data_url: str, retry: provider_http.RetryPolicy) -> str:
+        response = await provider_http.send(
             self._client, "POST", self.upload_url, idempotent=True, budget=self._budget, retry=retry,
             headers=self._headers(), json={"data_urls": [data_url]}, describe="the file upload",
         )
@@ -275,15 +273,17 @@ class SegmindProvider:
         return urls[0]
 
     async def _submit(self, job: JobRecord, ctl: JobControl, model: str) -> float | None:
-        payload = dict(job.request["payload"])
+        request = job.request
+        assert isinstance(request, Speech2VideoRequest | AvatarIVRequest)
+        payload: dict[str, Any] = request.payload.model_dump(mode="json", exclude_none=True)
         for name, value in (job.state.get("uploaded") or {}).items():
             payload[name] = value
-        for name, spec in job.request["inputs"].items():
-            if spec and spec.get("url") and name not in payload:
-                payload[name] = spec["url"]
+        for name, spec in request.inputs.items():
+            if spec is not None and spec.url and name not in payload:
+                payload[name] = spec.url
 
         async def post() -> httpx.Response:
-            return await http.send(
+            return await provider_http.send(
                 self._client, "POST", f"{self.base_url}/v2/{model}", idempotent=False, budget=self._budget,
                 headers=self._headers(), json=payload, describe="the paid submit",
             )
@@ -326,12 +326,12 @@ class SegmindProvider:
         url = job.state["status_url"]
         # A check that keeps failing after its retries raises: the runner tries again later, with
         # backoff, and gives up (saying the job was submitted) after a bounded number of attempts.
-        response = await http.send(
+        response = await provider_http.send(
             self._client, "GET", url, idempotent=True, budget=self._budget, retry=self._job_retry(ctl),
             headers=self._headers(), describe="the status check",
         )
         await ctl.update(polls=job.polls + 1)
-        body = _json_or_none(response)
+        body = json_or_none(response)
         status = str(body.get("status", "")).upper() if isinstance(body, Mapping) else ""
         if status == "FAILED" or response.status_code == 422:
             reason = (body.get("error") if isinstance(body, Mapping) else None) or "no reason given"
@@ -360,14 +360,14 @@ class SegmindProvider:
         return ctl.scaled(next_poll_delay(elapsed, self._typical(job)))
 
     async def _result(self, job: JobRecord, ctl: JobControl) -> float | None:
-        response = await http.send(
+        response = await provider_http.send(
             self._client, "GET", job.state["response_url"], idempotent=True, budget=self._budget,
             retry=self._job_retry(ctl), headers=self._headers(), describe="the result request",
         )
         if response.status_code == 404:
             await ctl.fail("Segmind no longer knows this request (records live one hour).", status="expired")
             return None
-        body = _json_or_none(response)
+        body = json_or_none(response)
         if response.status_code == 422 or (isinstance(body, Mapping) and str(body.get("status")).upper() == "FAILED"):
             reason = body.get("error") if isinstance(body, Mapping) else None
             await ctl.fail(f"Segmind reported the job FAILED: {reason or 'no reason given'}")
@@ -432,7 +432,7 @@ class SegmindProvider:
         if not self.configured:
             return info
         try:
-            response = await http.send(
+            response = await provider_http.send(
                 self._client, "GET", f"{self.base_url}/v1/get-user-credits", idempotent=True, budget=self._budget,
                 retry=self._retry, headers=self._headers(), describe="the credits request",
             )
@@ -467,8 +467,6 @@ class SegmindProvider:
         return None
 
 
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+
+def _display(args: TalkingVideoArgs) -> Display:
+    return Display(script=args.script, voice_id=args.voice_id, prompt=args.prompt, title=args.video_title)

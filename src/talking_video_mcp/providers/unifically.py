@@ -5,11 +5,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, cast
 
 import httpx
 
-from talking_video_mcp import http
+from talking_video_mcp import provider_http
+from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.domain.requests import (
+    Display,
+    HiggsfieldTtsBody,
+    HiggsfieldTtsRequest,
+    ImageVideoArgs,
+    ImageVideoBody,
+    ImageVideoRequest,
+    ProductAdArgs,
+    ProductAdBody,
+    ProductAdRequest,
+    SpeakBody,
+    SpeakRequest,
+    SpeechArgs,
+    TalkingVideoArgs,
+    ToolArgs,
+    UnificallyRequest,
+)
 from talking_video_mcp.errors import (
     AuthRejected,
     InsufficientCredits,
@@ -19,10 +38,9 @@ from talking_video_mcp.errors import (
     SubmitOutcomeUnknown,
     TransientProviderError,
 )
-from talking_video_mcp.jobs.store import JobRecord
 from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import unifically_catalog as cat
-from talking_video_mcp.providers.base import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
@@ -34,6 +52,7 @@ _SPEAK_FOREIGN = (
     "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt",
     "resolution",
 )
+Step = Literal["tts_submit", "tts_poll", "submit", "poll", "download"]
 
 
 def items_of(body: Any) -> tuple[list[dict[str, Any]], Any]:
@@ -80,10 +99,10 @@ class UnificallyProvider:
         api_key: str | None,
         base_url: str,
         client: httpx.AsyncClient,
-        budget: http.Budget,
+        budget: provider_http.Budget,
         inputs: InputsStage,
         unit_price_usd: float,
-        retry: http.RetryPolicy | None = None,
+        retry: provider_http.RetryPolicy | None = None,
     ) -> None:
         self._key = api_key
         self.base_url = base_url.rstrip("/")
@@ -91,7 +110,7 @@ class UnificallyProvider:
         self._budget = budget
         self._inputs = inputs
         self.unit_price_usd = unit_price_usd
-        self._retry = retry or http.RetryPolicy()
+        self._retry = retry or provider_http.RetryPolicy()
         self._templates: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     @property
@@ -104,14 +123,13 @@ class UnificallyProvider:
     def cost(self, kind: str) -> float:
         return round(cat.RELATIVE_COST[kind] * self.unit_price_usd, 4)
 
-    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
-        if model == cat.MODEL_SPEAK:
-            return self.cost("talking") + (self.cost("tts") if params.get("script") else 0.0)
+    def estimate_cost(self, model: str, args: ToolArgs) -> float | None:
+        if model == cat.MODEL_SPEAK and isinstance(args, TalkingVideoArgs):
+            return self.cost("talking") + (self.cost("tts") if args.script else 0.0)
         if model == cat.MODEL_TTS:
             return self.cost("tts")
-        if model == cat.MODEL_IMAGE_VIDEO:
-            variant = params.get("variant") or "lite"
-            return self.cost(variant) if variant in cat.IMAGE_VIDEO_MODELS else None
+        if model == cat.MODEL_IMAGE_VIDEO and isinstance(args, ImageVideoArgs):
+            return self.cost(args.variant) if args.variant in cat.IMAGE_VIDEO_MODELS else None
         if model == cat.MODEL_ADS:
             return self.cost("ad")
         return None
@@ -130,12 +148,12 @@ class UnificallyProvider:
             params: dict[str, Any] = {"size": 100}
             if cursor is not None:
                 params["cursor"] = cursor
-            response = await http.send(
+            response = await provider_http.send(
                 self._client, "GET", f"{self.base_url}/higgsfield/tpl/{kind}", idempotent=True, budget=self._budget,
                 retry=self._retry, headers=self._headers(), params=params, describe=f"the {kind} list",
             )
             self._raise_for_http(response, f"the {kind} list")
-            page, cursor = items_of(_json(response))
+            page, cursor = items_of(json_or_none(response))
             fresh = [i for i in page if str(i.get("id")) not in seen]
             seen.update(str(i.get("id")) for i in fresh)
             items.extend(fresh)
@@ -178,23 +196,24 @@ class UnificallyProvider:
 
     # ---------------------------------------------------------------- validation
 
-    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
-        if model == cat.MODEL_SPEAK:
-            return await self._prepare_speak(params)
-        if model == cat.MODEL_TTS:
-            return await self._prepare_tts(params)
-        if model == cat.MODEL_IMAGE_VIDEO:
-            return await self._prepare_image_video(params)
-        if model == cat.MODEL_ADS:
-            return await self._prepare_ads(params)
-        raise InvalidInput("model", f"{model!r} is not a Unifically model.")
+    async def prepare(self, model: str, args: ToolArgs) -> PreparedJob:
+        if model == cat.MODEL_SPEAK and isinstance(args, TalkingVideoArgs):
+            return await self._prepare_speak(args)
+        if model == cat.MODEL_TTS and isinstance(args, SpeechArgs):
+            body = await self._tts_body(args.text, args.voice_id, args)
+            request = HiggsfieldTtsRequest(payload=body, display=Display(script=body.prompt, voice_id=body.voice_id))
+            return PreparedJob(self.name, request, "submit", self.cost("tts"), kind="speech")
+        if model == cat.MODEL_IMAGE_VIDEO and isinstance(args, ImageVideoArgs):
+            return await self._prepare_image_video(args)
+        if model == cat.MODEL_ADS and isinstance(args, ProductAdArgs):
+            return await self._prepare_ads(args)
+        raise InvalidInput("model", f"{model!r} is not a Unifically model for this tool.")
 
-    async def _image_url(self, params: Mapping[str, Any], field: str = "image") -> str:
-        preset = params.get("avatar_preset_id")
-        if preset and field == "image":
-            if params.get(field):
+    async def _image_url(self, value: str | None, preset: str | None = None, field: str = "image") -> str:
+        if preset:
+            if value:
                 raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
-            item = await self._find("avatar-presets", str(preset))
+            item = await self._find("avatar-presets", preset)
             media = sub_map(item, "media") if item else {}
             if not media.get("url"):
                 raise InvalidInput(
@@ -202,141 +221,120 @@ class UnificallyProvider:
                     f"{preset!r} is not a Unifically avatar preset; see list_avatar_presets(provider='unifically').",
                 )
             return str(media["url"])
-        spec = await self._inputs.image(params, field=field, upload_supported=False)
-        return str(spec["url"])
+        spec = await self._inputs.image(value, field=field, upload_supported=False)
+        return str(spec.url)
 
-    async def _prepare_speak(self, params: Mapping[str, Any]) -> PreparedJob:
-        for key in _SPEAK_FOREIGN:
-            if params.get(key) is not None:
-                raise InvalidInput(key, f"does not apply to {cat.MODEL_SPEAK}; remove it.")
-        quality = params.get("quality") or "basic"
+    async def _prepare_speak(self, args: TalkingVideoArgs) -> PreparedJob:
+        for key in args.given(_SPEAK_FOREIGN):
+            raise InvalidInput(key, f"does not apply to {cat.MODEL_SPEAK}; remove it.")
+        quality = args.quality or "basic"
         if quality not in cat.SPEAK_QUALITIES:
             raise InvalidInput("quality", f"{quality!r} is not allowed for {cat.MODEL_SPEAK}; use 'basic' or 'high'.")
-        sources = [k for k in ("audio", "audio_task_id", "script") if params.get(k)]
+        sources = [k for k in ("audio", "audio_task_id", "script") if getattr(args, k)]
         if len(sources) != 1:
             given = " and ".join(sources) if sources else "none"
             raise InvalidInput(
                 "audio", f"give exactly one of audio (URL), audio_task_id (a finished text_to_speech job) or script "
                 f"with a voice_id; you gave {given}.",
             )
-        payload: dict[str, Any] = {
-            "image_url": await self._image_url(params),
-            "prompt": params.get("prompt") or cat.DEFAULT_SPEAK_PROMPT,
-            "quality": quality,
-            "enhance_prompt": True if params.get("enhance_prompt") is None else bool(params["enhance_prompt"]),
-        }
-        if params.get("seed") is not None:
-            payload["seed"] = params["seed"]
-        tts: dict[str, Any] | None = None
-        if params.get("audio"):
-            spec = await self._inputs.url_only(str(params["audio"]), field="audio", kind="audio")
-            payload["audio_url"] = spec
-        elif params.get("audio_task_id"):
-            payload["audio_task_id"] = str(params["audio_task_id"]).strip()
-        else:
-            tts = await self._tts_payload(params)
-        cost = self.estimate_cost(cat.MODEL_SPEAK, params)
-        request = {"payload": payload, "tts": tts, "endpoint": "speak",
-                   "display": {k: params.get(k) for k in ("script", "voice_id") if params.get(k)}}
-        return PreparedJob(cat.MODEL_SPEAK, self.name, request, "tts_submit" if tts else "submit", cost)
+        image_url = await self._image_url(args.image, args.avatar_preset_id)
+        audio_url = speech = None
+        if args.audio:
+            audio_url = await self._inputs.url_only(args.audio, field="audio", kind="audio")
+        elif not args.audio_task_id:
+            speech = await self._tts_body(args.script or "", args.voice_id, None)
+        body = SpeakBody(
+            image_url=image_url, prompt=args.prompt or cat.DEFAULT_SPEAK_PROMPT,
+            quality=cast(Literal["basic", "high"], quality),
+            enhance_prompt=True if args.enhance_prompt is None else args.enhance_prompt, seed=args.seed,
+            audio_url=audio_url, audio_task_id=(args.audio_task_id or "").strip() or None,
+        )
+        request = SpeakRequest(payload=body, speech=speech, display=Display(script=args.script, voice_id=args.voice_id))
+        cost = self.estimate_cost(cat.MODEL_SPEAK, args)
+        return PreparedJob(self.name, request, "tts_submit" if speech else "submit", cost)
 
-    async def _tts_payload(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        text = (params.get("script") or params.get("text") or "").strip()
+    async def _tts_body(self, text: str, voice: str | None, options: SpeechArgs | None) -> HiggsfieldTtsBody:
+        text = text.strip()
         if not text:
             raise InvalidInput("text", "give the text to speak.")
-        voice = params.get("voice_id")
         if not voice:
             raise InvalidInput("voice_id", "pick a voice from list_voices(provider='unifically').")
-        if await self._find("voices", str(voice)) is None:
+        if await self._find("voices", voice) is None:
             raise InvalidInput(
                 "voice_id", f"{voice!r} is not a Higgsfield voice; pick one from list_voices(provider='unifically')."
             )
-        payload: dict[str, Any] = {"voice_id": str(voice), "prompt": text, "sound_id": params.get("sound_id") or ""}
-        if payload["sound_id"] and await self._find("sounds", str(payload["sound_id"])) is None:
+        sound = (options.sound_id if options else None) or ""
+        if sound and await self._find("sounds", sound) is None:
             raise InvalidInput("sound_id", "is not a Higgsfield sound; see list_sounds.")
+        numbers: dict[str, float] = {}
         for name, (low, high, default) in cat.TTS_RANGES.items():
-            value = params.get(name)
+            value = getattr(options, name, None) if options else None
             value = default if value is None else value
             if not low <= value <= high:
                 raise InvalidInput(name, f"must be between {low:g} and {high:g} (default {default:g}).")
-            payload[name] = value
-        return payload
+            numbers[name] = value
+        return HiggsfieldTtsBody(voice_id=voice, prompt=text, sound_id=sound, **numbers)
 
-    async def _prepare_tts(self, params: Mapping[str, Any]) -> PreparedJob:
-        payload = await self._tts_payload(params)
-        request = {"payload": payload, "tts": None, "endpoint": "tts", "display": {"script": payload["prompt"]}}
-        return PreparedJob(cat.MODEL_TTS, self.name, request, "submit", self.cost("tts"), kind="speech")
-
-    async def _prepare_image_video(self, params: Mapping[str, Any]) -> PreparedJob:
-        variant = params.get("variant") or "lite"
-        if variant not in cat.IMAGE_VIDEO_MODELS:
-            raise InvalidInput("model", f"{variant!r} is not allowed; use lite, standard or turbo.")
-        prompt = (params.get("prompt") or "").strip()
+    async def _prepare_image_video(self, args: ImageVideoArgs) -> PreparedJob:
+        prompt = args.prompt.strip()
         if not prompt:
             raise InvalidInput("prompt", "describe the motion you want, e.g. 'slow zoom in, hair moving in the wind'.")
-        payload: dict[str, Any] = {
-            "prompt": prompt,
-            "start_image_url": await self._image_url(params, "image"),
-            "model": variant,
-            "enhance_prompt": True if params.get("enhance_prompt") is None else bool(params["enhance_prompt"]),
-        }
-        if params.get("end_image"):
-            payload["end_image_url"] = await self._image_url(params, "end_image")
-        if params.get("motion_id"):
-            if await self._find("motions", str(params["motion_id"])) is None:
-                raise InvalidInput(
-                    "motion_id", f"{params['motion_id']!r} is not a Higgsfield motion; see list_motions."
-                )
-            payload["motion_id"] = str(params["motion_id"])
-        if params.get("seed") is not None:
-            payload["seed"] = params["seed"]
-        request = {"payload": payload, "tts": None, "endpoint": "generate", "display": {"prompt": prompt}}
-        return PreparedJob(cat.MODEL_IMAGE_VIDEO, self.name, request, "submit", self.cost(variant), kind="image_video")
+        if args.motion_id and await self._find("motions", args.motion_id) is None:
+            raise InvalidInput("motion_id", f"{args.motion_id!r} is not a Higgsfield motion; see list_motions.")
+        body = ImageVideoBody(
+            prompt=prompt, start_image_url=await self._image_url(args.image), model=args.variant,
+            enhance_prompt=True if args.enhance_prompt is None else args.enhance_prompt,
+            end_image_url=await self._image_url(args.end_image, field="end_image") if args.end_image else None,
+            motion_id=args.motion_id or None, seed=args.seed,
+        )
+        request = ImageVideoRequest(payload=body, display=Display(prompt=prompt))
+        return PreparedJob(self.name, request, "submit", self.cost(args.variant), kind="image_video")
 
-    async def _prepare_ads(self, params: Mapping[str, Any]) -> PreparedJob:
-        sample = str(params.get("product_placement_sample_id") or "").strip()
+    async def _prepare_ads(self, args: ProductAdArgs) -> PreparedJob:
+        sample = args.product_placement_sample_id.strip()
         if not sample:
             raise InvalidInput("product_placement_sample_id", "give the ad template id from Higgsfield's site.")
-        images = list(params.get("images") or [])
-        if not images:
+        if not args.images:
             raise InvalidInput("images", "give at least one product image URL.")
-        urls = [await self._inputs.url_only(str(i), field="images", kind="image") for i in images]
-        size = params.get("size") or "1024x1024"
-        payload = {"product_placement_sample_id": sample, "image": urls, "size": size}
-        request = {"payload": payload, "tts": None, "endpoint": "ads", "display": {}}
-        return PreparedJob(cat.MODEL_ADS, self.name, request, "submit", self.cost("ad"), kind="product_ad")
+        urls = [await self._inputs.url_only(i, field="images", kind="image") for i in args.images]
+        body = ProductAdBody(product_placement_sample_id=sample, image=urls, size=args.size or "1024x1024")
+        return PreparedJob(self.name, ProductAdRequest(payload=body), "submit", self.cost("ad"), kind="product_ad")
 
     # ---------------------------------------------------------------- steps
 
     async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
-        step = job.step or "submit"
-        if step == "tts_submit":
-            task = await self._submit(ctl, "tts", job.request["tts"], "unifically.tts")
-            await ctl.update(state={**ctl.job.state, "tts_task_id": task}, step="tts_poll", status="processing",
-                             progress=0.05)
-            return ctl.scaled(3.0)
-        if step == "tts_poll":
-            return await self._poll_tts(job, ctl)
-        if step == "submit":
-            payload = dict(job.request["payload"])
-            if job.state.get("audio_task_id") and job.request["endpoint"] == "speak":
-                payload["audio_task_id"] = job.state["audio_task_id"]
-            task = await self._submit(ctl, job.request["endpoint"], payload, f"unifically.{job.request['endpoint']}")
-            state = {**ctl.job.state, "task_id": task}
-            if job.request["endpoint"] == "tts":
-                state["audio_task_id"] = task
-            await ctl.update(state=state, step="poll", status="queued", progress=max(job.progress, 0.1))
-            return ctl.scaled(next_poll_delay(0.0, self._typical(job)))
-        if step == "poll":
-            return await self._poll(job, ctl)
-        if step == "download":
-            assert job.output_url
-            if job.kind == "speech":
-                await ctl.download(job.output_url, suffix=".wav", field="audio_path")
-            else:
-                await ctl.download(job.output_url)
-            await ctl.finish()
-            return None
+        request = job.request
+        assert isinstance(request, UnificallyRequest)
+        step = cast(Step, job.step or "submit")
+        match step:
+            case "tts_submit":
+                assert isinstance(request, SpeakRequest) and request.speech is not None
+                task = await self._submit(ctl, "tts", request.speech.model_dump(mode="json"), "unifically.tts")
+                await ctl.update(state={**ctl.job.state, "tts_task_id": task}, step="tts_poll",
+                                 status="processing", progress=0.05)
+                return ctl.scaled(3.0)
+            case "tts_poll":
+                return await self._poll_tts(job, ctl)
+            case "submit":
+                payload: dict[str, Any] = request.payload.model_dump(mode="json", exclude_none=True)
+                if job.state.get("audio_task_id") and isinstance(request, SpeakRequest):
+                    payload["audio_task_id"] = job.state["audio_task_id"]
+                task = await self._submit(ctl, request.endpoint, payload, f"unifically.{request.endpoint}")
+                state = {**ctl.job.state, "task_id": task}
+                if isinstance(request, HiggsfieldTtsRequest):
+                    state["audio_task_id"] = task
+                await ctl.update(state=state, step="poll", status="queued", progress=max(job.progress, 0.1))
+                return ctl.scaled(next_poll_delay(0.0, self._typical(job)))
+            case "poll":
+                return await self._poll(job, ctl)
+            case "download":
+                assert job.output_url
+                if job.kind == "speech":
+                    await ctl.download(job.output_url, suffix=".wav", field="audio_path")
+                else:
+                    await ctl.download(job.output_url)
+                await ctl.finish()
+                return None
         raise ProviderError(f"unknown step {step!r}")
 
     def _typical(self, job: JobRecord) -> float:
@@ -344,7 +342,7 @@ class UnificallyProvider:
 
     async def _submit(self, ctl: JobControl, endpoint: str, payload: Mapping[str, Any], label: str) -> str:
         async def post() -> httpx.Response:
-            return await http.send(
+            return await provider_http.send(
                 self._client, "POST", f"{self.base_url}/higgsfield/{endpoint}", idempotent=False,
                 budget=self._budget, headers=self._headers(), json=dict(payload), describe="the paid submit",
             )
@@ -353,7 +351,7 @@ class UnificallyProvider:
         if response.status_code in (502, 504):
             raise SubmitOutcomeUnknown(f"Unifically answered HTTP {response.status_code} to the paid submit")
         self._raise_for_http(response, "the submit")
-        body = _json(response)
+        body = json_or_none(response)
         if body is None:
             raise SubmitOutcomeUnknown("Unifically's answer to the submit was not JSON")
         data = envelope_data(body)
@@ -369,13 +367,13 @@ class UnificallyProvider:
         """The task's status. A check that keeps failing after its retries raises: the runner tries
         again later, with backoff, and gives up (saying the task was submitted) after a bounded
         number of attempts."""
-        response = await http.send(
+        response = await provider_http.send(
             self._client, "GET", f"{self.base_url}/higgsfield/feed/{task_id}", idempotent=True,
             budget=self._budget, retry=self._retry.scaled(ctl.scaled(1.0)), headers=self._headers(),
             describe="the status check",
         )
         self._raise_for_http(response, "the status check", allow=frozenset({400, 404}))
-        data = envelope_data(_json(response))
+        data = envelope_data(json_or_none(response))
         return data
 
     async def _poll_tts(self, job: JobRecord, ctl: JobControl) -> float | None:
@@ -425,7 +423,7 @@ class UnificallyProvider:
         code = response.status_code
         if code < 400 or code in allow:
             return
-        message = envelope_data(_json(response)).get("message") or response.text[:200]
+        message = envelope_data(json_or_none(response)).get("message") or response.text[:200]
         if code in (401, 403):
             raise AuthRejected(f"Unifically rejected the API key (HTTP {code}); check UNIFICALLY_API_KEY.",
                                status_code=code)
@@ -445,12 +443,12 @@ class UnificallyProvider:
         if not self.configured:
             return info
         try:
-            response = await http.send(
+            response = await provider_http.send(
                 self._client, "GET", f"{self.base_url}/account", idempotent=True, budget=self._budget,
                 retry=self._retry, headers=self._headers(), describe="the balance request",
             )
             self._raise_for_http(response, "the balance request")
-            data = envelope_data(_json(response))
+            data = envelope_data(json_or_none(response))
             balance = data.get("balance_usd", data.get("balance"))
             info.balance = float(balance) if balance is not None else None
             info.balance_unit = "USD"
@@ -459,13 +457,6 @@ class UnificallyProvider:
         return info
 
     async def aclose(self) -> None:
-        return None
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
         return None
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-MODEL_SPEAK = "unifically/higgsfield-speak"
-MODEL_TTS = "unifically/higgsfield-tts"
-MODEL_IMAGE_VIDEO = "unifically/higgsfield-generate"
-MODEL_ADS = "unifically/higgsfield-ads"
+from talking_video_mcp.models import MODEL_ADS, MODEL_IMAGE_VIDEO, MODEL_SPEAK, MODEL_TTS
+
+__all__ = ["MODEL_ADS", "MODEL_IMAGE_VIDEO", "MODEL_SPEAK", "MODEL_TTS"]
 
 SPEAK_QUALITIES = ("basic", "high")
 IMAGE_VIDEO_MODELS = ("lite", "standard", "turbo")

@@ -9,7 +9,7 @@ import anyio
 from talking_video_mcp.models import AccountView, PriceRow
 from talking_video_mcp.providers import segmind_catalog as seg
 from talking_video_mcp.providers import unifically_catalog as uni
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.services import Services
 from talking_video_mcp.tools.video import start_of_day_utc
 
 
@@ -30,7 +30,7 @@ def price_table(unit_price_usd: float) -> list[PriceRow]:
     return rows
 
 
-async def get_account(state: AppState) -> AccountView:
+async def get_account(state: Services) -> AccountView:
     accounts = [await provider.account() for provider in state.registry]
     spent = await anyio.to_thread.run_sync(state.store.spent_since, start_of_day_utc(time.time()))
     budget = state.settings.daily_budget_usd

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from talking_video_mcp.domain.provider import Provider
 from talking_video_mcp.errors import InvalidInput, ProviderError
 from talking_video_mcp.models import (
     AvatarPreset,
@@ -16,15 +17,14 @@ from talking_video_mcp.models import (
     Voice,
     VoiceList,
 )
-from talking_video_mcp.providers.base import Provider
 from talking_video_mcp.providers.inputs_stage import paginate
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.services import Services
 
 _ALL = 10_000
 T = TypeVar("T")
 
 
-def _providers(state: AppState, provider: str | None) -> list[str]:
+def _providers(state: Services, provider: str | None) -> list[str]:
     if provider:
         if provider not in state.registry.providers:
             names = ", ".join(state.registry.providers)
@@ -36,7 +36,7 @@ def _providers(state: AppState, provider: str | None) -> list[str]:
 
 
 async def _gather(
-    state: AppState, provider: str | None, what: str,
+    state: Services, provider: str | None, what: str,
     fetch: Callable[[Provider], Awaitable[tuple[Sequence[T], list[str]]]],
 ) -> tuple[list[T], list[str]]:
     """Every configured provider's items, merged; a provider that fails adds a note instead of an error."""
@@ -54,7 +54,7 @@ async def _gather(
 
 
 async def list_voices(
-    state: AppState, *, provider: str | None = None, search: str | None = None, gender: str | None = None,
+    state: Services, *, provider: str | None = None, search: str | None = None, gender: str | None = None,
     language: str | None = None, limit: int = 20, cursor: str | None = None,
 ) -> VoiceList:
     async def fetch(source: Provider) -> tuple[list[Voice], list[str]]:
@@ -72,7 +72,7 @@ async def list_voices(
 
 
 async def list_avatar_presets(
-    state: AppState, *, provider: str | None = None, search: str | None = None, limit: int = 20,
+    state: Services, *, provider: str | None = None, search: str | None = None, limit: int = 20,
     cursor: str | None = None,
 ) -> AvatarPresetList:
     async def fetch(source: Provider) -> tuple[list[AvatarPreset], list[str]]:
@@ -85,7 +85,7 @@ async def list_avatar_presets(
 
 
 async def _templates(
-    state: AppState, kind: str, search: str | None, limit: int, cursor: str | None
+    state: Services, kind: str, search: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """Higgsfield motion or sound templates (Unifically), filtered and paged."""
     from talking_video_mcp.providers.unifically import UnificallyProvider
@@ -106,7 +106,7 @@ def _media_url(item: dict[str, Any]) -> str | None:
 
 
 async def list_motions(
-    state: AppState, *, search: str | None = None, limit: int = 20, cursor: str | None = None
+    state: Services, *, search: str | None = None, limit: int = 20, cursor: str | None = None
 ) -> MotionList:
     page, total, next_cursor = await _templates(state, "motions", search, limit, cursor)
     motions = [
@@ -118,7 +118,7 @@ async def list_motions(
 
 
 async def list_sounds(
-    state: AppState, *, search: str | None = None, limit: int = 20, cursor: str | None = None
+    state: Services, *, search: str | None = None, limit: int = 20, cursor: str | None = None
 ) -> SoundList:
     page, total, next_cursor = await _templates(state, "sounds", search, limit, cursor)
     sounds = [

@@ -7,16 +7,16 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
+from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.errors import InvalidInput, JobNotFound
-from talking_video_mcp.jobs.store import JobRecord
-from talking_video_mcp.models import JobList, JobView
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.models import JobList, JobStatus, JobView
+from talking_video_mcp.services import Services
 from talking_video_mcp.tools.views import job_view
 
 Progress = Callable[[float, str], Awaitable[None]]
 
 
-def view(state: AppState, job: JobRecord) -> JobView:
+def view(state: Services, job: JobRecord) -> JobView:
     try:
         typical = state.registry.spec(job.model).typical_seconds
     except InvalidInput:
@@ -24,7 +24,7 @@ def view(state: AppState, job: JobRecord) -> JobView:
     return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale)
 
 
-async def get_job(state: AppState, job_id: str) -> JobRecord:
+async def get_job(state: Services, job_id: str) -> JobRecord:
     job = await anyio.to_thread.run_sync(state.store.get, job_id.strip())
     if job is None:
         raise JobNotFound(f"job_id {job_id!r} is not in the ledger; call list_jobs to see the jobs there are.")
@@ -32,7 +32,7 @@ async def get_job(state: AppState, job_id: str) -> JobRecord:
 
 
 async def check_video_status(
-    state: AppState, job_id: str, wait_seconds: float = 0, progress: Progress | None = None
+    state: Services, job_id: str, wait_seconds: float = 0, progress: Progress | None = None
 ) -> JobView:
     """Return the job now, or wait up to `wait_seconds` for it to finish, reporting progress meanwhile."""
     job = await get_job(state, job_id)
@@ -60,7 +60,12 @@ def _decode_cursor(cursor: str) -> tuple[float, str]:
 
 
 async def list_jobs(
-    state: AppState, *, status: str | None = None, model: str | None = None, limit: int = 20, cursor: str | None = None
+    state: Services,
+    *,
+    status: JobStatus | None = None,
+    model: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
 ) -> JobList:
     before = _decode_cursor(cursor) if cursor else None
     rows = await anyio.to_thread.run_sync(
@@ -71,7 +76,7 @@ async def list_jobs(
     return JobList(jobs=[view(state, r) for r in page], next_cursor=next_cursor)
 
 
-async def cancel_job(state: AppState, job_id: str) -> JobView:
+async def cancel_job(state: Services, job_id: str) -> JobView:
     job = await get_job(state, job_id)
     if not job.active:
         result = view(state, job)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from talking_video_mcp.domain.requests import SpeechArgs, SubmitOptions
 from talking_video_mcp.errors import InvalidInput
-from talking_video_mcp.models import JobView
-from talking_video_mcp.providers.local import MODEL_LOCAL_TTS
-from talking_video_mcp.providers.unifically_catalog import MODEL_TTS
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.models import MODEL_LOCAL_TTS, MODEL_TTS, JobView
+from talking_video_mcp.services import Services
 from talking_video_mcp.tools.jobs import Progress
 from talking_video_mcp.tools.video import submit_job
 
 LOCAL_VOICE_PREFIXES = ("piper:", "espeak:")
+_UNIFICALLY_ONLY = ("sound_id", "similarity_boost", "style", "stability")
 
 
-def speech_model(state: AppState, provider: str | None, voice_id: str | None) -> str:
+def speech_model(state: Services, provider: str | None, voice_id: str | None) -> str:
     if provider is None:
         local_voice = (voice_id or "").startswith(LOCAL_VOICE_PREFIXES)
         provider = "local" if local_voice or not state.registry.providers["unifically"].configured else "unifically"
@@ -28,12 +25,17 @@ def speech_model(state: AppState, provider: str | None, voice_id: str | None) ->
 
 
 async def text_to_speech(
-    state: AppState, params: Mapping[str, Any], *, approved: bool | None = None, progress: Progress | None = None
+    state: Services,
+    provider: str | None,
+    args: SpeechArgs,
+    options: SubmitOptions,
+    *,
+    approved: bool | None = None,
+    progress: Progress | None = None,
 ) -> JobView:
-    model = speech_model(state, params.get("provider"), params.get("voice_id"))
+    model = speech_model(state, provider, args.voice_id)
     if model == MODEL_LOCAL_TTS:
-        for name in ("sound_id", "similarity_boost", "style", "stability"):
-            if params.get(name) is not None:
+        for name in _UNIFICALLY_ONLY:
+            if getattr(args, name) is not None:
                 raise InvalidInput(name, "only applies to provider='unifically'; remove it for offline voices.")
-    job_params = {k: v for k, v in params.items() if k != "provider"}
-    return await submit_job(state, model, job_params, approved=approved, progress=progress)
+    return await submit_job(state, model, args, options, approved=approved, progress=progress)

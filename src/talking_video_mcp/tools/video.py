@@ -1,30 +1,27 @@
-"""generate_talking_video: validate, estimate, guard the spend, write the job, hand it to the runner."""
+"""Submitting a job, for every tool that makes one: dedupe, prepare (resolve inputs, validate per model,
+estimate), guard the spend, write the job, hand it to the runner. One pass, typed from the tool boundary."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import anyio
 
+from talking_video_mcp.domain.provider import PreparedJob
+from talking_video_mcp.domain.requests import SubmitOptions, TalkingVideoArgs, ToolArgs, dump_request
 from talking_video_mcp.errors import InvalidInput, SpendRefused
 from talking_video_mcp.models import JobView
-from talking_video_mcp.providers.base import PreparedJob
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.services import Services
 from talking_video_mcp.tools.jobs import Progress, check_video_status
 
 DUPLICATE_WINDOW_S = 600.0
-# Parameters that shape the provider request; the rest (waits, keys) do not make a job different.
-_CONTROL_PARAMS = frozenset({"dry_run", "wait_seconds", "idempotency_key", "force_new"})
 
 
-
-def request_hash(model: str, params: Mapping[str, Any]) -> str:
-    significant = {k: v for k, v in params.items() if v is not None and k not in _CONTROL_PARAMS}
-    blob = json.dumps({"model": model, **significant}, sort_keys=True, default=str)
+def request_hash(model: str, args: ToolArgs) -> str:
+    """Same model, same arguments: the same job (submit options such as waits and keys do not count)."""
+    blob = json.dumps({"model": model, **args.model_dump(mode="json", exclude_none=True)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -33,13 +30,13 @@ def start_of_day_utc(now: float) -> float:
     return now - (now % 86400)
 
 
-def estimate(state: AppState, model: str, params: Mapping[str, Any]) -> float | None:
-    """The cost estimate from parameters alone: cheap enough to run before asking the user."""
+def estimate(state: Services, model: str, args: ToolArgs) -> float | None:
+    """The cost estimate from the arguments alone: cheap enough to run before asking the user."""
     spec = state.registry.spec(model)
-    return state.registry.providers[spec.provider].estimate_cost(model, params)
+    return state.registry.providers[spec.provider].estimate_cost(model, args)
 
 
-async def spend_check(state: AppState, cost: float | None) -> str | None:
+async def spend_check(state: Services, cost: float | None) -> str | None:
     """A sentence explaining why the spend guard would refuse this job, or None."""
     cost = cost or 0.0
     if cost <= 0:
@@ -74,72 +71,60 @@ def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
         updated_at=now,
         resource_uri="video://jobs/dry-run",
         cost_estimate_usd=cost,
-        request=_public_request(prepared.request),
+        request=_public_request(prepared),
         next_step=(
             f"Nothing was submitted. Call again without dry_run to submit (estimated ${cost or 0:.2f}).{verdict}"
         ),
     )
 
 
-def _public_request(request: Mapping[str, Any]) -> dict[str, Any]:
-    """The validated request without bulky data: URLs and local paths only."""
-    out = dict(request)
-    inputs = {}
-    for name, spec in (request.get("inputs") or {}).items():
-        if spec:
-            inputs[name] = spec.get("url") or spec.get("path")
-    out["inputs"] = inputs
+def _public_request(prepared: PreparedJob) -> dict[str, object]:
+    """The validated request without bulky data: inputs as URLs or local paths only."""
+    out = dump_request(prepared.request)
+    out["inputs"] = {name: spec.location for name, spec in prepared.request.inputs.items() if spec is not None}
     return out
 
 
-async def generate_talking_video(
-    state: AppState,
-    params: Mapping[str, Any],
-    *,
-    approved: bool | None = None,
-    progress: Progress | None = None,
-) -> JobView:
-    model = talking_model(state, params.get("model"))
-    return await submit_job(state, model, params, approved=approved, progress=progress)
-
-
-def talking_model(state: AppState, model: str | None) -> str:
+def talking_model(state: Services, model: str | None) -> str:
     model = model or state.registry.default_model()
     if state.registry.spec(model).kind != "talking_video":
         raise InvalidInput("model", f"{model!r} does not make talking videos.")
     return model
 
 
+async def generate_talking_video(
+    state: Services,
+    model: str | None,
+    args: TalkingVideoArgs,
+    options: SubmitOptions,
+    *,
+    approved: bool | None = None,
+    progress: Progress | None = None,
+) -> JobView:
+    return await submit_job(state, talking_model(state, model), args, options, approved=approved, progress=progress)
+
+
 async def submit_job(
-    state: AppState,
+    state: Services,
     model: str,
-    params: Mapping[str, Any],
+    args: ToolArgs,
+    options: SubmitOptions,
     *,
     approved: bool | None = None,
     progress: Progress | None = None,
 ) -> JobView:
     """`approved`: the user's answer when the spend guard asked (None: not asked).
 
-    Every paid or local job goes through here: dedupe, validate, guard the spend, write, wake the runner."""
+    Every paid or local job goes through here: dedupe, prepare, guard the spend, write, wake the runner."""
     provider = state.registry.provider_for(model)
-    key = params.get("idempotency_key")
-    digest = request_hash(model, params)
-    if key and not params.get("dry_run"):
-        existing = await anyio.to_thread.run_sync(state.store.find_by_idempotency_key, key)
-        if existing is not None:
-            if existing.request_hash != digest:
-                raise InvalidInput(
-                    "idempotency_key", f"was already used for a different request (job {existing.id}); use a new key."
-                )
-            return await _after_submit(state, existing.id, params, progress, reused=True)
-    elif not params.get("force_new") and not params.get("dry_run"):
-        existing = await anyio.to_thread.run_sync(state.store.find_recent_duplicate, digest, DUPLICATE_WINDOW_S)
-        if existing is not None:
-            return await _after_submit(state, existing.id, params, progress, reused=True)
-
-    prepared = await provider.prepare(model, params)
+    digest = request_hash(model, args)
+    if not options.dry_run:
+        existing_id = await _existing_job(state, digest, options)
+        if existing_id is not None:
+            return await _after_submit(state, existing_id, options, progress, reused=True)
+    prepared = await provider.prepare(model, args)
     guard = await spend_check(state, prepared.cost_estimate_usd)
-    if params.get("dry_run"):
+    if options.dry_run:
         return dry_run_view(prepared, guard)
     if guard and approved is not True:
         how = (
@@ -150,19 +135,35 @@ async def submit_job(
         raise SpendRefused(f"{guard} Nothing was submitted. {how}")
     job = await anyio.to_thread.run_sync(
         lambda: state.store.create(
-            model=prepared.model, provider=prepared.provider, kind=prepared.kind, request=prepared.request,
-            cost_estimate_usd=prepared.cost_estimate_usd, idempotency_key=key, request_hash=digest,
-            step=prepared.first_step,
+            request=prepared.request, provider=prepared.provider, kind=prepared.kind,
+            cost_estimate_usd=prepared.cost_estimate_usd, idempotency_key=options.idempotency_key,
+            request_hash=digest, step=prepared.first_step,
         )
     )
     state.runner.wake()
-    return await _after_submit(state, job.id, params, progress, reused=False)
+    return await _after_submit(state, job.id, options, progress, reused=False)
+
+
+async def _existing_job(state: Services, digest: str, options: SubmitOptions) -> str | None:
+    """The job already made for this request: by idempotency key, or an identical one of the last 10 min."""
+    key = options.idempotency_key
+    if key:
+        existing = await anyio.to_thread.run_sync(state.store.find_by_idempotency_key, key)
+        if existing is not None and existing.request_hash != digest:
+            raise InvalidInput(
+                "idempotency_key", f"was already used for a different request (job {existing.id}); use a new key."
+            )
+    elif options.force_new:
+        return None
+    else:
+        existing = await anyio.to_thread.run_sync(state.store.find_recent_duplicate, digest, DUPLICATE_WINDOW_S)
+    return existing.id if existing is not None else None
 
 
 async def _after_submit(
-    state: AppState, job_id: str, params: Mapping[str, Any], progress: Progress | None, *, reused: bool
+    state: Services, job_id: str, options: SubmitOptions, progress: Progress | None, *, reused: bool
 ) -> JobView:
-    result = await check_video_status(state, job_id, float(params.get("wait_seconds") or 0), progress)
+    result = await check_video_status(state, job_id, options.wait_seconds, progress)
     if reused:
         result.reused_existing_job = True
         result.next_step = (

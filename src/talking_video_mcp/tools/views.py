@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from talking_video_mcp.jobs.store import JobRecord, utc_iso
+from talking_video_mcp.domain.records import JobRecord, utc_iso
 from talking_video_mcp.models import JobView
 
 _NEXT_STEP = {
@@ -38,7 +38,7 @@ def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale
         job_id=job.id,
         model=job.model,
         kind=job.kind,
-        status=job.status,  # type: ignore[arg-type]
+        status=job.status,
         step=job.step if job.active else None,
         progress=round(min(1.0, max(0.0, job.progress)), 3),
         eta_seconds=eta,

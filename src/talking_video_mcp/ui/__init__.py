@@ -3,7 +3,7 @@ gallery at `/` with Range-capable video files.
 
 server.py wires it with three calls: `player_app()` as an MCPServer extension, `PLAYER_TOOL_META` on the tools
 that render in the player, and (HTTP only) `gallery.add_gallery_routes(mcp, state_ref)`; `StateRef` hands the lifespan's
-`AppState` to the HTTP routes, which get no MCP `Context`."""
+`Services` to the HTTP routes, which get no MCP `Context`."""
 
 from talking_video_mcp.ui.player import PLAYER_TOOL_META, PLAYER_URI, player_app
 from talking_video_mcp.ui.state import StateRef

@@ -8,7 +8,7 @@ import email.utils
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -16,8 +16,8 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
-from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, ModelId
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, ModelId
+from talking_video_mcp.services import Services
 from talking_video_mcp.tools import jobs
 from talking_video_mcp.ui.ranges import RangeNotSatisfiable, parse_range
 from talking_video_mcp.ui.state import StateRef
@@ -45,7 +45,7 @@ def _error(message: str, status: int, **headers: str) -> JSONResponse:
                         headers={**_COMMON_HEADERS, "cache-control": "no-store", **headers})
 
 
-def _list_jobs(state: AppState, status: str | None, model: str | None, limit: int) -> dict[str, Any]:
+def _list_jobs(state: Services, status: JobStatus | None, model: str | None, limit: int) -> dict[str, Any]:
     """Blocking: the newest jobs as the gallery shows them."""
     rows = state.store.list_jobs(status=status, model=model, limit=limit)
     out: list[dict[str, Any]] = []
@@ -124,7 +124,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
             settings = None
         return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
 
-    def current_state() -> AppState | Response:
+    def current_state() -> Services | Response:
         state = ref.get()
         return state if state is not None else _error("the server is starting; try again in a moment", 503)
 
@@ -141,10 +141,11 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
         state = current_state()
         if isinstance(state, Response):
             return state
-        status = request.query_params.get("status") or None
+        asked = request.query_params.get("status") or None
         model = request.query_params.get("model") or None
-        if status is not None and status not in _STATUSES:
+        if asked is not None and asked not in _STATUSES:
             return _error(f"status must be one of {', '.join(_STATUSES)}", 400)
+        status = cast(JobStatus | None, asked)
         if model is not None and len(model) > 100:
             return _error("model is too long", 400)
         try:

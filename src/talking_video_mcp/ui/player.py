@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import JobView
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.services import Services
 from talking_video_mcp.tools import jobs
 from talking_video_mcp.ui.videos import NOTICES, VIDEO_MIME, VideoUnavailable, job_text, lookup_video, page, video_file
 
@@ -55,13 +55,13 @@ class VideoChunk(BaseModel):
     data_base64: str
 
 
-def _state(ctx: Context) -> AppState:
+def _state(ctx: Context) -> Services:
     state = ctx.request_context.lifespan_context
-    assert isinstance(state, AppState)
+    assert isinstance(state, Services)
     return state
 
 
-async def _details(state: AppState, job_id: str) -> VideoDetails:
+async def _details(state: Services, job_id: str) -> VideoDetails:
     try:
         job = await jobs.get_job(state, job_id)
     except TalkingVideoError as exc:
@@ -80,7 +80,7 @@ async def _details(state: AppState, job_id: str) -> VideoDetails:
                         title=text.title, notice=notice, video_bytes=size)
 
 
-def _read(state: AppState, job_id: str, offset: int, length: int) -> tuple[bytes, int]:
+def _read(state: Services, job_id: str, offset: int, length: int) -> tuple[bytes, int]:
     _, path = lookup_video(state, job_id)
     with path.open("rb") as fh:
         total = fh.seek(0, 2)

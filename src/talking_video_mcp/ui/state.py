@@ -1,4 +1,4 @@
-"""How HTTP routes reach the server's `AppState`.
+"""How HTTP routes reach the server's `Services`.
 
 Tools get it from `ctx.request_context.lifespan_context`; Starlette routes added with `custom_route` get only a
 `Request`. Over streamable HTTP the SDK's session manager enters the MCPServer lifespan exactly once, when the
@@ -11,22 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.services import Services
 
 
 class StateRef:
-    """The `AppState` of the lifespan that is running now (the newest one if several are)."""
+    """The `Services` of the lifespan that is running now (the newest one if several are)."""
 
     def __init__(self) -> None:
-        self._states: list[AppState] = []
+        self._states: list[Services] = []
 
     @contextmanager
-    def bind(self, state: AppState) -> Iterator[AppState]:
+    def bind(self, state: Services) -> Iterator[Services]:
         self._states.append(state)
         try:
             yield state
         finally:
             self._states.remove(state)
 
-    def get(self) -> AppState | None:
+    def get(self) -> Services | None:
         return self._states[-1] if self._states else None

@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from talking_video_mcp import __version__
-from talking_video_mcp.jobs.store import JobRecord
-from talking_video_mcp.runtime import AppState
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.services import Services
 
 VIDEO_MIME = "video/mp4"
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
@@ -44,7 +43,7 @@ def valid_job_id(job_id: str) -> bool:
     return _JOB_ID.fullmatch(job_id) is not None
 
 
-def video_file(state: AppState, job: JobRecord) -> Path:
+def video_file(state: Services, job: JobRecord) -> Path:
     """The finished MP4 of `job`: only a completed job's own `video_path`, inside the videos directory."""
     if job.status != "completed":
         raise VideoUnavailable(f"job {job.id} is {job.status}; only completed jobs have a video.", 409)
@@ -59,7 +58,7 @@ def video_file(state: AppState, job: JobRecord) -> Path:
     return path
 
 
-def lookup_video(state: AppState, job_id: str) -> tuple[JobRecord, Path]:
+def lookup_video(state: Services, job_id: str) -> tuple[JobRecord, Path]:
     """Blocking (call it in a thread): the job and its video file, or VideoUnavailable."""
     if not valid_job_id(job_id):
         raise VideoUnavailable("not a job id.", 404)
@@ -79,18 +78,13 @@ class JobText:
 
 def job_text(job: JobRecord) -> JobText:
     """What the job says and who says it, from the validated request in the ledger."""
-    request = job.request or {}
-    display: dict[str, Any] = request["display"] if isinstance(request.get("display"), dict) else {}
-    payload: dict[str, Any] = request["payload"] if isinstance(request.get("payload"), dict) else {}
-
-    def pick(*values: Any) -> str | None:
-        return next((v for v in values if isinstance(v, str) and v.strip()), None)
-
+    display = job.request.display
+    speech = job.request.tts
     return JobText(
-        script=pick(display.get("script"), payload.get("script"), payload.get("text")),
-        voice_id=pick(display.get("voice_id"), payload.get("voice_id")),
-        prompt=pick(display.get("prompt"), payload.get("prompt")),
-        title=pick(payload.get("video_title")),
+        script=display.script or (speech.script if speech else None),
+        voice_id=display.voice_id or (speech.voice_id if speech else None),
+        prompt=display.prompt,
+        title=display.title,
     )
 
 

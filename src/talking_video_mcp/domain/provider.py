@@ -1,21 +1,23 @@
-"""What every provider offers the tools and the runner. Providers never know about MCP."""
+"""What every provider offers the tools and the runner. Providers never know about MCP, and the runner
+knows providers only through this protocol."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from talking_video_mcp.jobs.store import JobRecord
-from talking_video_mcp.models import AvatarPresetList, ProviderAccount, VoiceList
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.domain.requests import JobRequest, ToolArgs
+from talking_video_mcp.models import AvatarPresetList, JobStatus, ProviderAccount, VoiceList
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One `model` id of `generate_talking_video` and what it takes."""
+    """One `model` id of `generate_talking_video` (or of another job tool) and what it takes."""
 
     model_id: str
     provider: str
@@ -29,13 +31,16 @@ class ModelSpec:
 class PreparedJob:
     """A validated request, ready to be written to the ledger; nothing has been spent yet."""
 
-    model: str
     provider: str
-    request: dict[str, Any]
+    request: JobRequest
     first_step: str
     cost_estimate_usd: float | None
     kind: str = "talking_video"
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def model(self) -> str:
+        return self.request.model
 
 
 class JobControl(Protocol):
@@ -47,13 +52,13 @@ class JobControl(Protocol):
     @property
     def scratch_dir(self) -> Path: ...
 
-    def cancelled(self) -> bool: ...
+    def canceled(self) -> bool: ...
 
     def scaled(self, seconds: float) -> float:
         """Provider seconds → wall seconds (the sandbox emulator runs faster)."""
         ...
 
-    async def update(self, **fields: Any) -> JobRecord: ...
+    async def update(self, **changes: Any) -> JobRecord: ...
 
     async def paid_submit(self, label: str, call: Callable[[], Awaitable[T]]) -> T:
         """Record that a paid request is in flight and send it once. The mark stays until the
@@ -67,11 +72,11 @@ class JobControl(Protocol):
         """Fetch a result to its final place (temp file, then rename)."""
         ...
 
-    async def finish(self, **fields: Any) -> JobRecord:
+    async def finish(self, **changes: Any) -> JobRecord:
         """Mark the job completed (sets progress 1 and finished_at)."""
         ...
 
-    async def fail(self, message: str, *, status: str = "failed") -> JobRecord: ...
+    async def fail(self, message: str, *, status: JobStatus = "failed") -> JobRecord: ...
 
 
 class Provider(Protocol):
@@ -84,12 +89,13 @@ class Provider(Protocol):
     @property
     def configured(self) -> bool: ...
 
-    def estimate_cost(self, model: str, params: Mapping[str, Any]) -> float | None:
-        """USD estimate from the parameters alone (no I/O), for the spend guard."""
+    def estimate_cost(self, model: str, args: ToolArgs) -> float | None:
+        """USD estimate from the arguments alone (no I/O), for the spend guard."""
         ...
 
-    async def prepare(self, model: str, params: Mapping[str, Any]) -> PreparedJob:
-        """Validate model-specific parameters (no paid call); raise `InvalidInput` with what to change."""
+    async def prepare(self, model: str, args: ToolArgs) -> PreparedJob:
+        """Resolve and check the inputs, validate per model (no paid call); raise `InvalidInput` with what
+        to change."""
         ...
 
     async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:

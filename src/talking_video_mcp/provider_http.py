@@ -216,3 +216,11 @@ async def send(
             await policy.sleep(wait)
     assert last is not None
     raise last
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The response body as JSON, or None when it is not JSON (providers answer HTML on some errors)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,49 @@
+"""Wires the tools to MCP. Each module here registers its own tools (names, descriptions, annotations);
+the logic lives in `talking_video_mcp.tools`, and the services come from the lifespan (runtime.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from talking_video_mcp import __version__, ui
+from talking_video_mcp.runtime import app_state
+from talking_video_mcp.server import catalog_tools, job_tools, video_tools
+from talking_video_mcp.server.common import CompactServer
+from talking_video_mcp.services import Services
+from talking_video_mcp.settings import Settings
+
+INSTRUCTIONS = (
+    "Makes talking-head videos. Typical flow: list_voices and list_avatar_presets → generate_talking_video "
+    "(returns a job at once; cloud jobs take 3–6 minutes, local ones about as long as the speech) → "
+    "check_video_status with wait_seconds until completed → give the user video_path. Jobs are never paid "
+    "twice: re-calling with the same arguments returns the same job."
+)
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def build_server(settings: Settings | None = None, *, gallery: bool = False) -> CompactServer:
+    """The MCP server; `gallery=True` (the HTTP transport) also serves the job gallery at `/`."""
+    settings = settings or Settings()
+    higgsfield = bool(settings.unifically_api_key) or settings.sandbox
+    state_ref = ui.StateRef()  # the gallery's HTTP routes read the lifespan's Services through it
+
+    @asynccontextmanager
+    async def lifespan(_: object) -> AsyncIterator[Services]:
+        async with app_state(settings) as state:
+            with state_ref.bind(state):
+                yield state
+
+    level = settings.log_level.upper()
+    mcp = CompactServer(
+        "talking-video-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
+        extensions=[ui.player_app()], log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
+    )
+    video_tools.register(mcp, higgsfield=higgsfield)
+    job_tools.register(mcp)
+    catalog_tools.register(mcp, higgsfield=higgsfield)
+    if gallery:
+        from talking_video_mcp.ui.gallery import add_gallery_routes  # HTTP only: kept off the stdio start-up path
+
+        add_gallery_routes(mcp, state_ref)
+    return mcp

@@ -1,0 +1,119 @@
+"""What every tool's wiring shares: the lifespan's services, clean tool errors, result links, progress,
+the spend question, and the compact tools/list."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
+from pydantic import BaseModel, Field
+
+from talking_video_mcp.domain.requests import ToolArgs
+from talking_video_mcp.errors import TalkingVideoError, redact
+from talking_video_mcp.models import JobView
+from talking_video_mcp.schema import compact, shallow
+from talking_video_mcp.services import Services
+from talking_video_mcp.tools import video
+
+T = TypeVar("T")
+
+# Hints left out take the spec's defaults (not read-only, not idempotent, open world).
+READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+READ_REMOTE = ToolAnnotations(read_only_hint=True, idempotent_hint=True)
+SPENDS = ToolAnnotations(destructive_hint=False)
+CANCELS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
+
+
+class CompactServer(MCPServer[Services]):
+    """tools/list with compact schemas (see schema.py), made on the first listing rather than at start-up;
+    argument and result validation still use the full pydantic models."""
+
+    _listed: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        if self._listed is None:
+            self._listed = [_compacted(tool) for tool in await super().list_tools()]
+        return self._listed
+
+
+def _compacted(tool: MCPTool) -> MCPTool:
+    return tool.model_copy(update={
+        "description": " ".join((tool.description or "").split()),
+        "input_schema": compact(tool.input_schema, optional_nulls=True),
+        "output_schema": shallow(tool.output_schema) if tool.output_schema is not None else None,
+    })
+
+
+def services(ctx: Context) -> Services:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, Services)
+    return state
+
+
+async def guarded(ctx: Context, call: Awaitable[T]) -> T:
+    """Typed errors become one clean tool error; secrets never leave. A job comes back with its links."""
+    try:
+        result = await call
+    except TalkingVideoError as exc:
+        raise ToolError(redact(str(exc), services(ctx).settings.secrets())) from None
+    if isinstance(result, JobView):
+        return cast(T, _with_links(result))
+    return result
+
+
+def _with_links(view: JobView) -> CallToolResult:
+    """The job as structured content, plus resource links to the job and to its finished file.
+
+    The SDK accepts a CallToolResult from a tool and still validates it against the JobView
+    outputSchema, so the declared return type stays JobView."""
+    content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
+    content.append(ResourceLink(type="resource_link", uri=view.resource_uri, name=f"job {view.job_id}",
+                                mime_type="application/json"))
+    for path, mime in ((view.video_path, "video/mp4"), (view.audio_path, "audio/wav")):
+        if path and Path(path).is_file() and view.status == "completed":
+            content.append(ResourceLink(type="resource_link", uri=Path(path).as_uri(), name=Path(path).name,
+                                        mime_type=mime, size=Path(path).stat().st_size))
+    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))
+
+
+def progress(ctx: Context) -> Callable[[float, str], Awaitable[None]]:
+    async def report(fraction: float, message: str) -> None:
+        await ctx.report_progress(fraction, 1.0, message)
+
+    return report
+
+
+class Approval(BaseModel):
+    approve: bool = Field(description="Submit the job despite the spend limit")
+
+
+class NotAsked(BaseModel):
+    """Resolver result when the spend guard has nothing to ask (or the client cannot be asked)."""
+
+
+async def ask_spend(ctx: Context, model: str, args: ToolArgs, *, dry_run: bool) -> Elicit[Approval] | NotAsked:
+    """Before a tool body runs: ask the user (MCP elicitation) when the job is over a spend limit."""
+    caps = ctx.client_capabilities
+    if dry_run or caps is None or caps.elicitation is None:
+        return NotAsked()
+    state = services(ctx)
+    try:
+        guard = await video.spend_check(state, video.estimate(state, model, args))
+    except TalkingVideoError:
+        return NotAsked()  # the tool body reports the problem
+    if not guard:
+        return NotAsked()
+    return Elicit(f"{guard} Submit it anyway?", Approval)
+
+
+def answer(approval: Any) -> bool | None:
+    """The user's answer: True/False, or None when nobody was asked."""
+    if isinstance(approval, AcceptedElicitation):
+        data = approval.data
+        return bool(data.approve) if isinstance(data, Approval) else None
+    return False

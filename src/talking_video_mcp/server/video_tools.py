@@ -1,0 +1,180 @@
+"""The tools that make jobs: generate_talking_video, text_to_speech and the Higgsfield video tools."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, Elicit, ElicitationResult, MCPServer, Resolve
+
+from talking_video_mcp import params as p
+from talking_video_mcp import ui
+from talking_video_mcp.domain.requests import (
+    ImageVideoArgs,
+    ProductAdArgs,
+    SpeechArgs,
+    SubmitOptions,
+    TalkingVideoArgs,
+)
+from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.models import MODEL_ADS, MODEL_IMAGE_VIDEO, JobView
+from talking_video_mcp.server.common import SPENDS, Approval, NotAsked, answer, ask_spend, guarded, progress, services
+from talking_video_mcp.services import Services
+from talking_video_mcp.tools import speech, video
+
+
+async def _ask_talking(
+    ctx: Context, model: str | None = None, quality: str | None = None, duration: int | None = None,
+    script: str | None = None, dry_run: bool = False,
+) -> Elicit[Approval] | NotAsked:
+    try:
+        chosen = video.talking_model(services(ctx), model)
+        args = TalkingVideoArgs.model_validate({"quality": quality, "duration": duration, "script": script})
+    except (TalkingVideoError, ValueError):
+        return NotAsked()
+    return await ask_spend(ctx, chosen, args, dry_run=dry_run)
+
+
+async def _ask_speech(
+    ctx: Context, provider: str | None = None, voice_id: str | None = None, dry_run: bool = False
+) -> Elicit[Approval] | NotAsked:
+    try:
+        chosen = speech.speech_model(services(ctx), provider, voice_id)
+    except TalkingVideoError:
+        return NotAsked()
+    return await ask_spend(ctx, chosen, SpeechArgs(text="", voice_id=voice_id), dry_run=dry_run)
+
+
+async def _ask_image_video(ctx: Context, model: p.ImageVideoModel = "lite", dry_run: bool = False
+                           ) -> Elicit[Approval] | NotAsked:
+    return await ask_spend(ctx, MODEL_IMAGE_VIDEO, ImageVideoArgs(image="", prompt="", variant=model), dry_run=dry_run)
+
+
+async def _ask_ad(ctx: Context, dry_run: bool = False) -> Elicit[Approval] | NotAsked:
+    args = ProductAdArgs(product_placement_sample_id="", images=[])
+    return await ask_spend(ctx, MODEL_ADS, args, dry_run=dry_run)
+
+
+def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
+    """`higgsfield`: a Unifically key (or the sandbox) is there. Without one the Higgsfield-only tools could only
+    ever answer an error, so they stay out of tools/list (and their schemas are never built)."""
+
+    @mcp.tool(annotations=SPENDS, meta=ui.PLAYER_TOOL_META)
+    async def generate_talking_video(
+        ctx: Context,
+        approval: Annotated[ElicitationResult[Approval], Resolve(_ask_talking)],
+        model: p.Model = None,
+        image: p.Image = None,
+        avatar_preset_id: p.AvatarPresetId = None,
+        audio: p.Audio = None,
+        audio_task_id: p.AudioTaskId = None,
+        script: p.Script = None,
+        voice_id: p.VoiceId = None,
+        prompt: p.Prompt = None,
+        quality: p.Quality = None,
+        enhance_prompt: p.EnhancePrompt = None,
+        seed: p.Seed = None,
+        duration: p.Duration = None,
+        video_title: p.VideoTitle = None,
+        video_orientation: p.Orientation = None,
+        fit: p.Fit = None,
+        custom_motion_prompt: p.MotionPrompt = None,
+        enhance_custom_motion_prompt: p.EnhanceMotion = None,
+        resolution: p.Resolution = None,
+        dry_run: p.DryRun = False,
+        wait_seconds: p.WaitSeconds = 0,
+        idempotency_key: p.IdempotencyKey = None,
+        force_new: p.ForceNew = False,
+    ) -> JobView:
+        """Start a talking-head video job from a face (image or avatar_preset_id) and speech (audio, or
+        script + voice_id). Returns a job_id at once; follow it with check_video_status. Parameters that do not
+        apply to the chosen model are refused with a clear error. Cloud models cost money: use dry_run to see
+        the estimate."""
+        args = TalkingVideoArgs(
+            image=image, avatar_preset_id=avatar_preset_id, audio=audio, audio_task_id=audio_task_id, script=script,
+            voice_id=voice_id, prompt=prompt, quality=quality, enhance_prompt=enhance_prompt, seed=seed,
+            duration=duration, video_title=video_title, video_orientation=video_orientation, fit=fit,
+            custom_motion_prompt=custom_motion_prompt, enhance_custom_motion_prompt=enhance_custom_motion_prompt,
+            resolution=resolution,
+        )
+        options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
+                                force_new=force_new)
+        return await guarded(ctx, video.generate_talking_video(
+            services(ctx), model, args, options, approved=answer(approval), progress=progress(ctx)
+        ))
+
+    @mcp.tool(annotations=SPENDS)
+    async def text_to_speech(
+        ctx: Context,
+        approval: Annotated[ElicitationResult[Approval], Resolve(_ask_speech)],
+        text: p.Text,
+        voice_id: p.VoiceId = None,
+        provider: p.SpeechProvider = None,
+        sound_id: p.SoundId = None,
+        similarity_boost: p.SimilarityBoost = None,
+        style: p.Style = None,
+        speed: p.Speed = None,
+        stability: p.Stability = None,
+        dry_run: p.DryRun = False,
+        wait_seconds: p.WaitSeconds = 0,
+        idempotency_key: p.IdempotencyKey = None,
+        force_new: p.ForceNew = False,
+    ) -> JobView:
+        """Speech audio from text, as a job. The result's audio_path (or audio_task_id for unifically) can be the
+        audio of generate_talking_video."""
+        args = SpeechArgs(text=text, voice_id=voice_id, sound_id=sound_id, similarity_boost=similarity_boost,
+                          style=style, speed=speed, stability=stability)
+        options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
+                                force_new=force_new)
+        return await guarded(ctx, speech.text_to_speech(
+            services(ctx), provider, args, options, approved=answer(approval), progress=progress(ctx)
+        ))
+
+    if higgsfield:
+        _register_higgsfield(mcp)
+
+
+def _register_higgsfield(mcp: MCPServer[Services]) -> None:
+    @mcp.tool(annotations=SPENDS)
+    async def generate_video_from_image(
+        ctx: Context,
+        approval: Annotated[ElicitationResult[Approval], Resolve(_ask_image_video)],
+        image: p.StartImage,
+        prompt: p.MotionPromptReq,
+        model: p.ImageVideoModel = "lite",
+        motion_id: p.MotionId = None,
+        end_image: p.EndImage = None,
+        enhance_prompt: p.EnhancePrompt = None,
+        seed: p.Seed = None,
+        dry_run: p.DryRun = False,
+        wait_seconds: p.WaitSeconds = 0,
+        idempotency_key: p.IdempotencyKey = None,
+        force_new: p.ForceNew = False,
+    ) -> JobView:
+        """Higgsfield image→video (Unifically): animate a still image, optionally with a motion template."""
+        args = ImageVideoArgs(image=image, prompt=prompt, variant=model, motion_id=motion_id, end_image=end_image,
+                              enhance_prompt=enhance_prompt, seed=seed)
+        options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
+                                force_new=force_new)
+        return await guarded(ctx, video.submit_job(
+            services(ctx), MODEL_IMAGE_VIDEO, args, options, approved=answer(approval), progress=progress(ctx)
+        ))
+
+    @mcp.tool(annotations=SPENDS)
+    async def generate_product_ad(
+        ctx: Context,
+        approval: Annotated[ElicitationResult[Approval], Resolve(_ask_ad)],
+        product_placement_sample_id: p.SampleId,
+        images: p.ProductImages,
+        size: p.AdSize = "1024x1024",
+        dry_run: p.DryRun = False,
+        wait_seconds: p.WaitSeconds = 0,
+        idempotency_key: p.IdempotencyKey = None,
+        force_new: p.ForceNew = False,
+    ) -> JobView:
+        """Higgsfield product ad video (Unifically) from product images and an ad template id."""
+        args = ProductAdArgs(product_placement_sample_id=product_placement_sample_id, images=images, size=size)
+        options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
+                                force_new=force_new)
+        return await guarded(ctx, video.submit_job(
+            services(ctx), MODEL_ADS, args, options, approved=answer(approval), progress=progress(ctx)
+        ))
