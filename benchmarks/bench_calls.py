@@ -29,6 +29,7 @@ SEEDED_JOBS = 20
 
 def seed_ledger(home: Path, count: int = SEEDED_JOBS) -> None:
     """Finished jobs in a fresh ledger, written through the product's own JobStore."""
+    from talking_video_mcp.domain.records import NewJob
     from talking_video_mcp.domain.requests import Speech2VideoBody, Speech2VideoRequest
     from talking_video_mcp.jobs.store import JobStore
 
@@ -37,8 +38,7 @@ def seed_ledger(home: Path, count: int = SEEDED_JOBS) -> None:
         for i in range(count):
             request = Speech2VideoRequest(payload=Speech2VideoBody(prompt="p", quality="high", enhance_prompt=False,
                                                                    seed=i, duration=10))
-            job = store.create(request=request, provider="segmind",
-                               cost_estimate_usd=0.86, step="submit")
+            job = store.create(NewJob(request=request, provider="segmind", cost_estimate_usd=0.86, step="submit"))
             store.update(job.id, status="completed", progress=1.0, step=None, finished_at=time.time(),
                          video_path=str(home / "videos" / f"{job.id}.mp4"),
                          output_url=f"https://example.invalid/{job.id}.mp4")

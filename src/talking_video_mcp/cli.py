@@ -1,4 +1,8 @@
-"""Command line: serve (stdio or streamable HTTP), worker, emulator, demo, jobs."""
+"""Command line: serve (stdio or streamable HTTP), worker, emulator, demo, jobs.
+
+Each command imports what it needs inside its own function: importing the MCP SDK alone takes about 0.7 s
+(measured, see benchmarks/results.md), and `jobs`, `emulator` and `--help` must not pay for it, nor `serve`
+for the emulator, uvicorn or the demo client."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ import sys
 from typing import Any
 
 import anyio
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 
 DEMO_SCRIPT = (
     "Hello! I am a talking head, rendered entirely on this computer. "
@@ -16,9 +18,6 @@ DEMO_SCRIPT = (
 
 
 async def _run(seconds: float) -> int:
-    from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
-
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     params = StdioServerParameters(command=sys.executable, args=["-m", "talking_video_mcp", "serve"], env=env)

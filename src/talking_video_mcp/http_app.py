@@ -104,7 +104,7 @@ def security_settings(host: str, port: int, extra_hosts: Sequence[str] = ()) -> 
 
 
 def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
-    from talking_video_mcp.server import build_server
+    from talking_video_mcp.server import build_server  # the SDK (~0.7 s): not for importers of is_loopback
 
     token = settings.http_token.get_secret_value() if settings.http_token else None
     if not is_loopback(host) and not token:
@@ -122,7 +122,7 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
 
 
 def serve_http(settings: Settings, *, host: str, port: int) -> int:
-    import uvicorn
+    import uvicorn  # only the HTTP transport needs it (about 60 ms of imports)
 
     app = build_http_app(settings, host=host, port=port)
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")

@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from talking_video_mcp.domain.records import NewJob
 from talking_video_mcp.emulator.media import mp4_bytes
 from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.models import ACTIVE_STATUSES
@@ -108,8 +109,8 @@ def seed_job(
     store = JobStore(settings.ledger_path)
     try:
         request = stored_request(model, script=script, voice_id=voice_id)
-        job = store.create(request=request, provider=model.split("/")[0],
-                           cost_estimate_usd=None if model == "local" else 2.22, step=step)
+        job = store.create(NewJob(request=request, provider=model.split("/")[0],
+                                  cost_estimate_usd=None if model == "local" else 2.22, step=step))
         fields: dict[str, Any] = {"status": status, "progress": progress, "next_check_at": time.time() + 3600}
         if video is not None:
             path = settings.videos_dir / f"{job.id}.mp4"

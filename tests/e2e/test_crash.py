@@ -240,6 +240,7 @@ async def test_a_crash_between_the_submit_answer_and_its_record_never_resubmits(
 ) -> None:
     """The provider accepted the submit, and the process dies before the request id is written: on
     restart the job is `submit_unknown` (it was in flight), never submitted a second time."""
+    from talking_video_mcp.domain.requests import SubmitOptions, TalkingVideoArgs
     from talking_video_mcp.runtime import app_state
     from talking_video_mcp.tools import video
 
@@ -254,8 +255,8 @@ async def test_a_crash_between_the_submit_answer_and_its_record_never_resubmits(
 
     monkeypatch.setattr(JobStore, "update", dies_before_recording)
     async with app_state(settings, run_jobs=False) as state:
-        job = await video.generate_talking_video(state, {
-            "model": "segmind/heygen-avatar-iv", "image": image, "script": "Once only."})
+        args = TalkingVideoArgs(image=image, script="Once only.")
+        job = await video.generate_talking_video(state, "segmind/heygen-avatar-iv", args, SubmitOptions())
         with pytest.raises(BaseExceptionGroup) as crashed:
             await state.runner.run()
         assert crashed.group_contains(_Crash)

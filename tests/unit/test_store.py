@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from talking_video_mcp.domain.records import NewJob
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.jobs.ledger import Ledger, open_store
 from talking_video_mcp.jobs.store import JobStore
@@ -71,7 +72,7 @@ def make(store: Any, **kw: Any) -> Any:
     args: dict[str, Any] = {"provider": "segmind", "request": stored_request(S2V, script="hi"),
                             "cost_estimate_usd": 1.0}
     args.update(kw)
-    return store.create(**args)
+    return store.create(NewJob(**args))
 
 
 def test_satisfies_the_protocol(store: Any) -> None:
@@ -368,3 +369,41 @@ def test_sqlite_budgets_are_per_process(tmp_path: Path) -> None:
         assert isinstance(store.request_budget("segmind:k", 5), RequestBudget)
     finally:
         store.close()
+
+
+def test_the_table_matches_the_record_declarations(store: Any) -> None:
+    """Columns are declared once (domain/records.py): the SQLite DDL is made from them and the PostgreSQL
+    migrations must arrive at the same columns and types."""
+    from talking_video_mcp.jobs.sql_ledger import column_types
+
+    with store._cursor() as cur:
+        if isinstance(store, JobStore):
+            rows = cur.execute("PRAGMA table_info(jobs)").fetchall()
+            found = {row["name"]: row["type"] for row in rows}
+            dialect = "sqlite"
+        else:
+            rows = cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'jobs'"
+            ).fetchall()
+            found = {row["column_name"]: row["data_type"].upper() for row in rows}
+            dialect = "postgresql"
+    assert found == column_types(dialect)
+
+
+def test_rows_written_before_requests_were_typed_are_still_read(store: Any) -> None:
+    """A ledger from the previous version keeps its jobs: the old request JSON loads as the typed request."""
+    job = make(store)
+    legacy = {
+        "payload": {"image_url": "https://x.invalid/a.png", "prompt": "hi", "quality": "high", "enhance_prompt": True},
+        "tts": {"voice_id": "v1", "prompt": "Hello there", "sound_id": "", "similarity_boost": 90, "style": 60,
+                "speed": 1.1, "stability": 30},
+        "endpoint": "speak", "display": {"script": "Hello there", "voice_id": "v1"},
+    }
+    with store._cursor(write=True) as cur:
+        encoded = store._encode_json(legacy)
+        cur.execute("UPDATE jobs SET model = ?, request = ? WHERE id = ?",
+                    ("unifically/higgsfield-speak", encoded, job.id))
+    loaded = store.get(job.id).request
+    assert type(loaded).__name__ == "SpeakRequest" and loaded.endpoint == "speak"
+    assert loaded.speech is not None and loaded.speech.prompt == "Hello there"
+    assert loaded.display.script == "Hello there" and loaded.payload.quality == "high"

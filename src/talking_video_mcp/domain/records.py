@@ -90,33 +90,27 @@ def utc_iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def new_record(
-    now: float,
-    *,
-    request: JobRequest,
-    provider: str,
-    kind: str = "talking_video",
-    cost_estimate_usd: float | None = None,
-    idempotency_key: str | None = None,
-    request_hash: str | None = None,
-    step: str | None = None,
-    job_id: str | None = None,
-) -> JobRecord:
-    """A queued job as both backends insert it."""
-    return JobRecord(
-        id=job_id or f"job_{uuid.uuid4().hex[:16]}",
-        model=request.model,
-        provider=provider,
-        kind=kind,
-        status="queued",
-        step=step,
-        request=request,
-        created_at=now,
-        updated_at=now,
-        cost_estimate_usd=cost_estimate_usd,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-    )
+@dataclass(frozen=True)
+class NewJob:
+    """What a job is created from: a prepared request, and how it was asked for."""
+
+    request: JobRequest
+    provider: str
+    kind: str = "talking_video"
+    cost_estimate_usd: float | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    step: str | None = None
+    job_id: str | None = None
+
+    def record(self, now: float) -> JobRecord:
+        """The queued job as both backends insert it."""
+        return JobRecord(
+            id=self.job_id or f"job_{uuid.uuid4().hex[:16]}", model=self.request.model, provider=self.provider,
+            kind=self.kind, status="queued", step=self.step, request=self.request, created_at=now, updated_at=now,
+            cost_estimate_usd=self.cost_estimate_usd, idempotency_key=self.idempotency_key,
+            request_hash=self.request_hash,
+        )
 
 
 # ------------------------------------------------------------------ lease owners

@@ -273,8 +273,8 @@ def load_request(model: str, data: dict[str, Any]) -> JobRequest:
     data = {**data, "model": model}
     if model == MODEL_SPEAK and isinstance(data.get("tts"), dict) and "prompt" in data["tts"]:
         data["speech"] = data.pop("tts")
-    if model == MODEL_LOCAL and isinstance(data.get("seed"), type(None)):
-        data.pop("seed")
+    if model == MODEL_LOCAL and data.get("seed") is None:
+        data.pop("seed", None)
     return _adapter().validate_python(data)
 
 

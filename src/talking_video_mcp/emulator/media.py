@@ -18,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import av
+import numpy as np
+
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
 VIDEO_SIZE = (160, 120)
@@ -56,7 +58,6 @@ def cached(key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
 # ------------------------------------------------------------------ pictures
 def png_bytes(rgb: NDArray[np.uint8]) -> bytes:
     """Encode an HxWx3 uint8 array as PNG (zlib only, no imaging library needed)."""
-    import numpy as np
 
     height, width, _ = rgb.shape
     raw = np.concatenate([np.zeros((height, 1), np.uint8), rgb.reshape(height, width * 3)], axis=1)
@@ -77,7 +78,6 @@ RGB = tuple[int, int, int]
 
 
 def _palette(seed: int) -> dict[str, RGB]:
-    import numpy as np
 
     rng = np.random.default_rng(seed)
 
@@ -105,7 +105,6 @@ def _palette(seed: int) -> dict[str, RGB]:
 
 def portrait(seed: int, width: int, height: int, mouth_open: float = 0.1) -> NDArray[np.uint8]:
     """A simple front-facing cartoon head and shoulders, varied by `seed`."""
-    import numpy as np
 
     colors = _palette(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
@@ -145,7 +144,6 @@ def waveform_png(seed: int, width: int = 320, height: int = 48) -> bytes:
     """A bar-chart picture of a waveform, as template listings link to."""
 
     def make() -> bytes:
-        import numpy as np
 
         rng = np.random.default_rng(seed)
         img = np.full((height, width, 3), 245, np.uint8)
@@ -161,7 +159,6 @@ def waveform_png(seed: int, width: int = 320, height: int = 48) -> bytes:
 # ------------------------------------------------------------------ sound
 def speech_like(seconds: float, seed: int, rate: int = AUDIO_RATE) -> NDArray[np.float32]:
     """Voiced 'syllables' with pauses: enough like speech for lip-sync style consumers."""
-    import numpy as np
 
     rng = np.random.default_rng(seed)
     total = max(round(seconds * rate), 1)
@@ -186,7 +183,6 @@ def wav_bytes(seconds: float, seed: int = 0, rate: int = AUDIO_RATE) -> bytes:
     seconds = round(max(seconds, 0.01), 2)
 
     def make() -> bytes:
-        import numpy as np
 
         samples = (speech_like(seconds, seed, rate) * 32767).astype("<i2")
         buf = io.BytesIO()
@@ -208,8 +204,6 @@ def mp4_bytes(seconds: int, seed: int = 0) -> bytes:
 
 
 def _encode_mp4(seconds: int, seed: int) -> bytes:
-    import av
-    import numpy as np
 
     width, height = VIDEO_SIZE
     audio = speech_like(float(seconds), seed + 1)

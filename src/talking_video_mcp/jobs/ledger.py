@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.domain.requests import JobRequest
+from talking_video_mcp.domain.records import JobRecord, NewJob
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.models import JobStatus
 from talking_video_mcp.provider_http import Budget
@@ -24,18 +23,7 @@ class Ledger(Protocol):
 
     owner: str
 
-    def create(
-        self,
-        *,
-        request: JobRequest,
-        provider: str,
-        kind: str = "talking_video",
-        cost_estimate_usd: float | None = None,
-        idempotency_key: str | None = None,
-        request_hash: str | None = None,
-        step: str | None = None,
-        job_id: str | None = None,
-    ) -> JobRecord: ...
+    def create(self, new: NewJob) -> JobRecord: ...
 
     def get(self, job_id: str) -> JobRecord | None: ...
 
@@ -45,14 +33,8 @@ class Ledger(Protocol):
 
     def find_recent_duplicate(self, request_hash: str, within_s: float) -> JobRecord | None: ...
 
-    def list_jobs(
-        self,
-        *,
-        status: JobStatus | None = None,
-        model: str | None = None,
-        limit: int = 20,
-        before: tuple[float, str] | None = None,
-    ) -> list[JobRecord]: ...
+    def list_jobs(self, *, status: JobStatus | None = None, model: str | None = None, limit: int = 20,
+                  before: tuple[float, str] | None = None) -> list[JobRecord]: ...
 
     def active_jobs(self) -> list[JobRecord]: ...
 
@@ -79,7 +61,7 @@ def open_store(settings: Settings) -> Ledger:
     LedgerError for PostgreSQL (the caller turns either into a StorageError)."""
     if settings.database_url is not None:
         try:
-            from talking_video_mcp.jobs.pg_store import PgJobStore
+            from talking_video_mcp.jobs.pg_store import PgJobStore  # optional extra: psycopg may be missing
         except ImportError:
             raise LedgerError(
                 "TALKING_VIDEO_DATABASE_URL is set but psycopg is not installed: "
@@ -87,6 +69,6 @@ def open_store(settings: Settings) -> Ledger:
             ) from None
 
         return PgJobStore(settings.database_url.get_secret_value(), owner_name=settings.replica_id)
-    from talking_video_mcp.jobs.store import JobStore
+    from talking_video_mcp.jobs.store import JobStore  # the backend chosen above, only that one loaded
 
     return JobStore(settings.ledger_path, owner_name=settings.replica_id)

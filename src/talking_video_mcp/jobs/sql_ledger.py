@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from talking_video_mcp.domain.records import COLUMNS, JobRecord, check_updatable, held_by_another, new_record
-from talking_video_mcp.domain.requests import JobRequest, dump_request, load_request
+from talking_video_mcp.domain.records import COLUMNS, JobRecord, NewJob, check_updatable, held_by_another
+from talking_video_mcp.domain.requests import dump_request, load_request
 from talking_video_mcp.models import ACTIVE_STATUSES, JobStatus
 
 SPEND_COUNTS_SQL = (
@@ -103,22 +103,8 @@ class SqlLedger:
             rows = cur.execute(query, args).fetchall()
         return [self._row(r) for r in rows]
 
-    def create(
-        self,
-        *,
-        request: JobRequest,
-        provider: str,
-        kind: str = "talking_video",
-        cost_estimate_usd: float | None = None,
-        idempotency_key: str | None = None,
-        request_hash: str | None = None,
-        step: str | None = None,
-        job_id: str | None = None,
-    ) -> JobRecord:
-        record = new_record(
-            self.clock(), request=request, provider=provider, kind=kind, cost_estimate_usd=cost_estimate_usd,
-            idempotency_key=idempotency_key, request_hash=request_hash, step=step, job_id=job_id,
-        )
+    def create(self, new: NewJob) -> JobRecord:
+        record = new.record(self.clock())
         data = self._encoded({c.name: getattr(record, c.name) for c in COLUMNS})
         query = f"INSERT INTO jobs ({', '.join(data)}) VALUES ({', '.join('?' for _ in data)})"  # noqa: S608
         with self._cursor(write=True) as cur:

@@ -14,6 +14,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
 import numpy as np
 import numpy.typing as npt
 
@@ -47,7 +48,6 @@ def _decode(path: Path, sample_rate: int | None) -> tuple[FloatArray, int, int, 
 
     Returns (samples, rate, source_channels, codec, container).
     """
-    import av
 
     if not path.is_file():
         raise FileNotFoundError(f"Audio file not found: {path}")

@@ -11,6 +11,7 @@ from talking_video_mcp import provider_http
 from talking_video_mcp.domain.provider import ModelSpec, Provider
 from talking_video_mcp.errors import InvalidInput, NotConfigured
 from talking_video_mcp.models import MODEL_LOCAL
+from talking_video_mcp.providers.access import ProviderAccess
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.local import LocalProvider, preset_path
 from talking_video_mcp.providers.segmind import SegmindProvider
@@ -80,20 +81,16 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
     unifically_key = settings.unifically_api_key.get_secret_value() if settings.unifically_api_key else None
     providers: list[Provider] = [
         SegmindProvider(
-            api_key=segmind_key,
-            base_url=settings.segmind_base_url,
-            upload_url=settings.segmind_upload_url,
-            client=client,
-            budget=budgets(_budget_name("segmind", segmind_key), settings.segmind_requests_per_minute),
-            inputs=inputs,
+            ProviderAccess(segmind_key, settings.segmind_base_url, client,
+                           budgets(_budget_name("segmind", segmind_key), settings.segmind_requests_per_minute)),
+            upload_url=settings.segmind_upload_url, inputs=inputs,
         ),
         UnificallyProvider(
-            api_key=unifically_key,
-            base_url=settings.unifically_base_url,
-            client=client,
-            budget=budgets(_budget_name("unifically", unifically_key), settings.unifically_requests_per_minute),
-            inputs=inputs,
-            unit_price_usd=settings.unifically_unit_price_usd,
+            ProviderAccess(
+                unifically_key, settings.unifically_base_url, client,
+                budgets(_budget_name("unifically", unifically_key), settings.unifically_requests_per_minute),
+            ),
+            inputs=inputs, unit_price_usd=settings.unifically_unit_price_usd,
         ),
         LocalProvider(inputs=inputs),
     ]

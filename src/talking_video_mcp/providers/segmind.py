@@ -34,6 +34,7 @@ from talking_video_mcp.errors import (
 from talking_video_mcp.models import MODEL_AVATAR, MODEL_S2V, AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import segmind_catalog as cat
+from talking_video_mcp.providers.access import ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
@@ -113,31 +114,18 @@ class SegmindProvider:
                   "photo + script (HeyGen voice) or audio → talking avatar; ~$2.22"),
     )
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str,
-        upload_url: str,
-        client: httpx.AsyncClient,
-        budget: provider_http.Budget,
-        inputs: InputsStage,
-        retry: provider_http.RetryPolicy | None = None,
-    ) -> None:
-        self._key = api_key
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, access: ProviderAccess, *, upload_url: str, inputs: InputsStage) -> None:
+        self._access = access
+        self.base_url = access.root
         self.upload_url = upload_url
-        self._client = client
-        self._budget = budget
         self._inputs = inputs
-        self._retry = retry or provider_http.RetryPolicy()
 
     @property
     def configured(self) -> bool:
-        return bool(self._key)
+        return bool(self._access.api_key)
 
     def _headers(self) -> dict[str, str]:
-        return {"x-api-key": self._key or "", "content-type": "application/json"}
+        return {"x-api-key": self._access.api_key or "", "content-type": "application/json"}
 
     # ---------------------------------------------------------------- validation
 
@@ -254,12 +242,12 @@ class SegmindProvider:
 
     def _job_retry(self, ctl: JobControl) -> provider_http.RetryPolicy:
         """Backoff for a job's reads, in provider time like its polls."""
-        return self._retry.scaled(ctl.scaled(1.0))
+        return self._access.retry.scaled(ctl.scaled(1.0))
 
     async def _upload(self, data_url: str, retry: provider_http.RetryPolicy) -> str:
-        response = await provider_http.send(
-            self._client, "POST", self.upload_url, idempotent=True, budget=self._budget, retry=retry,
-            headers=self._headers(), json={"data_urls": [data_url]}, describe="the file upload",
+        response = await self._access.send(
+            "POST", self.upload_url, idempotent=True, retry=retry, headers=self._headers(),
+            json={"data_urls": [data_url]}, describe="the file upload",
         )
         self._raise_for_status(response, "the file upload")
         # Uploads are free and safe to repeat: an answer that cannot be read is tried again later.
@@ -283,9 +271,9 @@ class SegmindProvider:
                 payload[name] = spec.url
 
         async def post() -> httpx.Response:
-            return await provider_http.send(
-                self._client, "POST", f"{self.base_url}/v2/{model}", idempotent=False, budget=self._budget,
-                headers=self._headers(), json=payload, describe="the paid submit",
+            return await self._access.send(
+                "POST", f"{self.base_url}/v2/{model}", idempotent=False, headers=self._headers(), json=payload,
+                describe="the paid submit",
             )
 
         response = await ctl.paid_submit("segmind.submit", post)
@@ -326,9 +314,9 @@ class SegmindProvider:
         url = job.state["status_url"]
         # A check that keeps failing after its retries raises: the runner tries again later, with
         # backoff, and gives up (saying the job was submitted) after a bounded number of attempts.
-        response = await provider_http.send(
-            self._client, "GET", url, idempotent=True, budget=self._budget, retry=self._job_retry(ctl),
-            headers=self._headers(), describe="the status check",
+        response = await self._access.send(
+            "GET", url, idempotent=True, retry=self._job_retry(ctl), headers=self._headers(),
+            describe="the status check",
         )
         await ctl.update(polls=job.polls + 1)
         body = json_or_none(response)
@@ -360,9 +348,9 @@ class SegmindProvider:
         return ctl.scaled(next_poll_delay(elapsed, self._typical(job)))
 
     async def _result(self, job: JobRecord, ctl: JobControl) -> float | None:
-        response = await provider_http.send(
-            self._client, "GET", job.state["response_url"], idempotent=True, budget=self._budget,
-            retry=self._job_retry(ctl), headers=self._headers(), describe="the result request",
+        response = await self._access.send(
+            "GET", job.state["response_url"], idempotent=True, retry=self._job_retry(ctl), headers=self._headers(),
+            describe="the result request",
         )
         if response.status_code == 404:
             await ctl.fail("Segmind no longer knows this request (records live one hour).", status="expired")
@@ -425,26 +413,17 @@ class SegmindProvider:
     # ---------------------------------------------------------------- catalog and account
 
     async def account(self) -> ProviderAccount:
-        info = ProviderAccount(
-            provider="segmind", configured=self.configured, endpoint=self.base_url,
-            models=[m.model_id for m in self.models],
-        )
-        if not self.configured:
-            return info
-        try:
-            response = await provider_http.send(
-                self._client, "GET", f"{self.base_url}/v1/get-user-credits", idempotent=True, budget=self._budget,
-                retry=self._retry, headers=self._headers(), describe="the credits request",
-            )
-            self._raise_for_status(response, "the credits request")
-            body = response.json()
-            info.balance = float(body.get("credits")) if body.get("credits") is not None else None
-            info.balance_unit = "credits (USD)"
-            free = body.get("free-credits")
-            info.free_credits = float(free) if free is not None else None
-        except (ProviderError, ValueError, TypeError) as exc:
-            info.error = str(exc)
-        return info
+        return await account_of("segmind", configured=self.configured, endpoint=self.base_url,
+                                models=[m.model_id for m in self.models], read=self._read_credits)
+
+    async def _read_credits(self, info: ProviderAccount) -> None:
+        url = f"{self.base_url}/v1/get-user-credits"
+        response = await self._access.send("GET", url, idempotent=True, headers=self._headers(),
+                                           describe="the credits request")
+        self._raise_for_status(response, "the credits request")
+        credits, free = response.json().get("credits"), response.json().get("free-credits")
+        info.balance, info.balance_unit = (None if credits is None else float(credits)), "credits (USD)"
+        info.free_credits = None if free is None else float(free)
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
         voices = [

@@ -9,7 +9,6 @@ from typing import Any, Literal, cast
 
 import httpx
 
-from talking_video_mcp import provider_http
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.domain.requests import (
@@ -41,6 +40,7 @@ from talking_video_mcp.errors import (
 from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import unifically_catalog as cat
+from talking_video_mcp.providers.access import ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
@@ -93,32 +93,19 @@ class UnificallyProvider:
                   "product image + ad template → ad video", kind="product_ad"),
     )
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None,
-        base_url: str,
-        client: httpx.AsyncClient,
-        budget: provider_http.Budget,
-        inputs: InputsStage,
-        unit_price_usd: float,
-        retry: provider_http.RetryPolicy | None = None,
-    ) -> None:
-        self._key = api_key
-        self.base_url = base_url.rstrip("/")
-        self._client = client
-        self._budget = budget
+    def __init__(self, access: ProviderAccess, *, inputs: InputsStage, unit_price_usd: float) -> None:
+        self._access = access
+        self.base_url = access.root
         self._inputs = inputs
         self.unit_price_usd = unit_price_usd
-        self._retry = retry or provider_http.RetryPolicy()
         self._templates: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     @property
     def configured(self) -> bool:
-        return bool(self._key)
+        return bool(self._access.api_key)
 
     def _headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self._key or ''}", "content-type": "application/json"}
+        return {"authorization": f"Bearer {self._access.api_key or ''}", "content-type": "application/json"}
 
     def cost(self, kind: str) -> float:
         return round(cat.RELATIVE_COST[kind] * self.unit_price_usd, 4)
@@ -148,9 +135,9 @@ class UnificallyProvider:
             params: dict[str, Any] = {"size": 100}
             if cursor is not None:
                 params["cursor"] = cursor
-            response = await provider_http.send(
-                self._client, "GET", f"{self.base_url}/higgsfield/tpl/{kind}", idempotent=True, budget=self._budget,
-                retry=self._retry, headers=self._headers(), params=params, describe=f"the {kind} list",
+            response = await self._access.send(
+                "GET", f"{self.base_url}/higgsfield/tpl/{kind}", idempotent=True, headers=self._headers(),
+                params=params, describe=f"the {kind} list",
             )
             self._raise_for_http(response, f"the {kind} list")
             page, cursor = items_of(json_or_none(response))
@@ -342,9 +329,9 @@ class UnificallyProvider:
 
     async def _submit(self, ctl: JobControl, endpoint: str, payload: Mapping[str, Any], label: str) -> str:
         async def post() -> httpx.Response:
-            return await provider_http.send(
-                self._client, "POST", f"{self.base_url}/higgsfield/{endpoint}", idempotent=False,
-                budget=self._budget, headers=self._headers(), json=dict(payload), describe="the paid submit",
+            return await self._access.send(
+                "POST", f"{self.base_url}/higgsfield/{endpoint}", idempotent=False, headers=self._headers(),
+                json=dict(payload), describe="the paid submit",
             )
 
         response = await ctl.paid_submit(label, post)
@@ -367,10 +354,9 @@ class UnificallyProvider:
         """The task's status. A check that keeps failing after its retries raises: the runner tries
         again later, with backoff, and gives up (saying the task was submitted) after a bounded
         number of attempts."""
-        response = await provider_http.send(
-            self._client, "GET", f"{self.base_url}/higgsfield/feed/{task_id}", idempotent=True,
-            budget=self._budget, retry=self._retry.scaled(ctl.scaled(1.0)), headers=self._headers(),
-            describe="the status check",
+        response = await self._access.send(
+            "GET", f"{self.base_url}/higgsfield/feed/{task_id}", idempotent=True,
+            retry=self._access.retry.scaled(ctl.scaled(1.0)), headers=self._headers(), describe="the status check",
         )
         self._raise_for_http(response, "the status check", allow=frozenset({400, 404}))
         data = envelope_data(json_or_none(response))
@@ -438,23 +424,18 @@ class UnificallyProvider:
     # ---------------------------------------------------------------- account
 
     async def account(self) -> ProviderAccount:
-        info = ProviderAccount(provider="unifically", configured=self.configured, endpoint=self.base_url,
-                               models=[m.model_id for m in self.models])
-        if not self.configured:
-            return info
-        try:
-            response = await provider_http.send(
-                self._client, "GET", f"{self.base_url}/account", idempotent=True, budget=self._budget,
-                retry=self._retry, headers=self._headers(), describe="the balance request",
-            )
-            self._raise_for_http(response, "the balance request")
-            data = envelope_data(json_or_none(response))
-            balance = data.get("balance_usd", data.get("balance"))
-            info.balance = float(balance) if balance is not None else None
-            info.balance_unit = "USD"
-        except (ProviderError, ValueError, TypeError) as exc:
-            info.error = str(exc)
-        return info
+        return await account_of("unifically", configured=self.configured, endpoint=self.base_url,
+                                models=[m.model_id for m in self.models], read=self._read_balance)
+
+    async def _read_balance(self, info: ProviderAccount) -> None:
+        response = await self._access.send(
+            "GET", f"{self.base_url}/account", idempotent=True, headers=self._headers(), describe="the balance request"
+        )
+        self._raise_for_http(response, "the balance request")
+        data = envelope_data(json_or_none(response))
+        balance = data.get("balance_usd", data.get("balance"))
+        info.balance = float(balance) if balance is not None else None
+        info.balance_unit = "USD"
 
     async def aclose(self) -> None:
         return None

@@ -18,6 +18,7 @@ from talking_video_mcp.models import (
     VoiceList,
 )
 from talking_video_mcp.providers.inputs_stage import paginate
+from talking_video_mcp.providers.unifically import UnificallyProvider
 from talking_video_mcp.services import Services
 
 _ALL = 10_000
@@ -88,8 +89,6 @@ async def _templates(
     state: Services, kind: str, search: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """Higgsfield motion or sound templates (Unifically), filtered and paged."""
-    from talking_video_mcp.providers.unifically import UnificallyProvider
-
     provider = state.registry.providers.get("unifically")
     if not isinstance(provider, UnificallyProvider) or not provider.configured:
         raise InvalidInput("provider", f"{kind} come from Unifically: set UNIFICALLY_API_KEY to use them.")

@@ -10,6 +10,7 @@ import time
 import anyio
 
 from talking_video_mcp.domain.provider import PreparedJob
+from talking_video_mcp.domain.records import NewJob
 from talking_video_mcp.domain.requests import SubmitOptions, TalkingVideoArgs, ToolArgs, dump_request
 from talking_video_mcp.errors import InvalidInput, SpendRefused
 from talking_video_mcp.models import JobView
@@ -133,13 +134,12 @@ async def submit_job(
             "duration, or model='local' which is free)."
         )
         raise SpendRefused(f"{guard} Nothing was submitted. {how}")
-    job = await anyio.to_thread.run_sync(
-        lambda: state.store.create(
-            request=prepared.request, provider=prepared.provider, kind=prepared.kind,
-            cost_estimate_usd=prepared.cost_estimate_usd, idempotency_key=options.idempotency_key,
-            request_hash=digest, step=prepared.first_step,
-        )
+    new = NewJob(
+        request=prepared.request, provider=prepared.provider, kind=prepared.kind,
+        cost_estimate_usd=prepared.cost_estimate_usd, idempotency_key=options.idempotency_key,
+        request_hash=digest, step=prepared.first_step,
     )
+    job = await anyio.to_thread.run_sync(state.store.create, new)
     state.runner.wake()
     return await _after_submit(state, job.id, options, progress, reused=False)
 
