@@ -49,7 +49,7 @@ def _checked_settings() -> Settings | None:
     """The settings, with logging set up and storage checked; None (after saying why) when the home
     directory or the ledger cannot be used."""
     from talking_video_mcp.errors import TalkingVideoError
-    from talking_video_mcp.runtime import check_storage
+    from talking_video_mcp.jobs.home import check_storage
     from talking_video_mcp.settings import Settings
 
     settings = Settings()

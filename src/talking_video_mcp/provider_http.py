@@ -1,15 +1,13 @@
-"""HTTP plumbing shared by provider clients: one client factory, a per-key request budget,
-and a retry policy that retries only idempotent reads."""
+"""HTTP plumbing shared by provider clients: one client factory and a retry policy that retries only
+idempotent reads, within a key's request budget (rate_budget.py)."""
 
 from __future__ import annotations
 
 import logging
 import random
-import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import httpx
@@ -22,14 +20,13 @@ from talking_video_mcp.errors import (
     SubmitOutcomeUnknown,
     TransientProviderError,
 )
+from talking_video_mcp.rate_budget import Budget, RequestBudget, Sleep
+
+__all__ = ["Budget", "RequestBudget", "RetryPolicy", "json_or_none", "make_client", "reset_delay", "send"]
 
 log = logging.getLogger(__name__)
 
-Sleep = Callable[[float], Awaitable[None]]
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-# The provider counts a request when it arrives, which under load is later than when we take its slot:
-# a second of margin keeps the window from sliding open early (measured: 10×429 at 60 s without it).
-WINDOW_S = 61.0
 
 
 def make_client(
@@ -65,14 +62,6 @@ def make_client(
     )
 
 
-class Budget(Protocol):
-    """Requests per minute for one API key: `acquire` before each request, `block_for` after a 429."""
-
-    async def acquire(self) -> None: ...
-
-    def block_for(self, seconds: float) -> None: ...
-
-
 class _LazyTransport(httpx.AsyncBaseTransport):
     """`httpx.AsyncHTTPTransport` with httpx.AsyncClient's defaults (verify, trust_env, limits), made on the
     first request instead of at start-up."""
@@ -89,39 +78,6 @@ class _LazyTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._transport is not None:
             await self._transport.aclose()
-
-
-class RequestBudget:
-    """A sliding 60-second window shared by every job that uses one API key.
-
-    Providers publish per-minute limits (Segmind: 5 free, 50 pro); waiting here keeps all
-    jobs together under the limit instead of each one discovering it through 429s."""
-
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep = anyio.sleep):
-        self.per_minute = per_minute
-        self._clock = clock
-        self._sleep = sleep
-        self._sent: deque[float] = deque()
-        self._lock = anyio.Lock()
-        self._blocked_until = 0.0
-
-    def block_for(self, seconds: float) -> None:
-        """The provider said we are over the limit: send nothing for a while."""
-        self._blocked_until = max(self._blocked_until, self._clock() + seconds)
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = self._clock()
-                while self._sent and now - self._sent[0] >= WINDOW_S:
-                    self._sent.popleft()
-                wait = self._blocked_until - now
-                if len(self._sent) >= self.per_minute:
-                    wait = max(wait, WINDOW_S - (now - self._sent[0]))
-                if wait <= 0:
-                    self._sent.append(now)
-                    return
-                await self._sleep(wait)
 
 
 def reset_delay(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:

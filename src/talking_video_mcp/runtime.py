@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import logging
-import os
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
@@ -14,8 +10,7 @@ import anyio
 from pydantic import SecretStr
 
 from talking_video_mcp import provider_http
-from talking_video_mcp.errors import StorageError
-from talking_video_mcp.jobs.ledger import Ledger, open_store
+from talking_video_mcp.jobs.home import check_storage, open_ledger, prepare_home
 from talking_video_mcp.jobs.runner import JobRunner
 from talking_video_mcp.providers.registry import build_registry
 from talking_video_mcp.services import Services
@@ -23,43 +18,7 @@ from talking_video_mcp.settings import Settings
 
 log = logging.getLogger(__name__)
 
-
-_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
-
-
-def _prepare_home(settings: Settings) -> None:
-    probe = settings.home / f".write-test-{os.getpid()}"  # several processes may share one home
-    try:
-        for path in (settings.home, settings.videos_dir, settings.home / "scratch"):
-            path.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"ok")
-        probe.unlink()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            probe.unlink(missing_ok=True)
-        full = " (the disk looks full: free some space)" if exc.errno in _DISK_FULL else ""
-        raise StorageError(
-            f"TALKING_VIDEO_HOME ({settings.home}) is not writable: {exc.strerror or exc}{full}. "
-            "Point TALKING_VIDEO_HOME at a writable directory."
-        ) from None
-
-
-def _open_store(settings: Settings) -> Ledger:
-    """The ledger; a PostgreSQL one that cannot be reached raises LedgerError (a StorageError) saying so."""
-    try:
-        return open_store(settings)
-    except (sqlite3.Error, OSError) as exc:
-        raise StorageError(
-            f"the job ledger {settings.ledger_path} cannot be opened or written ({exc}). Free disk space, or "
-            "point TALKING_VIDEO_HOME at a writable directory (move the old ledger aside if it is damaged)."
-        ) from None
-
-
-def check_storage(settings: Settings) -> None:
-    """At start-up, before serving: fail with what to do when TALKING_VIDEO_HOME or the ledger
-    cannot be written (a full disk, a read-only or missing directory)."""
-    _prepare_home(settings)
-    _open_store(settings).close()
+__all__ = ["app_state", "check_storage"]
 
 
 @asynccontextmanager
@@ -68,8 +27,8 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
     async with AsyncExitStack() as stack:
         if settings.sandbox:
             settings = stack.enter_context(_sandbox(settings))
-        _prepare_home(settings)
-        store = _open_store(settings)
+        prepare_home(settings)
+        store = open_ledger(settings)
         stack.callback(store.close)
         client = provider_http.make_client(timeout_s=settings.http_timeout_s, client_id=settings.replica_id)
         await stack.enter_async_context(client)

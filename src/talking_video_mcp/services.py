@@ -1,14 +1,28 @@
 """The services a tool call uses: the ledger, the provider registry and the job runner, with the
-settings they were made from. Built by the composition root (runtime.py), which the tools never import."""
+settings they were made from. Built by the composition root (runtime.py), which the tools never import.
+
+An MCP server builds them lazily (`LazyServices`): on the first call that needs them, or a moment after
+start-up, so `initialize` and `tools/list` are answered before the job machinery is imported and opened."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from talking_video_mcp.jobs.ledger import Ledger
-from talking_video_mcp.jobs.runner import JobRunner
-from talking_video_mcp.providers.registry import ProviderRegistry
-from talking_video_mcp.settings import Settings
+import anyio
+
+from talking_video_mcp.errors import TalkingVideoError
+
+if TYPE_CHECKING:
+    from talking_video_mcp.jobs.ledger import Ledger
+    from talking_video_mcp.jobs.runner import JobRunner
+    from talking_video_mcp.providers.registry import ProviderRegistry
+    from talking_video_mcp.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -17,3 +31,49 @@ class Services:
     store: Ledger
     registry: ProviderRegistry
     runner: JobRunner
+
+
+Opener = Callable[["Settings"], AbstractAsyncContextManager[Services]]
+
+
+class LazyServices:
+    """Services opened by `run` (in the server's task group) when first asked for, or after `grace_s`."""
+
+    def __init__(self, settings: Settings, *, grace_s: float = 0.25) -> None:
+        self.settings = settings
+        self.grace_s = grace_s
+        self._wake = anyio.Event()
+        self._closing = False
+        self._ready = anyio.Event()
+        self._services: Services | None = None
+        self._error: TalkingVideoError | None = None
+
+    async def get(self) -> Services:
+        self._wake.set()
+        await self._ready.wait()
+        if self._services is None:
+            raise self._error or TalkingVideoError("the server is shutting down; call again after it restarts.")
+        return self._services
+
+    def close(self) -> None:
+        """Let `run` leave: the services close (runner stopped, leases handed back) outside any cancel scope."""
+        self._closing = True
+        self._wake.set()
+
+    async def run(self, opener: Opener) -> None:
+        with anyio.move_on_after(self.grace_s):
+            await self._wake.wait()
+        try:
+            if not self._closing:
+                async with opener(self.settings) as services:
+                    self._services = services
+                    self._ready.set()
+                    while not self._closing:
+                        self._wake = anyio.Event()
+                        await self._wake.wait()
+        except TalkingVideoError as exc:  # the home folder or the ledger went away since start-up
+            log.error("the job services could not be opened: %s", exc)
+            self._error = exc
+        finally:
+            self._services = None
+            self._ready.set()

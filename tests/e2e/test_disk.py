@@ -98,6 +98,7 @@ async def test_a_video_that_cannot_be_written_fails_its_job_clearly(
 ) -> None:
     image = upload(emulator.base_url, png_bytes(), "image/png")
     async with Client(build_server(settings)) as client:
+        await client.call_tool("list_jobs", {})  # the server is up and running when the folder goes
         videos = settings.videos_dir
         videos.rmdir()
         videos.write_text("the videos folder is gone: every write into it fails")
@@ -157,6 +158,7 @@ async def test_a_full_ledger_disk_neither_stops_the_server_nor_costs_the_job(
     image = upload(emulator.base_url, png_bytes(), "image/png")
     disk = {"full": False}
     async with Client(build_server(settings)) as client:
+        await client.call_tool("list_jobs", {})  # the ledger is open once the services are
         store = stores[-1]
         store._conn = FullDisk(store._conn, lambda sql, _: disk["full"] and sql.startswith("BEGIN"))  # type: ignore[assignment]
         job = structured(await client.call_tool("generate_talking_video", heygen(image, "Disk full, then not.")))
@@ -193,6 +195,7 @@ async def test_a_full_disk_when_the_submit_answer_is_recorded_never_pays_twice(
         return sql.startswith("UPDATE") and "request_id" in str(params)
 
     async with Client(build_server(settings)) as client:
+        await client.call_tool("list_jobs", {})  # the ledger is open once the services are
         store = stores[-1]
         store._conn = FullDisk(store._conn, recording_the_submit)  # type: ignore[assignment]
         job = structured(await client.call_tool("generate_talking_video", heygen(image, "Accepted, unrecorded.")))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from talking_video_mcp.domain.records import JobRecord, NewJob
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.models import JobStatus
-from talking_video_mcp.provider_http import Budget
+from talking_video_mcp.rate_budget import Budget
 
 if TYPE_CHECKING:
     from talking_video_mcp.settings import Settings

@@ -1,5 +1,5 @@
 """A provider's per-minute request budget kept in PostgreSQL, so every replica and worker that uses
-one API key stays together under the provider's limit (the in-process `http.RequestBudget` only sees
+one API key stays together under the provider's limit (the in-process `rate_budget.RequestBudget` only sees
 its own requests).
 
 Each request takes a row in `rate_slots` under an advisory lock on the budget's name; times come from
@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import psycopg
 
-from talking_video_mcp.provider_http import WINDOW_S
+from talking_video_mcp.rate_budget import WINDOW_S
 
 log = logging.getLogger(__name__)
 

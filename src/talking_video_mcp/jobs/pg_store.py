@@ -24,7 +24,7 @@ from talking_video_mcp.domain.records import process_identity
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.jobs.pg_budget import PgRequestBudget
 from talking_video_mcp.jobs.sql_ledger import SqlLedger
-from talking_video_mcp.provider_http import Budget
+from talking_video_mcp.rate_budget import Budget
 
 # Held while migrating, so replicas starting together apply each migration once.
 _MIGRATION_LOCK = zlib.crc32(b"talking_video_mcp.ledger.migrations")

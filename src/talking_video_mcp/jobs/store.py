@@ -16,7 +16,7 @@ from typing import Any
 from talking_video_mcp.domain.records import process_identity
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.jobs.sql_ledger import SqlLedger, create_table_sql
-from talking_video_mcp.provider_http import Budget, RequestBudget
+from talking_video_mcp.rate_budget import Budget, RequestBudget
 
 # Applied in order, recorded in PRAGMA user_version. Version 1 is the table as records.py declares it.
 _MIGRATIONS: dict[int, list[str]] = {

@@ -8,7 +8,6 @@ import json
 import mimetypes
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
 
 import anyio
 import httpx
@@ -21,25 +20,12 @@ from talking_video_mcp.media.image import check_image_limits, probe_image
 from talking_video_mcp.media.inputs import ResolvedInput, materialize, resolve_input
 from talking_video_mcp.tts import DEFAULT_VOICE_ID, list_voices
 
-T = TypeVar("T")
 PresetLookup = Callable[[str], Path | None]
 # What an unusable URL or path raises before media.inputs words it: a malformed host or port, a
 # lone surrogate (valid JSON, not valid UTF-8), a URL too long for httpx, a port out of range.
 _UNUSABLE = (ValueError, OverflowError, httpx.InvalidURL)
 
 DEFAULT_LOCAL_VOICE = DEFAULT_VOICE_ID
-
-
-def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
-    """Offset pagination with an opaque string cursor."""
-    try:
-        start = int(cursor) if cursor else 0
-    except ValueError:
-        raise InvalidInput("cursor", "is not a cursor from this server; omit it to start from the beginning.") from None
-    start = max(0, start)
-    page = list(items[start : start + limit])
-    end = start + len(page)
-    return page, (str(end) if end < len(items) else None)
 
 
 def file_data_url(path: Path, mime: str | None = None) -> str:

@@ -11,6 +11,7 @@ from typing import Literal, cast
 import anyio
 import anyio.from_thread
 
+from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.domain.requests import (
@@ -31,7 +32,7 @@ from talking_video_mcp.models import (
     Voice,
     VoiceList,
 )
-from talking_video_mcp.providers.inputs_stage import InputsStage, job_files, paginate
+from talking_video_mcp.providers.inputs_stage import InputsStage, job_files
 from talking_video_mcp.render.presets import list_presets
 from talking_video_mcp.tts import list_voices
 

@@ -48,6 +48,11 @@ class ProviderRegistry:
             )
         return provider
 
+    def unifically(self) -> UnificallyProvider | None:
+        """The Higgsfield client, for the template tools that only it serves."""
+        provider = self.providers.get("unifically")
+        return provider if isinstance(provider, UnificallyProvider) else None
+
     def default_model(self) -> str:
         """The first configured cloud model, else the offline renderer."""
         for spec in self.specs():

@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 
 import httpx
 
+from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.domain.requests import (
@@ -41,7 +42,7 @@ from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAcc
 from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import unifically_catalog as cat
 from talking_video_mcp.providers.access import ProviderAccess, account_of
-from talking_video_mcp.providers.inputs_stage import InputsStage, paginate
+from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
 log = logging.getLogger(__name__)

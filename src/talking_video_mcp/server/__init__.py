@@ -1,16 +1,17 @@
 """Wires the tools to MCP. Each module here registers its own tools (names, descriptions, annotations);
-the logic lives in `talking_video_mcp.tools`, and the services come from the lifespan (runtime.py)."""
-
-from __future__ import annotations
+the logic lives in `talking_video_mcp.tools`, and the services come from the lifespan (runtime.py), opened
+lazily so that `initialize` and `tools/list` do not wait for them."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import anyio
 
 from talking_video_mcp import __version__, ui
-from talking_video_mcp.runtime import app_state
+from talking_video_mcp.jobs.home import prepare_home
 from talking_video_mcp.server import catalog_tools, job_tools, video_tools
 from talking_video_mcp.server.common import CompactServer
-from talking_video_mcp.services import Services
+from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.settings import Settings
 
 INSTRUCTIONS = (
@@ -22,6 +23,14 @@ INSTRUCTIONS = (
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def _open_services(settings: Settings) -> AbstractAsyncContextManager[Services]:
+    # The composition root loads httpx, the providers, the ledger and the runner: about 50 ms of imports
+    # (measured, benchmarks/bench_cold_start.py), kept until after the first answers (services.LazyServices).
+    from talking_video_mcp.runtime import app_state
+
+    return app_state(settings)
+
+
 def build_server(settings: Settings | None = None, *, gallery: bool = False) -> CompactServer:
     """The MCP server; `gallery=True` (the HTTP transport) also serves the job gallery at `/`."""
     settings = settings or Settings()
@@ -29,10 +38,16 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
     state_ref = ui.StateRef()  # the gallery's HTTP routes read the lifespan's Services through it
 
     @asynccontextmanager
-    async def lifespan(_: object) -> AsyncIterator[Services]:
-        async with app_state(settings) as state:
-            with state_ref.bind(state):
-                yield state
+    async def lifespan(_: object) -> AsyncIterator[LazyServices]:
+        prepare_home(settings)  # a home that cannot be written stops the start, as it says what to do
+        lazy = LazyServices(settings)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lazy.run, _open_services)
+            with state_ref.bind(lazy):
+                try:
+                    yield lazy
+                finally:
+                    lazy.close()
 
     level = settings.log_level.upper()
     mcp = CompactServer(

@@ -1,18 +1,16 @@
 """The read-only catalogue tools: voices, avatar presets, Higgsfield motions and sounds, and the account."""
 
-from __future__ import annotations
-
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
 
 from talking_video_mcp import params as p
 from talking_video_mcp.models import AccountView, AvatarPresetList, MotionList, SoundList, VoiceList
-from talking_video_mcp.server.common import READ_REMOTE, guarded, services
-from talking_video_mcp.services import Services
+from talking_video_mcp.server.common import READ_REMOTE, CompactServer, guarded
 from talking_video_mcp.tools import account, catalog
 
 
-def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
-    @mcp.tool(annotations=READ_REMOTE)
+def register(mcp: CompactServer, *, higgsfield: bool) -> None:
+    @mcp.typed_tool(returns=VoiceList, annotations=READ_REMOTE)
     async def list_voices(
         ctx: Context,
         provider: p.ProviderFilter = None,
@@ -21,43 +19,42 @@ def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
         language: p.Language = None,
         limit: p.Limit = 20,
         cursor: p.Cursor = None,
-    ) -> VoiceList:
+    ) -> CallToolResult:
         """Voices for script-driven videos and text_to_speech, from every configured provider. Pass a voice's
         voice_id with a model listed in its models."""
-        return await guarded(ctx, catalog.list_voices(
-            services(ctx), provider=provider, search=search, gender=gender, language=language, limit=limit,
-            cursor=cursor,
+        return await guarded(ctx, lambda state: catalog.list_voices(
+            state, provider=provider, search=search, gender=gender, language=language, limit=limit, cursor=cursor
         ))
 
-    @mcp.tool(annotations=READ_REMOTE)
+    @mcp.typed_tool(returns=AvatarPresetList, annotations=READ_REMOTE)
     async def list_avatar_presets(
         ctx: Context,
         provider: p.ProviderFilter = None,
         search: p.Search = None,
         limit: p.Limit = 20,
         cursor: p.Cursor = None,
-    ) -> AvatarPresetList:
+    ) -> CallToolResult:
         """Ready-made faces. Pass avatar_preset_id to generate_talking_video instead of an image."""
-        return await guarded(ctx, catalog.list_avatar_presets(
-            services(ctx), provider=provider, search=search, limit=limit, cursor=cursor
+        return await guarded(ctx, lambda state: catalog.list_avatar_presets(
+            state, provider=provider, search=search, limit=limit, cursor=cursor
         ))
 
-    @mcp.tool(annotations=READ_REMOTE)
-    async def get_account(ctx: Context) -> AccountView:
+    @mcp.typed_tool(returns=AccountView, annotations=READ_REMOTE)
+    async def get_account(ctx: Context) -> CallToolResult:
         """Credits/balance per provider, the price table, the spend limits and today's budget left."""
-        return await guarded(ctx, account.get_account(services(ctx)))
+        return await guarded(ctx, account.get_account)
 
     if not higgsfield:
         return
 
-    @mcp.tool(annotations=READ_REMOTE)
+    @mcp.typed_tool(returns=MotionList, annotations=READ_REMOTE)
     async def list_motions(ctx: Context, search: p.Search = None, limit: p.Limit = 20, cursor: p.Cursor = None
-                           ) -> MotionList:
+                           ) -> CallToolResult:
         """Higgsfield motion templates (Unifically) for generate_video_from_image."""
-        return await guarded(ctx, catalog.list_motions(services(ctx), search=search, limit=limit, cursor=cursor))
+        return await guarded(ctx, lambda state: catalog.list_motions(state, search=search, limit=limit, cursor=cursor))
 
-    @mcp.tool(annotations=READ_REMOTE)
+    @mcp.typed_tool(returns=SoundList, annotations=READ_REMOTE)
     async def list_sounds(ctx: Context, search: p.Search = None, limit: p.Limit = 20, cursor: p.Cursor = None
-                          ) -> SoundList:
+                          ) -> CallToolResult:
         """Higgsfield sound templates (Unifically) for text_to_speech's sound_id."""
-        return await guarded(ctx, catalog.list_sounds(services(ctx), search=search, limit=limit, cursor=cursor))
+        return await guarded(ctx, lambda state: catalog.list_sounds(state, search=search, limit=limit, cursor=cursor))

@@ -1,10 +1,9 @@
 """The tools that make jobs: generate_talking_video, text_to_speech and the Higgsfield video tools."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
-from mcp.server.mcpserver import Context, Elicit, ElicitationResult, MCPServer, Resolve
+from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
+from mcp.types import CallToolResult
 
 from talking_video_mcp import params as p
 from talking_video_mcp import ui
@@ -17,8 +16,17 @@ from talking_video_mcp.domain.requests import (
 )
 from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import MODEL_ADS, MODEL_IMAGE_VIDEO, JobView
-from talking_video_mcp.server.common import SPENDS, Approval, NotAsked, answer, ask_spend, guarded, progress, services
-from talking_video_mcp.services import Services
+from talking_video_mcp.server.common import (
+    SPENDS,
+    Approval,
+    CompactServer,
+    NotAsked,
+    answer,
+    ask_spend,
+    guarded,
+    progress,
+    services,
+)
 from talking_video_mcp.tools import speech, video
 
 
@@ -27,7 +35,7 @@ async def _ask_talking(
     script: str | None = None, dry_run: bool = False,
 ) -> Elicit[Approval] | NotAsked:
     try:
-        chosen = video.talking_model(services(ctx), model)
+        chosen = video.talking_model(await services(ctx), model)
         args = TalkingVideoArgs.model_validate({"quality": quality, "duration": duration, "script": script})
     except (TalkingVideoError, ValueError):
         return NotAsked()
@@ -38,7 +46,7 @@ async def _ask_speech(
     ctx: Context, provider: str | None = None, voice_id: str | None = None, dry_run: bool = False
 ) -> Elicit[Approval] | NotAsked:
     try:
-        chosen = speech.speech_model(services(ctx), provider, voice_id)
+        chosen = speech.speech_model(await services(ctx), provider, voice_id)
     except TalkingVideoError:
         return NotAsked()
     return await ask_spend(ctx, chosen, SpeechArgs(text="", voice_id=voice_id), dry_run=dry_run)
@@ -54,11 +62,11 @@ async def _ask_ad(ctx: Context, dry_run: bool = False) -> Elicit[Approval] | Not
     return await ask_spend(ctx, MODEL_ADS, args, dry_run=dry_run)
 
 
-def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
+def register(mcp: CompactServer, *, higgsfield: bool) -> None:
     """`higgsfield`: a Unifically key (or the sandbox) is there. Without one the Higgsfield-only tools could only
     ever answer an error, so they stay out of tools/list (and their schemas are never built)."""
 
-    @mcp.tool(annotations=SPENDS, meta=ui.PLAYER_TOOL_META)
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS, meta=ui.PLAYER_TOOL_META)
     async def generate_talking_video(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_talking)],
@@ -84,7 +92,7 @@ def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
-    ) -> JobView:
+    ) -> CallToolResult:
         """Start a talking-head video job from a face (image or avatar_preset_id) and speech (audio, or
         script + voice_id). Returns a job_id at once; follow it with check_video_status. Parameters that do not
         apply to the chosen model are refused with a clear error. Cloud models cost money: use dry_run to see
@@ -98,11 +106,11 @@ def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
         )
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)
-        return await guarded(ctx, video.generate_talking_video(
-            services(ctx), model, args, options, approved=answer(approval), progress=progress(ctx)
+        return await guarded(ctx, lambda state: video.generate_talking_video(
+            state, model, args, options, approved=answer(approval), progress=progress(ctx)
         ))
 
-    @mcp.tool(annotations=SPENDS)
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS)
     async def text_to_speech(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_speech)],
@@ -118,23 +126,23 @@ def register(mcp: MCPServer[Services], *, higgsfield: bool) -> None:
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
-    ) -> JobView:
+    ) -> CallToolResult:
         """Speech audio from text, as a job. The result's audio_path (or audio_task_id for unifically) can be the
         audio of generate_talking_video."""
         args = SpeechArgs(text=text, voice_id=voice_id, sound_id=sound_id, similarity_boost=similarity_boost,
                           style=style, speed=speed, stability=stability)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)
-        return await guarded(ctx, speech.text_to_speech(
-            services(ctx), provider, args, options, approved=answer(approval), progress=progress(ctx)
+        return await guarded(ctx, lambda state: speech.text_to_speech(
+            state, provider, args, options, approved=answer(approval), progress=progress(ctx)
         ))
 
     if higgsfield:
         _register_higgsfield(mcp)
 
 
-def _register_higgsfield(mcp: MCPServer[Services]) -> None:
-    @mcp.tool(annotations=SPENDS)
+def _register_higgsfield(mcp: CompactServer) -> None:
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS)
     async def generate_video_from_image(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_image_video)],
@@ -149,17 +157,17 @@ def _register_higgsfield(mcp: MCPServer[Services]) -> None:
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
-    ) -> JobView:
+    ) -> CallToolResult:
         """Higgsfield image→video (Unifically): animate a still image, optionally with a motion template."""
         args = ImageVideoArgs(image=image, prompt=prompt, variant=model, motion_id=motion_id, end_image=end_image,
                               enhance_prompt=enhance_prompt, seed=seed)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)
-        return await guarded(ctx, video.submit_job(
-            services(ctx), MODEL_IMAGE_VIDEO, args, options, approved=answer(approval), progress=progress(ctx)
+        return await guarded(ctx, lambda state: video.submit_job(
+            state, MODEL_IMAGE_VIDEO, args, options, approved=answer(approval), progress=progress(ctx)
         ))
 
-    @mcp.tool(annotations=SPENDS)
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS)
     async def generate_product_ad(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_ad)],
@@ -170,11 +178,11 @@ def _register_higgsfield(mcp: MCPServer[Services]) -> None:
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
-    ) -> JobView:
+    ) -> CallToolResult:
         """Higgsfield product ad video (Unifically) from product images and an ad template id."""
         args = ProductAdArgs(product_placement_sample_id=product_placement_sample_id, images=images, size=size)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)
-        return await guarded(ctx, video.submit_job(
-            services(ctx), MODEL_ADS, args, options, approved=answer(approval), progress=progress(ctx)
+        return await guarded(ctx, lambda state: video.submit_job(
+            state, MODEL_ADS, args, options, approved=answer(approval), progress=progress(ctx)
         ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import Provider
 from talking_video_mcp.errors import InvalidInput, ProviderError
 from talking_video_mcp.models import (
@@ -17,8 +18,6 @@ from talking_video_mcp.models import (
     Voice,
     VoiceList,
 )
-from talking_video_mcp.providers.inputs_stage import paginate
-from talking_video_mcp.providers.unifically import UnificallyProvider
 from talking_video_mcp.services import Services
 
 _ALL = 10_000
@@ -89,8 +88,8 @@ async def _templates(
     state: Services, kind: str, search: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """Higgsfield motion or sound templates (Unifically), filtered and paged."""
-    provider = state.registry.providers.get("unifically")
-    if not isinstance(provider, UnificallyProvider) or not provider.configured:
+    provider = state.registry.unifically()
+    if provider is None or not provider.configured:
         raise InvalidInput("provider", f"{kind} come from Unifically: set UNIFICALLY_API_KEY to use them.")
     items = await provider.templates(kind)
     if search:

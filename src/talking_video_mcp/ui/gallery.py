@@ -16,6 +16,7 @@ from mcp.server.transport_security import TransportSecurityMiddleware, Transport
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
+from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, ModelId
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools import jobs
@@ -124,9 +125,14 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
             settings = None
         return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
 
-    def current_state() -> Services | Response:
-        state = ref.get()
-        return state if state is not None else _error("the server is starting; try again in a moment", 503)
+    async def current_state() -> Services | Response:
+        lazy = ref.get()
+        try:
+            if lazy is not None:
+                return await lazy.get()
+        except TalkingVideoError as exc:
+            return _error(str(exc), 503)
+        return _error("the server is starting; try again in a moment", 503)
 
     async def gallery(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
@@ -138,7 +144,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     async def list_jobs(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
             return answer
-        state = current_state()
+        state = await current_state()
         if isinstance(state, Response):
             return state
         asked = request.query_params.get("status") or None
@@ -158,7 +164,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     async def video(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
             return answer
-        state = current_state()
+        state = await current_state()
         if isinstance(state, Response):
             return state
         job_id = str(request.path_params.get("job_id", ""))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import JobView
-from talking_video_mcp.services import Services
+from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import jobs
 from talking_video_mcp.ui.videos import NOTICES, VIDEO_MIME, VideoUnavailable, job_text, lookup_video, page, video_file
 
@@ -55,10 +55,13 @@ class VideoChunk(BaseModel):
     data_base64: str
 
 
-def _state(ctx: Context) -> Services:
-    state = ctx.request_context.lifespan_context
-    assert isinstance(state, Services)
-    return state
+async def _state(ctx: Context) -> Services:
+    lazy = ctx.request_context.lifespan_context
+    assert isinstance(lazy, LazyServices)
+    try:
+        return await lazy.get()
+    except TalkingVideoError as exc:
+        raise ToolError(str(exc)) from None
 
 
 async def _details(state: Services, job_id: str) -> VideoDetails:
@@ -107,7 +110,7 @@ def player_app() -> Apps:
         ctx: Context, job_id: Annotated[str, Field(min_length=1, max_length=100)]
     ) -> CallToolResult:
         """For the video player app only: a job with its script, voice and video size."""
-        details = await _details(_state(ctx), job_id)
+        details = await _details(await _state(ctx), job_id)
         return CallToolResult(content=[TextContent(type="text", text=details.model_dump_json(exclude_none=True))],
                               structured_content=details.model_dump(mode="json"))
 
@@ -119,7 +122,7 @@ def player_app() -> Apps:
         length: Annotated[int, Field(ge=1, le=MAX_CHUNK_BYTES)] = CHUNK_BYTES,
     ) -> CallToolResult:
         """For the video player app only: part of a completed job's MP4 as base64."""
-        state = _state(ctx)
+        state = await _state(ctx)
         try:
             data, total = await anyio.to_thread.run_sync(_read, state, job_id.strip(), offset, length)
         except VideoUnavailable as exc:

@@ -1,4 +1,4 @@
-"""How HTTP routes reach the server's `Services`.
+"""How HTTP routes reach the server's services.
 
 Tools get it from `ctx.request_context.lifespan_context`; Starlette routes added with `custom_route` get only a
 `Request`. Over streamable HTTP the SDK's session manager enters the MCPServer lifespan exactly once, when the
@@ -11,22 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from talking_video_mcp.services import Services
+from talking_video_mcp.services import LazyServices
 
 
 class StateRef:
-    """The `Services` of the lifespan that is running now (the newest one if several are)."""
+    """The services of the lifespan that is running now (the newest one if several are)."""
 
     def __init__(self) -> None:
-        self._states: list[Services] = []
+        self._states: list[LazyServices] = []
 
     @contextmanager
-    def bind(self, state: Services) -> Iterator[Services]:
+    def bind(self, state: LazyServices) -> Iterator[LazyServices]:
         self._states.append(state)
         try:
             yield state
         finally:
             self._states.remove(state)
 
-    def get(self) -> Services | None:
+    def get(self) -> LazyServices | None:
         return self._states[-1] if self._states else None
