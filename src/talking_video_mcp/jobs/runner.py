@@ -29,6 +29,7 @@ from talking_video_mcp.errors import (
     redact,
 )
 from talking_video_mcp.jobs.ledger import Ledger
+from talking_video_mcp.media.download import stream_body
 from talking_video_mcp.media.video import probe_video
 from talking_video_mcp.models import JobStatus
 
@@ -415,14 +416,8 @@ class JobRunner:
                 length = response.headers.get("content-length") or "0"
                 expected = int(length) if length.isdigit() else 0
                 with _storing(dest, url):
-                    fh = tmp.open("wb")
-                with fh:
-                    async for chunk in response.aiter_bytes(1 << 16):
-                        size += len(chunk)
-                        if size > MAX_DOWNLOAD_BYTES:
-                            raise ProviderError(f"the result file at {url} is larger than 1 GiB; refusing to store it")
-                        with _storing(dest, url):
-                            fh.write(chunk)
+                    size, _ = await stream_body(response, tmp, max_bytes=MAX_DOWNLOAD_BYTES, too_large=lambda: (
+                        ProviderError(f"the result file at {url} is larger than 1 GiB; refusing to store it")))
             if expected and size != expected:
                 raise TransientProviderError(f"the result download from {url} was cut short ({size} of {expected} "
                                              "bytes)")

@@ -39,6 +39,7 @@ import anyio
 import httpx
 
 from talking_video_mcp.errors import InvalidInput
+from talking_video_mcp.media.download import stream_body
 
 Kind = Literal["image", "audio"]
 Source = Literal["url", "file", "data"]
@@ -504,7 +505,6 @@ async def download_to(
     next to `dest` that is renamed at the end, so `dest` never holds a partial download."""
     await anyio.Path(dest.parent).mkdir(parents=True, exist_ok=True)
     tmp = anyio.Path(dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part"))
-    written = 0
     try:
         async with client.stream("GET", url, follow_redirects=True) as response:
             if not response.is_success:
@@ -512,17 +512,13 @@ async def download_to(
             if response.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "text/html":
                 raise InvalidInput(field, f"{_show_url(url)} is a web page, not a media file; pass a direct link to "
                                         "the file.")
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > max_bytes:
-                raise _too_big(field, url, max_bytes)
-            async with await anyio.open_file(tmp, "wb") as out:
-                async for chunk in response.aiter_bytes():
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise _too_big(field, url, max_bytes)
-                    await out.write(chunk)
+            written, expected = await stream_body(
+                response, Path(tmp), max_bytes=max_bytes, too_large=lambda: _too_big(field, url, max_bytes)
+            )
         if written == 0:
             raise InvalidInput(field, f"{_show_url(url)} is empty; check the link.")
+        if expected is not None and written < expected:
+            raise InvalidInput(field, f"{_show_url(url)} was cut short ({written} of {expected} bytes); try again.")
         await tmp.replace(dest)
     except httpx.HTTPError as exc:
         raise _network_error(field, url, exc) from None
