@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from talking_video_mcp.errors import redact
 
 if TYPE_CHECKING:
+    from talking_video_mcp.providers.base import Provider
     from talking_video_mcp.settings import Settings
 
 Status = Literal["ok", "warn", "fail"]
@@ -147,44 +148,56 @@ def check_voices(piper_model: Path | None = None, piper_config: Path | None = No
 
 async def check_keys(settings: Settings, timeout_s: float = PROVIDER_TIMEOUT_S) -> list[Check]:
     """Each configured key is accepted by its provider (one account request; nothing is spent), or by the
-    in-process emulator when TALKING_VIDEO_SANDBOX=1. Runs on a scratch home, so the real ledger is untouched."""
+    in-process emulator when TALKING_VIDEO_SANDBOX=1. Runs on a scratch home, so the real ledger is untouched;
+    the providers are asked at the same time."""
     import anyio
 
     from talking_video_mcp.runtime import app_state
 
-    checks: list[Check] = []
-    with tempfile.TemporaryDirectory(prefix="talking-video-doctor-") as scratch:
-        probe = settings.model_copy(update={
-            "home": Path(scratch), "database_url": None, "http_timeout_s": min(settings.http_timeout_s, timeout_s),
-        })
-        async with app_state(probe, run_jobs=False) as state:
-            for name in ("segmind", "unifically"):
-                provider = state.registry.providers.get(name)
-                title, env = _PROVIDER_TITLE[name], _KEY_ENV[name]
-                check = f"{name} key"
-                if provider is None or not provider.configured:
-                    checks.append(Check(check, "ok", f"{env} is not set: {title}'s models are off (the free "
-                                        "local model works without a key)."))
-                    continue
-                where = "the sandbox emulator" if settings.sandbox else title
-                with anyio.move_on_after(timeout_s) as scope:
-                    account = await provider.account()
-                if scope.cancelled_caught:
-                    checks.append(Check(check, "fail", f"{title} did not answer within {timeout_s:g} s.",
-                                        f"check the network and {_BASE_URL_ENV[name]}, then run doctor again."))
-                elif account.error and _REJECTED.search(account.error):
-                    checks.append(Check(check, "fail", f"{where} did not accept {env}: {_sentence(account.error)}",
-                                        f"copy the key again from your {title} account and set {env}."))
-                elif account.error:
-                    checks.append(Check(check, "fail", f"{env} could not be checked: {_sentence(account.error)}",
-                                        f"check the network and {_BASE_URL_ENV[name]}, then run doctor again."))
-                elif settings.sandbox:
-                    checks.append(Check(check, "ok", f"TALKING_VIDEO_SANDBOX=1: {title}'s models run on the "
-                                        "in-process emulator, which accepts its key; no real key is used."))
-                else:
-                    balance = "" if account.balance is None else f" (balance: {account.balance:g})"
-                    checks.append(Check(check, "ok", f"{title} accepts {env}{balance}."))
-    return checks
+    names = ("segmind", "unifically")
+    found: dict[str, Check] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="talking-video-doctor-") as scratch:
+            probe = settings.model_copy(update={
+                "home": Path(scratch), "database_url": None,
+                "http_timeout_s": min(settings.http_timeout_s, timeout_s),
+            })
+            async with app_state(probe, run_jobs=False) as state, anyio.create_task_group() as tg:
+                for name in names:
+                    async def one(name: str = name) -> None:
+                        found[name] = await _key_check(name, state.registry.providers.get(name), settings, timeout_s)
+
+                    tg.start_soon(one)
+    except Exception as exc:  # the providers could not even be set up: that is the finding
+        return [Check("keys", "fail", f"the providers could not be set up to check the keys ({_short(exc)}).",
+                      "run doctor again; if this persists, report it with this line.")]
+    return [found[name] for name in names]
+
+
+async def _key_check(name: str, provider: Provider | None, settings: Settings, timeout_s: float) -> Check:
+    import anyio
+
+    title, env, check = _PROVIDER_TITLE[name], _KEY_ENV[name], f"{name} key"
+    if provider is None or not provider.configured:
+        return Check(check, "ok", f"{env} is not set: {title}'s models are off (the free local model works "
+                     "without a key).")
+    with anyio.move_on_after(timeout_s) as scope:
+        account = await provider.account()
+    if scope.cancelled_caught:
+        return Check(check, "fail", f"{title} did not answer within {timeout_s:g} s.",
+                     f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
+    if account.error and _REJECTED.search(account.error):
+        where = "the sandbox emulator" if settings.sandbox else title
+        return Check(check, "fail", f"{where} did not accept {env}: {_sentence(account.error)}",
+                     f"copy the key again from your {title} account and set {env}.")
+    if account.error:
+        return Check(check, "fail", f"{env} could not be checked: {_sentence(account.error)}",
+                     f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
+    if settings.sandbox:
+        return Check(check, "ok", f"TALKING_VIDEO_SANDBOX=1: {title}'s models run on the in-process emulator, "
+                     "which accepts its key; no real key is used.")
+    balance = "" if account.balance is None else f" (balance: {account.balance:g})"
+    return Check(check, "ok", f"{title} accepts {env}{balance}.")
 
 
 def check_transport(settings: Settings, transport: str, host: str) -> Check:
