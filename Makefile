@@ -1,10 +1,12 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each builds .venv first.
+# Releases: `make dist` (sdist + wheel) and `make bundle` (the MCP Bundle) write to $(DIST).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+DIST ?= dist
 
-.PHONY: venv test demo bench lint serve emulator clean
+.PHONY: venv test demo bench lint serve emulator dist bundle clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +26,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff check src tests benchmarks packaging
 	$(PY) -m mypy --strict src/talking_video_mcp
 
 serve: $(STAMP)
@@ -32,6 +34,14 @@ serve: $(STAMP)
 
 emulator: $(STAMP)
 	$(PY) -m talking_video_mcp emulator
+
+dist: $(STAMP)
+	mkdir -p $(DIST)
+	rm -f $(DIST)/talking_video_mcp-*.whl $(DIST)/talking_video_mcp-*.tar.gz
+	$(PY) -m uv build --quiet --out-dir $(DIST)
+
+bundle: dist
+	$(PY) packaging/bundle.py --dist $(DIST)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -28,3 +28,21 @@ def test_wheel_carries_assets_and_is_small(tmp_path: Path) -> None:
                    "talking_video_mcp/py.typed"):
         assert needed in names, needed
     assert not any(n.startswith("tests/") or n.endswith(".mp4") for n in names)
+
+
+def test_dockerfile_installs_the_wheel_runs_as_non_root_and_probes_healthz() -> None:
+    """No Docker daemon in the test environment: the image's contract is checked in its files."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert "COPY dist/" in dockerfile and "COPY src" not in dockerfile and "pip install ." not in dockerfile
+    assert 'pip install "$1[postgres]"' in dockerfile and "talking_video_mcp-*-py3-none-any.whl" in dockerfile
+    user = next(line.split()[1] for line in final_stage.splitlines() if line.startswith("USER "))
+    assert user.split(":")[0] not in ("0", "root")
+    health = next(line for line in final_stage.splitlines() if line.startswith("HEALTHCHECK"))
+    assert "/healthz" in final_stage[final_stage.index(health):].split("\nENTRYPOINT")[0]
+    ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and not line.startswith("#")]
+    assert ignore == ["*", "!dist/talking_video_mcp-*-py3-none-any.whl"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "make dist && docker compose up --build" in compose
+    worker = compose[compose.index("\n  worker:"):]
+    assert "disable: true" in worker.split("\n\n")[0]

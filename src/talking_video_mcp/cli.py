@@ -1,4 +1,4 @@
-"""Command line: serve (stdio or streamable HTTP), worker, emulator, demo, jobs.
+"""Command line: serve (stdio or streamable HTTP), worker, emulator, demo, jobs, doctor.
 
 Each command imports what it needs inside its own function: importing the MCP SDK alone takes about 0.7 s
 (measured, see benchmarks/results.md), and `jobs`, `emulator` and `--help` must not pay for it, nor `serve`
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from talking_video_mcp import __version__
 from talking_video_mcp.errors import redact
 
 if TYPE_CHECKING:
@@ -144,8 +145,15 @@ def _demo(args: argparse.Namespace) -> int:
     return int(run_demo(seconds=args.seconds))
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from talking_video_mcp.doctor import run_doctor
+
+    return run_doctor(transport=args.transport, host=args.host)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talking-video-mcp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"talking-video-mcp {__version__}")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
@@ -170,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--status", default=None)
     jobs.add_argument("--limit", type=int, default=20)
     jobs.set_defaults(func=_jobs)
+    doctor = sub.add_parser("doctor", help="check keys, home, allowed folders, voices and transport; exit 0 when ready")
+    doctor.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="the transport serve will use")
+    doctor.add_argument("--host", default="127.0.0.1", help="the host serve --transport http will bind")
+    doctor.set_defaults(func=_doctor)
     return parser
 
 

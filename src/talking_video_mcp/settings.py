@@ -27,7 +27,7 @@ def _default_roots() -> list[Path]:
 class Settings(BaseSettings):
     """Configuration from environment variables (names in the README's table)."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     segmind_api_key: SecretStr | None = Field(default=None, alias="SEGMIND_API_KEY")
     segmind_base_url: str = Field(default=SEGMIND_DEFAULT_BASE_URL, alias="SEGMIND_BASE_URL")

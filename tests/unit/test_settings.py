@@ -1,0 +1,32 @@
+"""Settings come only from the documented variable names, never from generic ones that merely share a field's
+name (HOME is set for everyone; DATABASE_URL and SANDBOX often are, for other programs)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from platformdirs import user_data_dir
+
+from talking_video_mcp.settings import Settings
+
+
+def test_generic_environment_names_are_not_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SEGMIND", "UNIFICALLY", "TALKING_VIDEO")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "mysql://someone-elses-app/db")
+    monkeypatch.setenv("SANDBOX", "1")
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    settings = Settings()
+    assert settings.home == Path(user_data_dir("talking-video-mcp", appauthor=False)) != tmp_path
+    assert settings.database_url is None and settings.sandbox is False and settings.log_level == "INFO"
+
+
+def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TALKING_VIDEO_HOME", str(tmp_path))
+    monkeypatch.setenv("TALKING_VIDEO_SANDBOX", "1")
+    settings = Settings()
+    assert settings.home == tmp_path and settings.sandbox is True
