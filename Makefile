@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DIST ?= dist
 
-.PHONY: venv test demo bench lint serve emulator dist bundle clean
+.PHONY: venv test demo bench lint serve emulator dist bundle clean tools-list
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m talking_video_mcp demo
+
+# After changing a tool's arguments, description or result model: refresh the shipped tools/list snapshot.
+tools-list: $(STAMP)
+	$(PY) -c "import anyio; from talking_video_mcp.server import listing; anyio.run(listing.write)"
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-JobStatus = Literal["queued", "processing", "completed", "failed", "canceled", "expired", "submit_unknown"]
-ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "processing"})
-FINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "canceled", "expired", "submit_unknown"})
+from talking_video_mcp.names import (  # re-exported: the result models and the names they use, in one place
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    MODEL_ADS,
+    MODEL_AVATAR,
+    MODEL_IMAGE_VIDEO,
+    MODEL_LOCAL,
+    MODEL_LOCAL_TTS,
+    MODEL_S2V,
+    MODEL_SPEAK,
+    MODEL_TTS,
+    JobStatus,
+    ModelId,
+    ProviderName,
+)
 
-ModelId = Literal[
-    "local",
-    "segmind/higgsfield-speech2video",
-    "segmind/heygen-avatar-iv",
-    "unifically/higgsfield-speak",
+__all__ = [
+    "ACTIVE_STATUSES", "FINAL_STATUSES", "MODEL_ADS", "MODEL_AVATAR", "MODEL_IMAGE_VIDEO", "MODEL_LOCAL",
+    "MODEL_LOCAL_TTS", "MODEL_S2V", "MODEL_SPEAK", "MODEL_TTS", "JobStatus", "ModelId", "ProviderName",
 ]
-ProviderName = Literal["local", "segmind", "unifically"]
-
-MODEL_LOCAL: Final = "local"
-MODEL_LOCAL_TTS: Final = "local/tts"
-MODEL_S2V: Final = "segmind/higgsfield-speech2video"
-MODEL_AVATAR: Final = "segmind/heygen-avatar-iv"
-MODEL_SPEAK: Final = "unifically/higgsfield-speak"
-MODEL_TTS: Final = "unifically/higgsfield-tts"
-MODEL_IMAGE_VIDEO: Final = "unifically/higgsfield-generate"
-MODEL_ADS: Final = "unifically/higgsfield-ads"
 
 
 class JobView(BaseModel):

@@ -11,10 +11,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from talking_video_mcp.domain.requests import JobRequest
-from talking_video_mcp.models import ACTIVE_STATUSES, JobStatus
+from talking_video_mcp.names import ACTIVE_STATUSES, JobStatus
+
+if TYPE_CHECKING:
+    from talking_video_mcp.domain.requests import JobRequest
 
 ColumnType = Literal["text", "real", "integer", "json", "request"]
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from talking_video_mcp.domain.records import JobRecord, NewJob
 from talking_video_mcp.errors import LedgerError
-from talking_video_mcp.models import JobStatus
-from talking_video_mcp.rate_budget import Budget
 
 if TYPE_CHECKING:
+    from talking_video_mcp.domain.records import JobRecord, NewJob
+    from talking_video_mcp.names import JobStatus
+    from talking_video_mcp.rate_budget import Budget
     from talking_video_mcp.settings import Settings
 
 

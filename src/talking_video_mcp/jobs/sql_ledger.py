@@ -11,8 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from talking_video_mcp.domain.records import COLUMNS, JobRecord, NewJob, check_updatable, held_by_another
-from talking_video_mcp.domain.requests import dump_request, load_request
-from talking_video_mcp.models import ACTIVE_STATUSES, JobStatus
+from talking_video_mcp.names import ACTIVE_STATUSES, JobStatus
 
 SPEND_COUNTS_SQL = (
     "provider != 'local' AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
@@ -80,12 +79,18 @@ class SqlLedger:
         raise NotImplementedError
 
     def _row(self, row: Mapping[str, Any]) -> JobRecord:
+        # The request models load with the first row, not when `serve` checks the ledger at start-up (measured:
+        # about 6 ms of pydantic class building that the first answers do not need).
+        from talking_video_mcp.domain.requests import load_request
+
         data = dict(row)
         data["state"] = self._decode_json(data["state"])
         data["request"] = load_request(data["model"], self._decode_json(data["request"]))
         return JobRecord(**data)
 
     def _encoded(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        from talking_video_mcp.domain.requests import dump_request  # see _row
+
         data = dict(changes)
         if "state" in data:
             data["state"] = self._encode_json(data["state"])

@@ -9,8 +9,8 @@ import anyio
 
 from talking_video_mcp import __version__, ui
 from talking_video_mcp.jobs.home import prepare_home
-from talking_video_mcp.server import catalog_tools, job_tools, video_tools
-from talking_video_mcp.server.common import CompactServer
+from talking_video_mcp.server import resources
+from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.settings import Settings
 
@@ -21,14 +21,6 @@ INSTRUCTIONS = (
     "twice: re-calling with the same arguments returns the same job."
 )
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _open_services(settings: Settings) -> AbstractAsyncContextManager[Services]:
-    # The composition root loads httpx, the providers, the ledger and the runner: about 50 ms of imports
-    # (measured, benchmarks/bench_cold_start.py), kept until after the first answers (services.LazyServices).
-    from talking_video_mcp.runtime import app_state
-
-    return app_state(settings)
 
 
 def build_server(settings: Settings | None = None, *, gallery: bool = False) -> CompactServer:
@@ -42,7 +34,7 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         prepare_home(settings)  # a home that cannot be written stops the start, as it says what to do
         lazy = LazyServices(settings)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(lazy.run, _open_services)
+            tg.start_soon(lazy.run, opener)
             with state_ref.bind(lazy):
                 try:
                     yield lazy
@@ -54,9 +46,26 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         "talking-video-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
         extensions=[ui.player_app()], log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
     )
-    video_tools.register(mcp, higgsfield=higgsfield)
-    job_tools.register(mcp)
-    catalog_tools.register(mcp, higgsfield=higgsfield)
+
+    def register() -> None:
+        # The tools' modules (argument and result models, the tool functions below them) load here, on the
+        # first call or a moment after start-up: about 25 ms of imports a shipped tools/list does not need.
+        from talking_video_mcp.server import catalog_tools, job_tools, video_tools
+
+        video_tools.register(mcp, higgsfield=higgsfield)
+        job_tools.register(mcp)
+        catalog_tools.register(mcp, higgsfield=higgsfield)
+
+    mcp.defer_tools("higgsfield" if higgsfield else "local", register)
+    resources.register(mcp)
+    def opener(settings: Settings) -> AbstractAsyncContextManager[Services]:
+        mcp.register_tools()
+        # The composition root loads httpx, the providers, the ledger and the runner: about 50 ms of imports
+        # (measured, benchmarks/bench_cold_start.py), kept until after the first answers (services.LazyServices).
+        from talking_video_mcp.runtime import app_state
+
+        return app_state(settings)
+
     if gallery:
         from talking_video_mcp.ui.gallery import add_gallery_routes  # HTTP only: kept off the stdio start-up path
 

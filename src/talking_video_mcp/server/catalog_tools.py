@@ -5,7 +5,8 @@ from mcp.types import CallToolResult
 
 from talking_video_mcp import params as p
 from talking_video_mcp.models import AccountView, AvatarPresetList, MotionList, SoundList, VoiceList
-from talking_video_mcp.server.common import READ_REMOTE, CompactServer, guarded
+from talking_video_mcp.server.base import CompactServer
+from talking_video_mcp.server.common import READ_REMOTE, guarded
 from talking_video_mcp.tools import account, catalog
 
 

@@ -1,21 +1,18 @@
-"""What every tool's wiring shares: the lifespan's services, clean tool errors, result links, progress,
-the spend question, and the compact tools/list."""
+"""What every tool's wiring shares: the lifespan's services, clean tool errors, result links, progress and
+the spend question."""
 
 from collections.abc import Awaitable, Callable
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, MCPServer
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
-from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field
 
 from talking_video_mcp.domain.requests import ToolArgs
 from talking_video_mcp.errors import TalkingVideoError, redact
 from talking_video_mcp.models import JobView
-from talking_video_mcp.schema import compact, shallow
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import video
 
@@ -26,52 +23,6 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_worl
 READ_REMOTE = ToolAnnotations(read_only_hint=True, idempotent_hint=True)
 SPENDS = ToolAnnotations(destructive_hint=False)
 CANCELS = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True)
-
-
-class CompactServer(MCPServer[LazyServices]):
-    """tools/list with compact schemas (see schema.py), made on the first listing rather than at start-up.
-
-    Our tools return a `CallToolResult` built from a pydantic model (`returns`): its output schema is made
-    here, once per model, when tools are first listed. Letting the SDK derive one per tool at registration
-    cost about 12 ms of every cold start (measured) for a schema we then cut down to its top level."""
-
-    _listed: list[MCPTool] | None = None
-
-    def typed_tool(
-        self, *, returns: type[BaseModel], annotations: ToolAnnotations, meta: dict[str, Any] | None = None
-    ) -> Callable[[F], F]:
-        def register(fn: F) -> F:
-            self._returns[fn.__name__] = returns
-            return self.tool(annotations=annotations, meta=meta, structured_output=False)(fn)
-
-        return register
-
-    @property
-    def _returns(self) -> dict[str, type[BaseModel]]:
-        if "_returns_by_tool" not in self.__dict__:
-            self.__dict__["_returns_by_tool"] = {}
-        returns: dict[str, type[BaseModel]] = self.__dict__["_returns_by_tool"]
-        return returns
-
-    async def list_tools(self) -> list[MCPTool]:
-        if self._listed is None:
-            listed = await super().list_tools()
-            self._listed = [_compacted(tool, self._returns.get(tool.name)) for tool in listed]
-        return self._listed
-
-
-def _compacted(tool: MCPTool, returns: type[BaseModel] | None) -> MCPTool:
-    output = _output_schema(returns) if returns is not None else tool.output_schema
-    return tool.model_copy(update={
-        "description": " ".join((tool.description or "").split()),
-        "input_schema": compact(tool.input_schema, optional_nulls=True),
-        "output_schema": shallow(output) if output is not None else None,
-    })
-
-
-@cache
-def _output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema()
 
 
 def lazy_services(ctx: Context) -> LazyServices:

@@ -2,15 +2,14 @@
 prompt that walks an assistant through making a video."""
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.types import CallToolResult
 
 from talking_video_mcp import params as p
 from talking_video_mcp import ui
-from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import JobList, JobStatus, JobView
-from talking_video_mcp.server.common import CANCELS, READ_ONLY, CompactServer, guarded, progress, services
-from talking_video_mcp.tools import jobs, prompts
+from talking_video_mcp.server.base import CompactServer
+from talking_video_mcp.server.common import CANCELS, READ_ONLY, guarded, progress
+from talking_video_mcp.tools import jobs
 
 
 def register(mcp: CompactServer) -> None:
@@ -38,18 +37,3 @@ def register(mcp: CompactServer) -> None:
         """Stop a job: local renders stop at once; for cloud jobs polling stops, but the provider has no cancel
         endpoint and may still bill."""
         return await guarded(ctx, lambda state: jobs.cancel_job(state, job_id))
-
-    @mcp.resource("video://jobs/{job_id}", name="job", mime_type="application/json",
-                  description="A job of the ledger as JSON (status, progress, result paths)")
-    async def job_resource(job_id: str, ctx: Context) -> str:
-        try:
-            state = await services(ctx)
-            job = await jobs.get_job(state, job_id)
-        except TalkingVideoError as exc:
-            raise ResourceNotFoundError(str(exc)) from None
-        return jobs.view(state, job).model_dump_json(indent=2)
-
-    @mcp.prompt(title="Make a talking video")
-    def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly") -> str:
-        """Write a script of the right length, pick a voice and a face, check the cost, then submit and poll."""
-        return prompts.make_talking_video(topic, length_seconds, tone)

@@ -16,10 +16,10 @@ from talking_video_mcp.domain.requests import (
 )
 from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import MODEL_ADS, MODEL_IMAGE_VIDEO, JobView
+from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.server.common import (
     SPENDS,
     Approval,
-    CompactServer,
     NotAsked,
     answer,
     ask_spend,

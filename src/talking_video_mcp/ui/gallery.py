@@ -20,9 +20,10 @@ from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, ModelId
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools import jobs
+from talking_video_mcp.ui.pages import page
 from talking_video_mcp.ui.ranges import RangeNotSatisfiable, parse_range
 from talking_video_mcp.ui.state import StateRef
-from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, page, video_file
+from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, video_file
 
 MAX_JOBS = 200
 _READ_BLOCK = 256 * 1024
