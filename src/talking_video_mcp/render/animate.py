@@ -27,7 +27,7 @@ class FaceAnimator:
         height, width = image.shape[:2]
         margin = max(4.0, _MARGIN_FRACTION * geometry.width)
         self.head = HeadMotion(geometry, height, width)
-        self.mouth = MouthAnimator(geometry.mouth, margin)
+        self.mouth = MouthAnimator(geometry.mouth, margin, geometry.width)
         self.eyes = [EyeAnimator(eye, image, margin) for eye in geometry.eyes]
         for region in (self.mouth.box, *(eye.box for eye in self.eyes)):
             self.head.grow(region, (height, width))
