@@ -19,6 +19,8 @@ from talking_video_mcp.render.visemes import coarticulated_tracks
 
 Track = npt.NDArray[np.float32]
 
+# With phonemes, this share of the mouth's opening follows loudness, the rest the visemes.
+_LOUDNESS_SHARE = 0.3
 # Blink profile (seconds): lids close, stay shut briefly, then reopen more slowly.
 _BLINK_CLOSE_S, _BLINK_HOLD_S, _BLINK_OPEN_S = 0.06, 0.04, 0.1
 
@@ -64,9 +66,12 @@ def mouth_track(
     openness = (0.8 * _smoothstep(x)).astype(np.float32)
     width = np.ones_like(openness)
     if phonemes:
-        vis_open, width, covered = coarticulated_tracks(phonemes, openness.size, fps)
         loud = _smooth(env, (1, 2, 1))
         amplitude = 0.25 + 0.75 * _smoothstep(np.clip((loud - 0.1) / 0.6, 0.0, 1.0))
+        level = _smoothstep(np.clip((loud - 0.3) / 0.7, 0.0, 1.0))
+        vis_open, width, covered = coarticulated_tracks(
+            phonemes, openness.size, fps, loudness=level, loudness_share=_LOUDNESS_SHARE,
+        )
         openness = np.where(covered | (openness > 0), amplitude * vis_open, 0.0).astype(np.float32)
     else:
         openness = _smooth(openness, (1, 3, 1))

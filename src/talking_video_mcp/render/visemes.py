@@ -103,9 +103,13 @@ def _gaussian(values: npt.NDArray[np.float64], sigma_s: float) -> npt.NDArray[np
 
 
 def coarticulated_tracks(
-    phonemes: Sequence[tuple[float, float, str]], n_frames: int, fps: int,
+    phonemes: Sequence[tuple[float, float, str]], n_frames: int, fps: int, *, loudness_share: float = 0.0,
+    loudness: npt.NDArray[np.float32] | None = None,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
     """Per frame: viseme openness 0..1, lip width and whether speech covers the frame.
+
+    With `loudness` (0..1 per frame), `loudness_share` of the opening follows it and the
+    rest the visemes; the m/b/p closure applies to both.
 
     Each phoneme holds its viseme for its span on a 200 Hz grid; silence is closed. The
     grid is blended with a short Gaussian (coarticulation: each shape leans towards its
@@ -135,9 +139,13 @@ def coarticulated_tracks(
             closure = np.maximum(closure, np.clip(1.0 - dist / _CLOSE_RAMP_S, 0.0, 1.0))
     # Rounding carries over silence-free stretches only; silence relaxes to neutral width.
     width_t[~speech] = 1.0
-    opened = _gaussian(open_t, _OPEN_SIGMA_S) * (1.0 - closure)
+    shaped = _gaussian(open_t, _OPEN_SIGMA_S)
     width = _gaussian(width_t, _WIDTH_SIGMA_S)
     frame_times = (np.arange(n_frames, dtype=np.float64) + 0.5) / fps
     idx = np.clip(np.round(frame_times * _GRID_HZ).astype(int), 0, size - 1)
     covered = _gaussian(speech.astype(np.float64), 0.01)[idx] > 0.05
-    return opened[idx].astype(np.float32), width[idx].astype(np.float32), covered
+    opened = shaped[idx]
+    if loudness is not None and loudness_share > 0:
+        opened = (1.0 - loudness_share) * opened + loudness_share * np.asarray(loudness, dtype=np.float64)[:n_frames]
+    opened = opened * (1.0 - closure[idx])
+    return opened.astype(np.float32), width[idx].astype(np.float32), covered
