@@ -86,8 +86,8 @@ class MouthAnimator:
         v = rx * fr.ey[0] + ry * fr.ey[1]
         vp = v - np.interp(u, m.mid_u, m.mid_v).astype(np.float32)
         # Rounded lips: sample further out so the lips look narrower (or wider).
-        near = _taper(np.abs(u) / w, 1.0, 1.5) * _taper(np.abs(np.minimum(vp, 0)) / m.upper_extent, 0.6, 1.0)
-        near *= _taper(np.maximum(vp, 0) / m.chin, 0.4, 0.8)
+        near = _taper(np.abs(u) / w, 0.9, 2.0) * _taper(np.abs(np.minimum(vp, 0)) / m.upper_extent, 0.2, 1.0)
+        near *= _taper(np.maximum(vp, 0) / m.chin, 0.2, 0.9)
         us = u * (1.0 + (1.0 / width - 1.0) * near)
         # Rounded lips (o, u) open as an oval, spread lips (i, e) as a flatter slit.
         power = float(np.clip(0.65 - 1.2 * (width - 1.0), 0.45, 0.85))

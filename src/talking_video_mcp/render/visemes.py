@@ -19,7 +19,7 @@ NEUTRAL: Viseme = (0.55, 1.0)
 _CLASSES: tuple[tuple[str, Viseme], ...] = (
     ("pbmɓɸβ", (0.0, 0.97)),
     ("fvʋ", (0.12, 1.0)),
-    ("wɥ", (0.2, 0.76)),
+    ("wɥ", (0.2, 0.8)),
     ("ʃʒɕʑ", (0.3, 0.86)),
     ("szθðtdnlɹrɾɬʈɖɳɭʂʐɲ", (0.3, 1.03)),
     ("jçʝ", (0.32, 1.08)),
@@ -28,9 +28,9 @@ _CLASSES: tuple[tuple[str, Viseme], ...] = (
     ("ɛəɜʌɚɝœ", (0.72, 1.05)),
     ("e", (0.55, 1.14)),
     ("iɪɨ", (0.4, 1.16)),
-    ("yʏø", (0.4, 0.78)),
-    ("oɔɤ", (0.72, 0.8)),
-    ("uʊɯ", (0.45, 0.74)),
+    ("yʏø", (0.4, 0.82)),
+    ("oɔɤ", (0.72, 0.84)),
+    ("uʊɯ", (0.45, 0.8)),
 )
 BILABIALS = frozenset("pbmɓɸβ")
 # Coarticulation: targets are blended with Gaussians of these widths (seconds); lip
