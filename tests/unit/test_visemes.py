@@ -111,3 +111,18 @@ def test_video_mouth_follows_visemes(rendered: tuple[Path, list[tuple[float, flo
     rounded, spread = ratios(ROUNDED), ratios(SPREAD)
     assert len(rounded) >= 4 and len(spread) >= 3, (rounded, spread)
     assert float(np.median(rounded)) < float(np.median(spread)), (rounded, spread)
+
+
+def test_piper_voice_times_its_phonemes(tmp_path: Path) -> None:
+    """The neural voice reports phoneme timing too (Piper's alignments, with onnx installed),
+    so its videos get the same visemes: the lips shut on its m/b/p."""
+    speech = synthesize(SCRIPT, "piper:en_US-joe-medium", tmp_path / "piper.wav")
+    assert speech.phonemes, "Piper gave no phoneme timing: is the onnx package installed?"
+    assert all(0 <= s < e <= speech.duration_s + 1e-3 for s, e, _ in speech.phonemes)
+    n = int(speech.duration_s * FPS) + 1
+    openness, width, _ = coarticulated_tracks(speech.phonemes, n, FPS)
+    shut = [openness[i] for i in _frames_of(list(speech.phonemes), None, n)]
+    assert len(shut) >= 10 and float(np.median(shut)) < 0.05
+    rounded = [width[i] for i in _frames_of(list(speech.phonemes), ROUNDED, n)]
+    spread = [width[i] for i in _frames_of(list(speech.phonemes), SPREAD, n)]
+    assert float(np.median(rounded)) < 0.95 < 1.05 < float(np.median(spread))
