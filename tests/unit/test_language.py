@@ -113,3 +113,18 @@ def test_list_voices_by_language() -> None:
     assert list_voices("ja") == [] and list_voices("Japanese") == []
     assert "cloud voice" in no_voice_message("ja")
     assert len(list_voices()) == len(list_voices(None)) == len(list_voices(" "))
+
+
+def test_synthesize_refuses_to_spell_a_script_out(tmp_path: Path) -> None:
+    """Even when a caller skips choose_voice, no voice is made to read a script it cannot."""
+    with pytest.raises(UnsupportedLanguage, match=r"Russian script out letter by letter.*espeak:ru"):
+        synthesize(SCRIPTS["ru"], DEFAULT_VOICE_ID, tmp_path / "ru.wav")
+    with pytest.raises(UnsupportedLanguage, match="Arabic"):
+        synthesize(SCRIPTS["ar"], "espeak:de", tmp_path / "ar.wav")
+    with pytest.raises(UnsupportedLanguage, match="Japanese"):
+        synthesize(SCRIPTS["ja"], "espeak:ja", tmp_path / "ja.wav")  # eSpeak would name each kanji
+    with pytest.raises(UnsupportedLanguage, match="Japanese"):
+        synthesize(SCRIPTS["ja"], DEFAULT_VOICE_ID, tmp_path / "ja.wav")
+    assert not list(tmp_path.iterdir())
+    # Latin text through a voice of another language is foreign-sounding, not spelled out: allowed.
+    assert synthesize("Hello, my friend.", "espeak:ru", tmp_path / "en.wav").duration_s > 0.5

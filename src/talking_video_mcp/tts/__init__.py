@@ -12,6 +12,7 @@ from talking_video_mcp.tts.language import (
     LanguageGuess,
     UnsupportedLanguage,
     VoiceChoice,
+    check_readable,
     choose_voice,
     detect_language,
 )
@@ -28,8 +29,8 @@ from talking_video_mcp.tts.voices import (
 
 __all__ = [
     "DEFAULT_VOICE_ID", "LanguageGuess", "LocalVoice", "PhonemeSpan", "SpeechResult", "UnsupportedLanguage",
-    "VoiceChoice", "choose_voice", "clean_script", "detect_language", "list_voices", "no_voice_message",
-    "synthesize",
+    "VoiceChoice", "check_readable", "choose_voice", "clean_script", "detect_language", "list_voices",
+    "no_voice_message", "synthesize",
 ]
 
 _MIN_SPEED, _MAX_SPEED = 0.5, 2.0
@@ -51,6 +52,7 @@ def synthesize(text: str, voice_id: str, out_path: Path, *, speed: float = 1.0) 
     text = clean_script(text)
     if not any(ch.isalnum() for ch in text):
         raise ValueError("The text to speak has no words once markup and emoji are removed: pass at least one word.")
+    check_readable(text, voice_id)
     if voice_id.startswith(PIPER_PREFIX):
         from talking_video_mcp.tts import piper_engine
 

@@ -221,3 +221,31 @@ def choose_voice(text: str, voice_id: str | None = None) -> VoiceChoice:
         f"foreign: {suggestion}."
     )
     return VoiceChoice(voice_id, code, name, warning)
+
+
+def check_readable(text: str, voice_id: str) -> None:
+    """Raise UnsupportedLanguage when `voice_id` would spell `text` out instead of reading it.
+
+    Cheap (no language model): a voice reads the writing system of its own language, and
+    Latin letters (eSpeak switches to English for those). Piper's English voice reading
+    Cyrillic, Arabic or CJK, or eSpeak's Japanese reading kanji, would name each character.
+    """
+    script = writing_system(text)
+    if script in ("NONE", "LATIN"):
+        return
+    spoken = voice_language(voice_id)
+    if spoken == "ja":
+        readable = script == "KANA" and not any(unicodedata.name(ch, "").startswith("CJK") for ch in text)
+    else:
+        readable = _LANGUAGE_SCRIPT.get(spoken, "LATIN") == script
+    if readable:
+        return
+    codes = _SCRIPTS.get(script, ())
+    code = "ja" if script == "KANA" else (codes[0] if codes else UNDETERMINED)
+    name, fitting = language_name(code), offline_voice(code)
+    if fitting is None or code == UNDETERMINED:
+        raise UnsupportedLanguage(unsupported_message(code), code, name)
+    raise UnsupportedLanguage(
+        f"The voice {voice_id!r} speaks {language_name(spoken)} and would spell this {name} script out letter by "
+        f"letter: use voice_id {fitting!r} or leave voice_id out to have it chosen.", code, name,
+    )
