@@ -275,3 +275,21 @@ def test_face_check_is_cheap_on_8k_and_refuses_no_face(tmp_path: Path) -> None:
     assert nothing.count == 0 and not nothing.has_face and nothing.message == NO_FACE_MESSAGE
     with pytest.raises(ValueError, match="Could not read the image"):
         check_faces(b"not an image at all")
+
+
+def test_group_photo_lists_the_small_faces_too() -> None:
+    """One large face and two small ones (about 1/50 of the photo's width): all found, largest first."""
+    canvas, big = _place((4000, 3000), 0.5, (0.1, 0.5), "grace_hopper")
+    truths = [big]
+    for preset_id, x in (("astronaut", 2600), ("mona_lisa", 3300)):
+        src = _preset(preset_id)
+        factor = 420 / src.shape[0]
+        small = cv2.resize(src, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        canvas[1800:1800 + small.shape[0], x:x + small.shape[1]] = small
+        fx, fy, fw, fh = _preset_face(preset_id)
+        truths.append((x + fx * factor, 1800 + fy * factor, fw * factor, fh * factor))
+    faces = find_faces(canvas)
+    assert len(faces) == 3, [f.box for f in faces]
+    assert _near(faces[0].box, big)
+    for truth in truths[1:]:
+        assert any(_near(f.box, truth) for f in faces[1:]), (truth, [f.box for f in faces])

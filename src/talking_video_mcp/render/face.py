@@ -201,12 +201,15 @@ def _proposals(copy: Image, limit: int) -> list[tuple[int, int, int, int]]:
 def find_faces(image: Image, *, max_faces: int = _MAX_FACES) -> list[FaceMesh]:
     """Every face found, largest first, landmarks in `image`'s own pixels.
 
-    The Haar search runs on a downscaled copy (long side 1024 px, then 2048 px when that
-    finds nothing, so a small face in an 8K photo is still found); each proposal is then
-    confirmed and measured by the face mesh on the full-resolution image.
+    The Haar search runs on downscaled copies, long side 1024 px and 2048 px (the second
+    finds the small faces of a group photo), then 4096 px only when nothing was found yet,
+    so a small face in an 8K photo is still found; each proposal is then confirmed and
+    measured by the face mesh on the full-resolution image.
     """
     meshes: list[FaceMesh] = []
-    for copy, scale in _search_copies(image):
+    for level, (copy, scale) in enumerate(_search_copies(image)):
+        if level >= 2 and meshes:
+            break
         for proposal in _proposals(copy, 2 * max_faces):
             x, y, w, h = (v * scale for v in proposal)
             mesh = _mesh_at(image, (x, y, w, h))
@@ -217,7 +220,5 @@ def find_faces(image: Image, *, max_faces: int = _MAX_FACES) -> list[FaceMesh]:
             if any(_overlap(mesh.box, m.box) > 0.4 for m in meshes):
                 continue
             meshes.append(mesh)
-        if meshes:
-            break
     meshes.sort(key=lambda m: m.box[2] * m.box[3], reverse=True)
     return meshes[:max_faces]
