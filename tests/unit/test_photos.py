@@ -293,3 +293,16 @@ def test_group_photo_lists_the_small_faces_too() -> None:
     assert _near(faces[0].box, big)
     for truth in truths[1:]:
         assert any(_near(f.box, truth) for f in faces[1:]), (truth, [f.box for f in faces])
+
+
+def test_framing_without_resolution_keeps_the_max_size_cap(tmp_path: Path) -> None:
+    canvas, _ = _place((1920, 1080), 0.9, (0.5, 0.5), "grace_hopper")
+    photo = tmp_path / "wide.jpg"
+    cv2.imwrite(str(photo), canvas)
+    voice = synthesize("Testing one two.", "espeak:en", tmp_path / "v.wav")
+    result = render_talking_head(photo, voice.path, tmp_path / "o.mp4", max_size=512, framing="portrait")
+    assert result.height == 512 and result.width % 2 == 0 and 0.5 < result.width / result.height < 0.6
+    with pytest.raises(ValueError, match="framing must be one of"):
+        render_talking_head(photo, voice.path, tmp_path / "x.mp4", framing="circle")
+    with pytest.raises(ValueError, match="resolution must be one of 512, 720, 1080"):
+        render_talking_head(photo, voice.path, tmp_path / "x.mp4", resolution=600)

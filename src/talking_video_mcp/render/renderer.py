@@ -19,7 +19,7 @@ from talking_video_mcp.media.audio import decode_audio, envelope
 from talking_video_mcp.render.animate import FaceAnimator
 from talking_video_mcp.render.encode import AUDIO_RATE, Mp4Writer
 from talking_video_mcp.render.face import NO_FACE_MESSAGE, FaceMesh, find_faces
-from talking_video_mcp.render.framing import Crop, check_choice, crop_for, output_size
+from talking_video_mcp.render.framing import check_choice, crop_for, output_size
 from talking_video_mcp.render.geometry import face_geometry
 from talking_video_mcp.render.image_io import Image, read_photo, resize_to
 from talking_video_mcp.render.motion import compute_tracks
@@ -46,9 +46,10 @@ def render_talking_head(
 ) -> RenderResult:
     """Animate the face in `image_path` speaking `audio_path`; write an H.264/AAC MP4.
 
-    Size: with `resolution` None the whole photo is scaled so its longer side is at most
-    `max_size` (the original behaviour). With `resolution` 512/720/1080 the video's short
-    side is that many pixels; "auto" picks the largest the photo supports, up to 1080.
+    Size: with `resolution` None the framed photo is scaled so its longer side is at most
+    `max_size` (the original behaviour, never enlarged). With `resolution` 512/720/1080
+    the video's short side is that many pixels; "auto" picks the largest the photo
+    supports, up to 1080.
     `framing` is "photo" (all of it) or a head-and-shoulders crop: "portrait" (9:16),
     "square" or "landscape" (16:9). Photos of any size up to 8192x8192 are read.
 
@@ -117,13 +118,12 @@ def _frame_photo(
 ) -> tuple[Image, FaceMesh]:
     """Crop and scale the photo to the video frame; the face's landmarks follow."""
     height, width = photo.shape[:2]
+    fx, fy, fw, fh = (float(v) for v in face.box)
+    crop = crop_for(width, height, (fx, fy, fw, fh), framing)
     if resolution is None:
-        crop = Crop(0.0, 0.0, float(width), float(height))
-        scale = 1.0 if max_size is None else min(1.0, max_size / max(height, width))
-        size = (max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2))
+        scale = 1.0 if max_size is None else min(1.0, max_size / max(crop.height, crop.width))
+        size = (max(2, int(crop.width * scale) // 2 * 2), max(2, int(crop.height * scale) // 2 * 2))
     else:
-        box = tuple(float(v) for v in face.box)
-        crop = crop_for(width, height, (box[0], box[1], box[2], box[3]), framing)
         size = output_size(crop, None if resolution == "auto" else int(resolution))
     x0, y0 = round(crop.x), round(crop.y)
     x1, y1 = min(width, round(crop.x + crop.width)), min(height, round(crop.y + crop.height))
