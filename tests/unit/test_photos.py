@@ -306,3 +306,24 @@ def test_framing_without_resolution_keeps_the_max_size_cap(tmp_path: Path) -> No
         render_talking_head(photo, voice.path, tmp_path / "x.mp4", framing="circle")
     with pytest.raises(ValueError, match="resolution must be one of 512, 720, 1080"):
         render_talking_head(photo, voice.path, tmp_path / "x.mp4", resolution=600)
+
+
+def test_avif_photo_is_read(tmp_path: Path) -> None:
+    """Formats OpenCV cannot decode (AVIF) are read through PyAV, as probe_image accepts them."""
+    import av
+
+    encoder = next((c for c in ("libsvtav1", "libaom-av1", "librav1e") if c in av.codecs_available), None)
+    if encoder is None:
+        pytest.skip("this PyAV build has no AV1 encoder to make the test photo")
+    upright = _preset("grace_hopper")
+    path = tmp_path / "photo.avif"
+    with av.open(str(path), "w", format="avif") as container:
+        stream = container.add_stream(encoder, rate=1)
+        stream.width, stream.height, stream.pix_fmt = upright.shape[1], upright.shape[0], "yuv420p"
+        frame = av.VideoFrame.from_ndarray(cv2.cvtColor(upright, cv2.COLOR_BGR2RGB), format="rgb24")
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    image = read_photo(path)
+    assert image.shape == upright.shape
+    assert float(np.abs(image.astype(float) - upright.astype(float)).mean()) < 10
+    assert check_faces(path).count == 1

@@ -27,7 +27,7 @@ def read_photo(source: Path | bytes) -> Image:
     """
     if isinstance(source, bytes | bytearray | memoryview):
         raw = np.frombuffer(bytes(source), dtype=np.uint8)
-        name = "the image"
+        name = "(uploaded bytes)"
     else:
         path = Path(source)
         if not path.is_file():
@@ -47,6 +47,8 @@ def read_photo(source: Path | bytes) -> Image:
     has_alpha = header.startswith(b"\x89PNG") or (header[:4] == b"RIFF" and header[8:12] == b"WEBP")
     flags = cv2.IMREAD_UNCHANGED if has_alpha else cv2.IMREAD_COLOR
     image = cv2.imdecode(raw, flags) if raw.size else None
+    if image is None and raw.size:
+        image = _decode_with_av(raw.tobytes())  # AVIF and other formats OpenCV lacks
     if image is None:
         raise ValueError(f"Could not read the image {name}: use a JPEG, PNG or WebP photo.")
     image = _to_bgr(image)
@@ -54,6 +56,24 @@ def read_photo(source: Path | bytes) -> Image:
     if min(height, width) < _MIN_SIDE:
         raise ValueError(f"The image is too small ({width}x{height}); use a photo at least 256 pixels wide.")
     return np.ascontiguousarray(image)
+
+
+def _decode_with_av(data: bytes) -> npt.NDArray[Any] | None:
+    """The first picture of an image container FFmpeg reads (AVIF, ...) as BGR(A), or None."""
+    import io
+
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            if not container.streams.video:
+                return None
+            for frame in container.decode(video=0):
+                has_alpha = "a" in frame.format.name.replace("gray", "")
+                return np.asarray(frame.to_ndarray(format="bgra" if has_alpha else "bgr24"))
+    except (av.FFmpegError, ValueError, OSError):
+        return None
+    return None
 
 
 def even_size(width: float, height: float) -> tuple[int, int]:
