@@ -128,3 +128,19 @@ def test_synthesize_refuses_to_spell_a_script_out(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
     # Latin text through a voice of another language is foreign-sounding, not spelled out: allowed.
     assert synthesize("Hello, my friend.", "espeak:ru", tmp_path / "en.wav").duration_s > 0.5
+
+
+def test_heavy_modules_stay_off_the_import_path() -> None:
+    """Importing tts and render (as the server does) loads no model, decoder or language detector."""
+    import subprocess
+    import sys
+
+    code = ("import sys, talking_video_mcp.tts, talking_video_mcp.render; "
+            "print(sorted(m for m in ('cv2', 'av', 'onnxruntime', 'onnx', 'py3langid', 'piper') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_speech_result_names_the_voice(tmp_path: Path) -> None:
+    result = synthesize("<speak>Guten Tag 🎉</speak>", "espeak:de", tmp_path / "de.wav")
+    assert (result.voice_id, result.text) == ("espeak:de", "Guten Tag")

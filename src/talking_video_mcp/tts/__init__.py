@@ -74,4 +74,7 @@ def synthesize(text: str, voice_id: str, out_path: Path, *, speed: float = 1.0) 
         raise ValueError(f"The voice {voice_id!r} produced no audio for this text; check its language.")
     out_path = Path(out_path)
     write_wav(out_path, samples, rate)
-    return SpeechResult(path=out_path, duration_s=samples.size / rate, sample_rate=rate, phonemes=phonemes)
+    return SpeechResult(
+        path=out_path, duration_s=samples.size / rate, sample_rate=rate, phonemes=phonemes, voice_id=voice_id,
+        text=text,
+    )
