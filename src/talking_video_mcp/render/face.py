@@ -4,6 +4,11 @@ OpenCV's Haar cascade (inside the opencv-python-headless wheel) proposes face bo
 MediaPipe face-mesh network (Apache-2.0, converted to ONNX and shipped in `assets/models`)
 then places the landmarks and says whether the crop really holds a face. A second pass
 re-crops around the first pass's landmarks, upright, which is how MediaPipe itself tracks.
+
+find_faces() searches downscaled copies of large photos (up to 8K) and fits the mesh at
+full resolution; a fit is kept only if the face, levelled by its own eye line, looks
+upright to the cascade. Heads leaning 20-50 degrees, which the upright cascade misses,
+are searched for on rotated copies when nothing else is found.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ _CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt
 # Long sides of the downscaled copies the face search runs on, coarse first.
 _SEARCH_SIDES = (1024, 2048, 4096)
 _MAX_FACES = 6
+# Rotations (degrees) tried when no upright face is found: tilted heads.
+_TILTS = (25.0, -25.0, 45.0, -45.0)
 # Landmarks of the outer eye corners, used to level the second crop.
 _LEFT_EYE_OUTER, _RIGHT_EYE_OUTER = 33, 263
 
@@ -140,11 +147,12 @@ def _candidate_boxes(image: Image) -> Iterator[tuple[int, int, int, int]]:
         yield x - pad, y - pad, w, h
 
 
-def _mesh_at(image: Image, box: tuple[float, float, float, float]) -> FaceMesh | None:
-    """Landmarks for a face proposed at `box` (image pixels), or None when the mesh sees no face."""
+def _mesh_at(image: Image, box: tuple[float, float, float, float], angle: float = 0.0) -> FaceMesh | None:
+    """Landmarks for a face proposed at `box` (image pixels), tilted by `angle` radians
+    (clockwise on screen), or None when the mesh sees no face."""
     x, y, w, h = box
     center = (x + w / 2.0, y + h * 0.55)
-    points, score = _run_mesh(image, center, 1.7 * max(w, h), 0.0)
+    points, score = _run_mesh(image, center, 1.7 * max(w, h), angle)
     if score < _MIN_PRESENCE:
         return None
     refined, refined_score = _refine(image, points)
@@ -217,8 +225,66 @@ def find_faces(image: Image, *, max_faces: int = _MAX_FACES) -> list[FaceMesh]:
             # agrees with the proposal's, and only once.
             if mesh is None or not 0.45 * w <= mesh.box[2] <= 1.5 * w:
                 continue
+            if any(_overlap(mesh.box, m.box) > 0.4 for m in meshes) or not _upright_when_levelled(image, mesh):
+                continue
+            meshes.append(mesh)
+    if not meshes:
+        meshes = _find_tilted(image, max_faces)
+    meshes.sort(key=lambda m: m.box[2] * m.box[3], reverse=True)
+    return meshes[:max_faces]
+
+
+def _upright_when_levelled(image: Image, mesh: FaceMesh) -> bool:
+    """Whether the face, turned so the mesh's eyes are level, looks like an upright face to
+    the Haar cascade. A mesh fitted to half of a tilted head (its eyes not where the real
+    eyes are) fails this, and the tilted search then finds the head properly."""
+    points = mesh.points
+    left, right = points[_LEFT_EYE_OUTER], points[_RIGHT_EYE_OUTER]
+    angle = math.degrees(math.atan2(float(right[1] - left[1]), float(right[0] - left[0])))
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    size = float(max(hi[0] - lo[0], hi[1] - lo[1]))
+    side = max(48, round(2.0 * size))
+    scale = min(1.0, 160.0 / side)  # a small crop is plenty for the cascade
+    out = max(48, round(side * scale))
+    center = (float(lo[0] + hi[0]) / 2.0, float(lo[1] + hi[1]) / 2.0)
+    matrix = cv2.getRotationMatrix2D(center, angle, scale)
+    matrix[0, 2] += out / 2.0 - center[0]
+    matrix[1, 2] += out / 2.0 - center[1]
+    crop = np.asarray(cv2.warpAffine(image, matrix, (out, out), borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8)
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    least = max(20, round(0.25 * out))
+    for name in _CASCADES:
+        found = _cascade(name).detectMultiScale(gray, scaleFactor=1.1, minNeighbors=3, minSize=(least, least))
+        for x, y, w, h in found:
+            # The levelled face sits in the middle of the crop, half its size.
+            if abs(x + w / 2 - out / 2) < 0.15 * out and abs(y + h / 2 - out / 2) < 0.2 * out and w < 0.8 * out:
+                return True
+    return False
+
+
+def _find_tilted(image: Image, max_faces: int) -> list[FaceMesh]:
+    """A head tilted by 20 degrees or more escapes the upright Haar cascade: search rotated
+    copies of the coarse search image, map each box's centre back, let the mesh (whose
+    second pass levels the eyes) do the rest."""
+    copy, scale = next(_search_copies(image))
+    h, w = copy.shape[:2]
+    center = (w / 2.0, h / 2.0)
+    meshes: list[FaceMesh] = []
+    for angle in _TILTS:
+        matrix = cv2.getRotationMatrix2D(center, angle, 1.0)
+        rotated = np.asarray(cv2.warpAffine(copy, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE), dtype=np.uint8)
+        back = cv2.invertAffineTransform(matrix)
+        for x, y, bw, bh in _haar_boxes(rotated, limit=max_faces, min_fraction=0.02, equalize=False):
+            cx = back[0, 0] * (x + bw / 2) + back[0, 1] * (y + bh / 2) + back[0, 2]
+            cy = back[1, 0] * (x + bw / 2) + back[1, 1] * (y + bh / 2) + back[1, 2]
+            side = max(bw, bh) * scale
+            # Turned by `angle` the head was upright: in the photo its eye line slopes by `angle`.
+            mesh = _mesh_at(image, (cx * scale - side / 2, cy * scale - side / 2, side, side), math.radians(angle))
+            if mesh is None or not 0.45 * side <= max(mesh.box[2], mesh.box[3]) <= 1.6 * side:
+                continue
             if any(_overlap(mesh.box, m.box) > 0.4 for m in meshes):
                 continue
             meshes.append(mesh)
-    meshes.sort(key=lambda m: m.box[2] * m.box[3], reverse=True)
-    return meshes[:max_faces]
+        if meshes:
+            break
+    return meshes
