@@ -81,13 +81,19 @@ def _targets(b: dict[str, Any]) -> list[list[str]]:
                      f"{pr.get('requests_429')} × 429", f"≤ {ld['rate_limit_per_min']}/min, no 429",
                      _verdict(not pr.get("limit_exceeded"))])
     rd = b.get("render", {})
+    labels = {
+        "s_per_video_s": "Local render, s per s of video (512×512)",
+        "s_per_video_s_720p": "Local render, s per s of video (720p, head and shoulders)",
+        "s_per_video_s_1080p": "Local render, s per s of video (1080p, head and shoulders)",
+    }
     for key, target in rd.get("targets", {}).items():
-        label = "Local render, s per s of video (512×512)" if key == "s_per_video_s" else "Local render, peak RSS"
-        unit = "s/s" if key == "s_per_video_s" else "MiB"
+        label = labels.get(key, "Local render, peak RSS")
+        unit = "s/s" if key.startswith("s_per_video_s") else "MiB"
         rows.append([label, _fmt(target["value"], unit, 3 if unit == "s/s" else 1), f"≤ {target['limit']:g} {unit}",
                      _verdict(target["met"])])
     if rd and not rd.get("targets"):
-        rows.append(["Local render", rd.get("note") or rd.get("error", "failed"), "≤ 0.25 s/s, ≤ 500 MiB", "–"])
+        rows.append(["Local render", rd.get("note") or rd.get("error", "failed"),
+                     "≤ 0.2 / 0.5 / 1.0 s/s (512 / 720p / 1080p), ≤ 700 MiB", "–"])
     return rows
 
 

@@ -29,7 +29,7 @@ BENCHMARKS = ("cold_start", "payload", "calls", "traffic", "render", "load")
 RESULTS_JSON = common.BENCH_DIR / "results.json"
 RESULTS_MD = common.BENCH_DIR / "results.md"
 RENDER_MARK = "@@BENCH_RENDER@@"
-RENDER_TARGETS = {"s_per_video_s": 0.25, "peak_rss_mib": 500.0}
+RENDER_TARGETS = {"s_per_video_s": 0.2, "s_per_video_s_720p": 0.5, "s_per_video_s_1080p": 1.0, "peak_rss_mib": 700.0}
 
 
 def run_render(timeout_s: float = 480.0) -> dict[str, Any]:

@@ -13,6 +13,9 @@ from talking_video_mcp.media.inputs import guess_mime, sniff_mime
 # Images whose header claims more pixels than this are not decoded: a small PNG can expand to
 # gigabytes. Their size comes from the header alone, and check_image_limits refuses them.
 MAX_DECODE_PIXELS = 8192 * 8192
+# The offline renderer reads photos up to 8K (and scales them down itself): the limit to pass
+# as check_image_limits(max_side=...) for the local provider; cloud providers keep theirs.
+LOCAL_MAX_SIDE = 8192
 
 
 @dataclass(frozen=True)

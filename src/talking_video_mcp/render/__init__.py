@@ -13,9 +13,11 @@ from talking_video_mcp.render.presets import Preset, list_presets
 from talking_video_mcp.render.types import RenderCancelled, RenderResult
 
 if TYPE_CHECKING:
+    from talking_video_mcp.render.check import FaceCheck, check_faces
     from talking_video_mcp.render.renderer import render_talking_head
 
-__all__ = ["Preset", "RenderCancelled", "RenderResult", "list_presets", "render_talking_head"]
+__all__ = ["FaceCheck", "Preset", "RenderCancelled", "RenderResult", "check_faces", "list_presets",
+           "render_talking_head"]
 
 
 def __getattr__(name: str) -> Any:
@@ -23,4 +25,8 @@ def __getattr__(name: str) -> Any:
         from talking_video_mcp.render.renderer import render_talking_head
 
         return render_talking_head
+    if name in ("check_faces", "FaceCheck"):
+        from talking_video_mcp.render import check
+
+        return getattr(check, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,16 +9,33 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from talking_video_mcp.render.eyes import EyeAnimator
 from talking_video_mcp.render.geometry import FaceGeometry
 from talking_video_mcp.render.head import HeadMotion
 from talking_video_mcp.render.image_io import Image
 from talking_video_mcp.render.motion import Tracks
-from talking_video_mcp.render.mouth import MouthAnimator
+from talking_video_mcp.render.mouth import Field, MouthAnimator, MouthFrame
 
 # Head motion moves pixels by a few px at most; regions get this much slack around them.
 _MARGIN_FRACTION = 0.06
+# Mouths wider than this (half-width, px) are warped on a half-resolution grid and the
+# smooth warp is scaled up: a quarter of the work at 1080p, with no visible difference.
+_HALF_RES_MOUTH = 48.0
+
+
+def _upsample(mouth: MouthFrame, qx: Field, qy: Field) -> MouthFrame:
+    """A mouth frame computed on every other pixel, brought to the full grid of (qx, qy)."""
+    size = (qx.shape[1], qx.shape[0])
+    half_x, half_y = qx[::2, ::2], qy[::2, ::2]
+
+    def up(field: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return np.asarray(cv2.resize(field, size, interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+
+    return MouthFrame(
+        qx + up(mouth.src_x - half_x), qy + up(mouth.src_y - half_y), up(mouth.alpha), up(mouth.color),
+    )
 
 
 class FaceAnimator:
@@ -27,7 +44,7 @@ class FaceAnimator:
         height, width = image.shape[:2]
         margin = max(4.0, _MARGIN_FRACTION * geometry.width)
         self.head = HeadMotion(geometry, height, width)
-        self.mouth = MouthAnimator(geometry.mouth, margin)
+        self.mouth = MouthAnimator(geometry.mouth, margin, geometry.width)
         self.eyes = [EyeAnimator(eye, image, margin) for eye in geometry.eyes]
         for region in (self.mouth.box, *(eye.box for eye in self.eyes)):
             self.head.grow(region, (height, width))
@@ -36,9 +53,14 @@ class FaceAnimator:
         self.eye_boxes = [eye.box.clip(height, width) for eye in self.eyes]
         self._mouth_slices = self.mouth_box.within(roi)
         self._eye_slices = [box.within(roi) for box in self.eye_boxes]
+        self._half_res_mouth = geometry.mouth.half_width > _HALF_RES_MOUTH
+        # Outside the head's region the frame never changes: keep one buffer and redraw the region.
+        self._frame = image.copy()
 
     def render(self, tracks: Tracks, index: int) -> Image:
-        """Frame `index` of the animation described by `tracks`."""
+        """Frame `index` of the animation described by `tracks`.
+
+        The array returned is reused by the next call: copy it to keep it."""
         map_x, map_y = self.head.backward(
             float(tracks.head_dx[index]), float(tracks.head_dy[index]), float(tracks.head_roll[index]),
         )
@@ -50,9 +72,14 @@ class FaceAnimator:
                 map_x[ys, xs], map_y[ys, xs] = layer.src_x, layer.src_y
                 eye_layers.append((eye, ys, xs, qx, qy, layer))
         ys, xs = self._mouth_slices
-        mouth = self.mouth.frame(
-            map_x[ys, xs], map_y[ys, xs], float(tracks.mouth_open[index]), float(tracks.mouth_width[index]),
-        )
+        qx, qy = map_x[ys, xs], map_y[ys, xs]
+        openness, width = float(tracks.mouth_open[index]), float(tracks.mouth_width[index])
+        if self._half_res_mouth:
+            mouth = self.mouth.frame(qx[::2, ::2], qy[::2, ::2], openness, width)
+            if mouth is not None:
+                mouth = _upsample(mouth, qx, qy)
+        else:
+            mouth = self.mouth.frame(qx, qy, openness, width)
         if mouth is not None:
             map_x[ys, xs], map_y[ys, xs] = mouth.src_x, mouth.src_y
         warped = np.asarray(
@@ -64,6 +91,5 @@ class FaceAnimator:
             region = warped[ys, xs].astype(np.float32)
             alpha = mouth.alpha[..., None]
             warped[ys, xs] = np.clip(region + (mouth.color - region) * alpha + 0.5, 0, 255).astype(np.uint8)
-        frame = self.image.copy()
-        frame[self.head.box.slices] = warped
-        return frame
+        self._frame[self.head.box.slices] = warped
+        return self._frame

@@ -4,12 +4,17 @@ The file is written under a hidden temporary name in the destination folder and 
 only when complete, so a reader (or a crash) never sees half a video; abort() removes it.
 Audio is muxed as the video advances, interleaved, and padded with silence to exactly the
 video's length, so both tracks end together.
+
+Encoding runs on a worker thread (PyAV releases the GIL inside libx264), so the next frame
+is drawn while the previous one is compressed; a short queue keeps memory flat.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
 import uuid
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +30,8 @@ from talking_video_mcp.render.image_io import Image
 AUDIO_RATE = 44100
 _AAC_FRAME = 1024
 _X264_OPTIONS = {"preset": "veryfast", "crf": "23", "profile": "high"}
+_QUEUE_FRAMES = 3
+_STOP = None
 
 
 class Mp4Writer:
@@ -43,6 +50,12 @@ class Mp4Writer:
         self.tmp_path = self.out_path.with_name(f".{self.out_path.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
         self._container: Any = None
         self._open(width, height)
+        self._queue: queue.Queue[npt.NDArray[np.uint8] | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        self._error: BaseException | None = None
+        self._worker: threading.Thread | None = threading.Thread(
+            target=self._encode_loop, name="mp4-encode", daemon=True,
+        )
+        self._worker.start()
 
     def _open(self, width: int, height: int) -> None:
         import av
@@ -70,17 +83,51 @@ class Mp4Writer:
             self.abort()
 
     def write(self, frame: Image) -> None:
-        """Encode one BGR frame, then the audio up to that frame's end."""
-        import av
-
+        """Queue one BGR frame (converted here, so the caller may reuse its array) for encoding."""
+        self._raise_worker_error()
         # OpenCV's BT.601 limited-range conversion matches swscale's default and is faster.
         yuv = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8)
-        video_frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        video_frame.pts = self.frames
-        for packet in self._video.encode(video_frame):
-            self._container.mux(packet)
+        while True:
+            try:
+                self._queue.put(yuv, timeout=0.5)
+                break
+            except queue.Full:
+                self._raise_worker_error()
         self.frames += 1
-        self._send_audio(round(self.frames * self.audio_rate / self.fps))
+
+    def _encode_loop(self) -> None:
+        """Worker: encode each queued frame, then the audio up to that frame's end."""
+        import av
+
+        encoded = 0
+        try:
+            while True:
+                yuv = self._queue.get()
+                if yuv is _STOP:
+                    return
+                if self._error is not None:
+                    continue  # drain after a failure
+                video_frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+                video_frame.pts = encoded
+                for packet in self._video.encode(video_frame):
+                    self._container.mux(packet)
+                encoded += 1
+                self._send_audio(round(encoded * self.audio_rate / self.fps))
+        except BaseException as exc:  # handed to the caller's next write or commit
+            self._error = exc
+            while self._queue.get() is not _STOP:
+                pass
+
+    def _raise_worker_error(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"Encoding the video failed: {self._error}") from self._error
+
+    def _stop_worker(self) -> None:
+        if self._worker is None:
+            return
+        self._queue.put(_STOP)
+        self._worker.join()
+        self._worker = None
 
     def _send_audio(self, until: int) -> None:
         import av
@@ -104,6 +151,8 @@ class Mp4Writer:
         """Flush both encoders, close the file and move it to its final name."""
         import av
 
+        self._stop_worker()
+        self._raise_worker_error()
         total = round(self.frames * self.audio_rate / self.fps)
         self._send_audio(total - total % _AAC_FRAME)
         rest = total - self._audio_sent
@@ -125,6 +174,7 @@ class Mp4Writer:
 
     def abort(self) -> None:
         """Close without finishing and delete the temporary file."""
+        self._stop_worker()
         if self._container is not None:
             with contextlib.suppress(Exception):
                 self._container.close()

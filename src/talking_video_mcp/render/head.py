@@ -97,6 +97,9 @@ class HeadMotion:
         theta = math.radians(roll_deg)
         c1, s = np.float32(math.cos(theta) - 1.0), np.float32(math.sin(theta))
         tx, ty = np.float32(dx * self.face_width), np.float32(dy * self.face_width)
-        move_x = c1 * self.rel_x - s * self.rel_y + tx
-        move_y = s * self.rel_x + c1 * self.rel_y + ty
-        return self.grid_x - self.mask * move_x, self.grid_y - self.mask * move_y
+        # OpenCV's fused, vectorised kernels: faster than NumPy's chain of temporaries.
+        move_x = cv2.addWeighted(self.rel_x, float(c1), self.rel_y, -float(s), float(tx))
+        move_y = cv2.addWeighted(self.rel_x, float(s), self.rel_y, float(c1), float(ty))
+        map_x = cv2.subtract(self.grid_x, cv2.multiply(self.mask, move_x))
+        map_y = cv2.subtract(self.grid_y, cv2.multiply(self.mask, move_y))
+        return np.asarray(map_x, dtype=np.float32), np.asarray(map_y, dtype=np.float32)

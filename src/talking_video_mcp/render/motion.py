@@ -15,10 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from talking_video_mcp.render.visemes import viseme_tracks
+from talking_video_mcp.render.visemes import coarticulated_tracks
 
 Track = npt.NDArray[np.float32]
 
+# With phonemes, this share of the mouth's opening follows loudness, the rest the visemes.
+_LOUDNESS_SHARE = 0.3
 # Blink profile (seconds): lids close, stay shut briefly, then reopen more slowly.
 _BLINK_CLOSE_S, _BLINK_HOLD_S, _BLINK_OPEN_S = 0.06, 0.04, 0.1
 
@@ -47,21 +49,32 @@ def _smooth(values: Track, kernel: Sequence[float]) -> Track:
     return np.convolve(padded, k, mode="valid").astype(np.float32)
 
 
+def _smoothstep(x: Track) -> Track:
+    return (x * x * (3.0 - 2.0 * x)).astype(np.float32)
+
+
 def mouth_track(
     env: Track, fps: int, phonemes: Sequence[tuple[float, float, str]] | None,
 ) -> tuple[Track, Track]:
-    """Mouth opening 0..1 and lip width per frame, from loudness and optional phonemes."""
+    """Mouth opening 0..1 and lip width per frame, from loudness and optional phonemes.
+
+    With phonemes the shape comes from the visemes (coarticulated, lips shut on m/b/p,
+    rounded on o/u, spread on i/e) and loudness only scales how far the jaw drops.
+    """
     x = np.clip((env - 0.2) / 0.8, 0.0, 1.0)
     # Smoothstep keeps breaths shut; 0.8 leaves the widest opening for the loudest peaks.
-    openness = (0.8 * x * x * (3.0 - 2.0 * x)).astype(np.float32)
+    openness = (0.8 * _smoothstep(x)).astype(np.float32)
     width = np.ones_like(openness)
     if phonemes:
-        vis_open, vis_width, covered = viseme_tracks(phonemes, openness.size, fps)
-        vis_open = _smooth(vis_open, (1, 2, 1))
-        shaped = openness * (0.3 + 0.7 * vis_open)
-        openness = np.where(covered | (openness > 0), shaped, 0.0).astype(np.float32)
-        width = _smooth(np.where(covered, vis_width, 1.0).astype(np.float32), (1, 2, 1))
-    openness = _smooth(openness, (1, 3, 1))
+        loud = _smooth(env, (1, 2, 1))
+        amplitude = 0.25 + 0.75 * _smoothstep(np.clip((loud - 0.1) / 0.6, 0.0, 1.0))
+        level = _smoothstep(np.clip((loud - 0.3) / 0.7, 0.0, 1.0))
+        vis_open, width, covered = coarticulated_tracks(
+            phonemes, openness.size, fps, loudness=level, loudness_share=_LOUDNESS_SHARE,
+        )
+        openness = np.where(covered | (openness > 0), amplitude * vis_open, 0.0).astype(np.float32)
+    else:
+        openness = _smooth(openness, (1, 3, 1))
     openness[env < 0.05] = 0.0  # real silence: lips together
     return openness.astype(np.float32), width.astype(np.float32)
 

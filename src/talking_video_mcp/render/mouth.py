@@ -3,8 +3,11 @@
 Along each line across the mouth the warp is piecewise linear in `v` (distance below the
 lip line): the upper lip lifts a little, the lower lip and chin drop, the neck below the
 chin and the nose above the lip stay. Between the lips a lens-shaped gap opens (widest in
-the middle, closed at the corners) and is filled with a dark cavity shaded from the
-photo's own lip colour, with a hint of upper teeth and tongue and 1 px feathered edges.
+the middle, closed at the corners; rounder for o/u, flatter for i/e) and is filled with a
+mouth interior drawn from the photo's own colours: a warm cavity that darkens towards the
+back and the corners, the wet inner lip along its rim, upper teeth with separations and
+the upper lip's shadow, lower teeth and a shaded tongue when the jaw drops far enough.
+Edges are feathered in proportion to the mouth's size, so 1080p looks like 512 px.
 """
 
 from __future__ import annotations
@@ -39,11 +42,18 @@ class MouthFrame:
     color: npt.NDArray[np.float32]
 
 
+# Tooth boundaries across the upper teeth (fractions of the half-width from the middle):
+# central incisors widest, then narrower teeth, foreshortened towards the corners.
+_TOOTH_EDGES = np.array([0.0, 0.2, 0.37, 0.5, 0.61, 0.7, 0.78], dtype=np.float32)
+
+
 class MouthAnimator:
-    def __init__(self, mouth: MouthGeometry, margin: float) -> None:
+    def __init__(self, mouth: MouthGeometry, margin: float, face_width: float | None = None) -> None:
         self.m = mouth
         w = mouth.half_width
-        self.max_open = MAX_OPEN * w
+        # A small mouth in a broad face (the Mona Lisa) still drops its jaw like any other.
+        self.max_open = MAX_OPEN * max(w, 0.2 * (face_width or 0.0))
+        self.feather = max(1.0, 0.025 * w)
         self.tail = mouth.chin  # the neck region that absorbs the chin's drop
         frame = mouth.frame
         corners = []
@@ -57,9 +67,11 @@ class MouthAnimator:
         # the upper lip barely lifts and the jaw makes the whole opening.
         self.upper_share = UPPER_SHARE * (0.25 + 0.75 * self.teeth)
         lip = mouth.lip_color
-        self.deep = np.clip(lip * 0.16 + 4.0, 0, 255).astype(np.float32)
-        self.shallow = np.clip(lip * 0.36, 0, 255).astype(np.float32)
-        self.tongue = np.clip(lip * 0.72, 0, 255).astype(np.float32)
+        warm = np.array([0.85, 0.9, 1.25], dtype=np.float32)  # BGR: the inside of a mouth is redder
+        self.deep = np.clip(lip * warm * 0.13 + np.array([3, 3, 8], dtype=np.float32), 0, 255).astype(np.float32)
+        self.shallow = np.clip(lip * warm * 0.42, 0, 255).astype(np.float32)
+        self.inner_lip = np.clip(lip * 0.5, 0, 255).astype(np.float32)
+        self.tongue = np.clip(lip * np.array([0.62, 0.62, 0.8], dtype=np.float32), 0, 255).astype(np.float32)
 
     def frame(self, qx: Field, qy: Field, openness: float, width: float) -> MouthFrame | None:
         """Warp for the region's output pixels, whose head-motion sources are (qx, qy)."""
@@ -74,10 +86,12 @@ class MouthAnimator:
         v = rx * fr.ey[0] + ry * fr.ey[1]
         vp = v - np.interp(u, m.mid_u, m.mid_v).astype(np.float32)
         # Rounded lips: sample further out so the lips look narrower (or wider).
-        near = _taper(np.abs(u) / w, 1.0, 1.8) * _taper(np.abs(np.minimum(vp, 0)) / m.upper_extent, 0.6, 1.0)
-        near *= _taper(np.maximum(vp, 0) / m.chin, 0.4, 0.8)
+        near = _taper(np.abs(u) / w, 0.9, 2.0) * _taper(np.abs(np.minimum(vp, 0)) / m.upper_extent, 0.2, 1.0)
+        near *= _taper(np.maximum(vp, 0) / m.chin, 0.2, 0.9)
         us = u * (1.0 + (1.0 / width - 1.0) * near)
-        gap = open_px * np.clip(1.0 - (us / w) ** 2, 0.0, 1.0) ** 0.65
+        # Rounded lips (o, u) open as an oval, spread lips (i, e) as a flatter slit.
+        power = float(np.clip(0.65 - 1.2 * (width - 1.0), 0.45, 0.85))
+        gap = open_px * np.clip(1.0 - (us / w) ** 2, 0.0, 1.0) ** power
         up = self.upper_share * gap
         low = gap - up
         drop = (1.0 - self.upper_share) * open_px * _taper(np.abs(us) / w, 1.0, 2.0)
@@ -98,25 +112,75 @@ class MouthAnimator:
 
     def _cavity(self, un: Field, vp: Field, up: Field, low: Field, gap: Field) -> tuple[Field, Field]:
         """Coverage and colour of the mouth interior in the gap between the lips."""
-        inside = np.clip(vp + up + 0.5, 0.0, 1.0) * np.clip(low - vp + 0.5, 0.0, 1.0)
+        f = self.feather
+        inside = np.clip((vp + up) / f + 0.5, 0.0, 1.0) * np.clip((low - vp) / f + 0.5, 0.0, 1.0)
         alpha = (inside * np.clip(gap - 0.3, 0.0, 1.0)).astype(np.float32)
-        s = np.clip((vp + up) / np.maximum(gap, 1e-3), 0.0, 1.0)  # 0 at the upper lip, 1 at the lower
+        color = np.zeros((*alpha.shape, 3), dtype=np.float32)
+        rows = np.flatnonzero(alpha.max(axis=1) > 0)
+        cols = np.flatnonzero(alpha.max(axis=0) > 0)
+        if rows.size == 0 or cols.size == 0:
+            return alpha, color
+        ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+        color[ys, xs] = self._interior(un[ys, xs], vp[ys, xs], up[ys, xs], gap[ys, xs])
+        return alpha, color
+
+    def _interior(self, un: Field, vp: Field, up: Field, gap: Field) -> Field:
+        w = self.m.half_width
+        safe_gap = np.maximum(gap, 1e-3)
+        from_top = vp + up
+        s = np.clip(from_top / safe_gap, 0.0, 1.0)  # 0 at the upper lip, 1 at the lower
+        au = np.abs(un)
         across = np.clip(1.0 - un * un, 0.0, 1.0)
-        depth = (1.0 - np.abs(2.0 * s - 1.0)) * across
-        color = self.shallow + (self.deep - self.shallow) * depth[..., None]
-        # Tongue: a lighter, warmer bottom in the middle.
-        tongue_a = np.clip((s - 0.62) / 0.38, 0.0, 1.0) * across * 0.5
-        color += (self.tongue - color) * tongue_a[..., None]
+        # Cavity: lighter and redder near the lips, dark at the back and in the corners.
+        radial = np.sqrt(un * un + np.square(2.0 * s - 1.0))
+        light = _taper(1.0 - np.clip(radial, 0.0, 1.0), 0.0, 0.75)[..., None]
+        color = self.deep + (self.shallow - self.deep) * (1.0 - light)
+        gmax = float(gap.max())
+        # Tongue: a low mound in the middle, lit along its top, shaded at its sides.
+        if gmax > 0.12 * w:
+            show = float(np.clip((gmax / w - 0.12) / 0.25, 0.0, 1.0))
+            top = 1.0 - 0.32 * np.sqrt(np.clip(1.0 - np.square(un / 0.62), 0.0, 1.0))
+            tongue_a = np.clip((s - top) * gap / self.feather + 0.5, 0.0, 1.0) * show
+            tongue_a *= _taper(au, 0.45, 0.7)
+            depth = np.clip((s - top) / 0.25, 0.0, 1.0)
+            shade = (0.6 + 0.3 * (1.0 - depth)) * (1.0 - 0.35 * np.clip(au / 0.6, 0.0, 1.0) ** 2)
+            ridge = np.exp(-np.square((s - top) * gap / max(1.0, 0.05 * w))) * 0.18
+            tongue = self.tongue * (shade + ridge)[..., None]
+            color += (tongue - color) * tongue_a[..., None]
+        # Lower teeth: a thin row behind the lower lip once the jaw is well down.
+        if self.teeth > 0 and gmax > 0.3 * w:
+            low_px = np.minimum(0.16 * gap, 0.07 * w * 2.0)
+            from_bottom = gap - from_top
+            band = np.clip((low_px - from_bottom) / self.feather + 0.5, 0.0, 1.0) * np.clip(from_bottom + 0.5, 0, 1)
+            low_a = band * _taper(au, 0.3, 0.6) * 0.8 * self.teeth * float(np.clip((gmax / w - 0.3) / 0.2, 0, 1))
+            lower = self.m.teeth_color * 0.78
+            color += (lower[None, None, :] * (1.0 - 0.3 * au)[..., None] - color) * low_a[..., None]
         if self.teeth > 0:
-            # Upper teeth: a band under the upper lip, brightest in the middle, darker at the
-            # corners and towards their edge, with the lip's shadow along the top.
-            teeth_px = np.minimum(0.34 * gap, 0.11 * self.m.half_width * 2.0)
-            from_top = vp + up
-            band = np.clip(teeth_px - from_top + 0.5, 0.0, 1.0) * np.clip(from_top + 0.5, 0.0, 1.0)
-            rel = np.clip(from_top / np.maximum(teeth_px, 1e-3), 0.0, 1.0)
-            shade = (1.0 - 0.12 * rel) * (0.8 + 0.2 * np.clip(from_top, 0.0, 1.0))
-            shade *= 1.0 - 0.25 * np.clip(np.abs(un) / 0.8, 0.0, 1.0) ** 2
-            teeth_a = band * _taper(np.abs(un), 0.4, 0.82) * 0.88 * self.teeth
-            teeth = self.m.teeth_color[None, None, :] * shade[..., None]
-            color += (teeth - color) * teeth_a[..., None]
-        return alpha, color.astype(np.float32)
+            color = self._upper_teeth(color, un, au, from_top, gap)
+        # The wet inner rim of both lips, a little lighter and redder than the cavity.
+        rim = np.maximum(
+            np.exp(-np.square(from_top / max(1.0, 0.06 * w))), np.exp(-np.square((gap - from_top) / max(1.0, 0.06 * w)))
+        ) * across * 0.4
+        color += (self.inner_lip - color) * rim[..., None]
+        return np.asarray(color, dtype=np.float32)
+
+    def _upper_teeth(self, color: Field, un: Field, au: Field, from_top: Field, gap: Field) -> Field:
+        """Upper incisors and their neighbours under the upper lip, in the lip's shadow."""
+        w = self.m.half_width
+        teeth_px = np.minimum(0.36 * gap, 0.12 * w * 2.0)
+        # Each tooth's lower edge is slightly rounded: shorter at its sides.
+        k = np.searchsorted(_TOOTH_EDGES, au).clip(1, _TOOTH_EDGES.size - 1)
+        left, right = _TOOTH_EDGES[k - 1], _TOOTH_EDGES[k]
+        pos = np.clip((au - left) / np.maximum(right - left, 1e-3), 0.0, 1.0)
+        edge = teeth_px * (1.0 - 0.12 * np.square(2.0 * pos - 1.0))
+        band = np.clip((edge - from_top) / self.feather + 0.5, 0.0, 1.0) * np.clip(from_top + 0.5, 0.0, 1.0)
+        rel = np.clip(from_top / np.maximum(teeth_px, 1e-3), 0.0, 1.0)
+        shade = 0.78 + 0.22 * np.clip(from_top / max(1.0, 0.08 * w), 0.0, 1.0)  # the lip's shadow on top
+        shade *= 1.0 - 0.08 * rel
+        shade *= 1.0 - 0.45 * np.clip(au / 0.8, 0.0, 1.0) ** 2  # turning away towards the corners
+        seam_px = max(0.6, 0.012 * w * 2.0)
+        seam = np.exp(-np.square((np.minimum(pos, 1.0 - pos) * (right - left) * w) / seam_px))
+        shade *= 1.0 - 0.22 * seam
+        teeth_a = band * _taper(au, 0.6, 0.86) * 0.92 * self.teeth
+        teeth = self.m.teeth_color[None, None, :] * shade[..., None]
+        return np.asarray(color + (teeth - color) * teeth_a[..., None], dtype=np.float32)

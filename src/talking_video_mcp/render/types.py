@@ -12,7 +12,12 @@ class RenderCancelled(Exception):
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The finished MP4 and what it holds; face_box is (x, y, w, h) in video pixels."""
+    """The finished MP4 and what it holds.
+
+    face_box is the animated face (x, y, w, h) in video pixels; faces lists every face
+    found, largest first, as (x, y, w, h) in photo pixels (EXIF orientation applied), and
+    face_index says which of them was animated.
+    """
 
     path: Path
     duration_s: float
@@ -20,3 +25,5 @@ class RenderResult:
     width: int
     height: int
     face_box: tuple[int, int, int, int]
+    faces: tuple[tuple[int, int, int, int], ...] = ()
+    face_index: int = 0

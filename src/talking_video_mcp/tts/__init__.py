@@ -8,10 +8,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from talking_video_mcp.tts.language import (
+    LanguageGuess,
+    UnsupportedLanguage,
+    VoiceChoice,
+    check_readable,
+    choose_voice,
+    detect_language,
+)
+from talking_video_mcp.tts.textclean import clean_script
 from talking_video_mcp.tts.types import LocalVoice, PhonemeSpan, SpeechResult
-from talking_video_mcp.tts.voices import DEFAULT_VOICE_ID, ESPEAK_PREFIX, PIPER_PREFIX, list_voices, unknown_voice
+from talking_video_mcp.tts.voices import (
+    DEFAULT_VOICE_ID,
+    ESPEAK_PREFIX,
+    PIPER_PREFIX,
+    list_voices,
+    no_voice_message,
+    unknown_voice,
+)
 
-__all__ = ["DEFAULT_VOICE_ID", "LocalVoice", "PhonemeSpan", "SpeechResult", "list_voices", "synthesize"]
+__all__ = [
+    "DEFAULT_VOICE_ID", "LanguageGuess", "LocalVoice", "PhonemeSpan", "SpeechResult", "UnsupportedLanguage",
+    "VoiceChoice", "check_readable", "choose_voice", "clean_script", "detect_language", "list_voices",
+    "no_voice_message", "synthesize",
+]
 
 _MIN_SPEED, _MAX_SPEED = 0.5, 2.0
 
@@ -19,7 +39,9 @@ _MIN_SPEED, _MAX_SPEED = 0.5, 2.0
 def synthesize(text: str, voice_id: str, out_path: Path, *, speed: float = 1.0) -> SpeechResult:
     """Speak `text` with `voice_id` into a 16-bit WAV at `out_path`.
 
-    Raises ValueError for empty text, an unknown voice or a speed outside 0.5..2.
+    The text is cleaned first (clean_script): SSML/HTML tags, Markdown emphasis and emoji
+    are not read aloud. Raises ValueError for empty text (or text that is only markup and
+    emoji), an unknown voice or a speed outside 0.5..2.
     """
     from talking_video_mcp.media.audio import write_wav
 
@@ -27,7 +49,10 @@ def synthesize(text: str, voice_id: str, out_path: Path, *, speed: float = 1.0) 
         raise ValueError("The text to speak is empty: pass at least one word.")
     if not _MIN_SPEED <= speed <= _MAX_SPEED:
         raise ValueError(f"speed must be between {_MIN_SPEED} and {_MAX_SPEED}, got {speed}.")
-    text = " ".join(text.split())
+    text = clean_script(text)
+    if not any(ch.isalnum() for ch in text):
+        raise ValueError("The text to speak has no words once markup and emoji are removed: pass at least one word.")
+    check_readable(text, voice_id)
     if voice_id.startswith(PIPER_PREFIX):
         from talking_video_mcp.tts import piper_engine
 
@@ -49,4 +74,7 @@ def synthesize(text: str, voice_id: str, out_path: Path, *, speed: float = 1.0) 
         raise ValueError(f"The voice {voice_id!r} produced no audio for this text; check its language.")
     out_path = Path(out_path)
     write_wav(out_path, samples, rate)
-    return SpeechResult(path=out_path, duration_s=samples.size / rate, sample_rate=rate, phonemes=phonemes)
+    return SpeechResult(
+        path=out_path, duration_s=samples.size / rate, sample_rate=rate, phonemes=phonemes, voice_id=voice_id,
+        text=text,
+    )

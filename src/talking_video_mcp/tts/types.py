@@ -22,9 +22,13 @@ class LocalVoice:
 
 @dataclass(frozen=True)
 class SpeechResult:
-    """The WAV that synthesize() wrote, and phoneme timing when the engine reports it."""
+    """The WAV that synthesize() wrote, and phoneme timing when the engine reports it.
+
+    voice_id is the voice that spoke; text is what it was given after clean_script()."""
 
     path: Path
     duration_s: float
     sample_rate: int
     phonemes: list[PhonemeSpan] | None
+    voice_id: str = ""
+    text: str = ""

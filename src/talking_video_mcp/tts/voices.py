@@ -7,6 +7,7 @@ that eSpeak speaks well, but any eSpeak language or variant the data knows is ac
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from talking_video_mcp.tts.types import LocalVoice
@@ -15,6 +16,7 @@ PIPER_PREFIX = "piper:"
 ESPEAK_PREFIX = "espeak:"
 DEFAULT_VOICE_ID = "piper:en_US-joe-medium"
 _FEMALE_VARIANT = "f3"
+_NOT_LANGUAGE_WORDS = {"espeak", "male", "female", "neural", "joe"}
 
 # eSpeak language code → (BCP-47 tag, display name).
 _ESPEAK_LANGUAGES: tuple[tuple[str, str, str], ...] = (
@@ -43,12 +45,58 @@ _ESPEAK_LANGUAGES: tuple[tuple[str, str, str], ...] = (
     ("hi", "hi-IN", "Hindi"),
     ("id", "id-ID", "Indonesian"),
     ("vi", "vi-VN", "Vietnamese"),
+    ("ar", "ar", "Arabic"),
+    ("cmn", "zh-CN", "Chinese (Mandarin)"),
+    ("ko", "ko-KR", "Korean"),
+    ("he", "he-IL", "Hebrew"),
+    ("fa", "fa-IR", "Persian"),
+    ("bg", "bg-BG", "Bulgarian"),
+    ("hr", "hr-HR", "Croatian"),
+    ("sr", "sr-RS", "Serbian"),
+    ("sk", "sk-SK", "Slovak"),
+    ("sl", "sl-SI", "Slovenian"),
+    ("ca", "ca-ES", "Catalan"),
+    ("lt", "lt-LT", "Lithuanian"),
+    ("lv", "lv-LV", "Latvian"),
+    ("et", "et-EE", "Estonian"),
+    ("bn", "bn-IN", "Bengali"),
+    ("ta", "ta-IN", "Tamil"),
+    ("ur", "ur-PK", "Urdu"),
+    ("ms", "ms-MY", "Malay"),
+    ("sw", "sw-KE", "Swahili"),
 )
 
 
-def list_voices() -> list[LocalVoice]:
-    """Every voice synthesize() offers, the neural Piper voice first."""
-    return list(_catalogue())
+def list_voices(language: str | None = None) -> list[LocalVoice]:
+    """Every voice synthesize() offers, the neural Piper voice first.
+
+    `language` filters by a language code ("de", "pt-BR", "zh") or an English name
+    ("German", "portuguese"), case-insensitively; an empty list means no offline voice
+    speaks it (no_voice_message says what to do then).
+    """
+    voices = list(_catalogue())
+    if language is None or not language.strip():
+        return voices
+    return [v for v in voices if _speaks(v, language.strip().lower())]
+
+
+def _speaks(voice: LocalVoice, query: str) -> bool:
+    """A code matches the voice's tag or its base ("pt" matches "pt-BR"); a name matches a word."""
+    tag = voice.language.lower()
+    query = query.replace("_", "-")
+    if query in (tag, tag.split("-", 1)[0]) or (query == "zh" and tag.startswith("zh")):
+        return True
+    if len(query) < 3 or query in _NOT_LANGUAGE_WORDS:
+        return False
+    return re.search(rf"\b{re.escape(query)}", voice.name.lower()) is not None
+
+
+def no_voice_message(language: str) -> str:
+    """The note for a language no offline voice speaks: what would work instead."""
+    return (
+        f"No offline voice speaks {language!r}. Use a cloud voice (list_voices with provider 'segmind' or "
+        "'unifically'), or record the speech yourself and pass it as audio."
+    )
 
 
 @cache
