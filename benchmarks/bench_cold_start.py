@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,29 +66,29 @@ def step(name, fn):
 step("import mcp.server.mcpserver (the SDK)", lambda: __import__("mcp.server.mcpserver"))
 step("import pydantic_settings", lambda: __import__("pydantic_settings"))
 step("import talking_video_mcp.settings", lambda: __import__("talking_video_mcp.settings"))
-step("import talking_video_mcp.ui (player, services, httpx)", lambda: __import__("talking_video_mcp.ui"))
-step("import talking_video_mcp.server (the rest)", lambda: __import__("talking_video_mcp.server"))
 from talking_video_mcp.settings import Settings
 holder = {}
 step("Settings()", lambda: holder.update(s=Settings(TALKING_VIDEO_HOME=tempfile.mkdtemp())))
+def storage():
+    from talking_video_mcp.jobs.home import check_storage
+    check_storage(holder["s"])
+step("serve's storage check (home folder, ledger opened and closed)", storage)
+step("import talking_video_mcp.server (wiring, player extension)", lambda: __import__("talking_video_mcp.server"))
 from talking_video_mcp.server import build_server
-step("build_server() (tool registration, schemas)", lambda: holder.update(m=build_server(holder["s"])))
+step("build_server() (tools deferred to their first call)", lambda: holder.update(m=build_server(holder["s"])))
 import anyio
-def make_client():
-    from talking_video_mcp import provider_http
-    provider_http.make_client(timeout_s=30.0)
-step("lifespan, step 1: provider_http.make_client() (transports made on first request)", make_client)
+async def tools():
+    await holder["m"].list_tools()
+step("list_tools() (the shipped snapshot)", lambda: anyio.run(tools))
+def later():
+    holder["m"].register_tools()
+step("after the first answers: tool registration", later)
 async def enter():
     from talking_video_mcp.runtime import app_state
     t = time.perf_counter()
     async with app_state(holder["s"], run_jobs=False):
         holder["enter"] = round((time.perf_counter() - t) * 1000, 1)
-step("lifespan, the rest: app_state() entered (ledger, providers)", lambda: anyio.run(enter))
-if "enter" in holder:
-    out["lifespan, the rest: app_state() entered (ledger, providers)"] = holder["enter"]
-async def tools():
-    await holder["m"].list_tools()
-step("list_tools()", lambda: anyio.run(tools))
+step("after the first answers: services opened (ledger, providers, runner)", lambda: anyio.run(enter))
 print(json.dumps(out))
 """
 
@@ -149,6 +150,28 @@ def import_profile(top: int = 12) -> dict[str, Any]:
     }
 
 
+def instructions() -> dict[str, Any]:
+    """Instructions from interpreter start to the first tools/list answer, ours and the floor's, counted by
+    valgrind (callgrind): the same count on every run, whatever else the machine is doing, so the difference
+    holds where wall times on a shared machine are too noisy for a few tens of milliseconds."""
+    if shutil.which("valgrind") is None:
+        return {"skipped": "valgrind is not installed (apt-get install valgrind)"}
+    counts: dict[str, int] = {}
+    for which in ("floor", "ours"):
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             str(common.BENCH_DIR / "cold_start_probe.py"), which],
+            capture_output=True, text=True, env=common.base_env(), timeout=600, check=False,
+        )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if done.returncode != 0 or found is None:
+            return {"error": f"{which}: {done.stderr.strip().splitlines()[-1:]}"}
+        counts[which] = int(found.group(1))
+    extra = counts["ours"] - counts["floor"]
+    return {"floor": counts["floor"], "ours": counts["ours"], "ours_minus_floor": extra,
+            "ours_over_floor_percent": round(100 * extra / counts["floor"], 1)}
+
+
 def run(runs: int = RUNS, warmup: int = WARMUP, servers: list[common.ServerSpec] | None = None,
         installs: list[common.PeerInstall] | None = None) -> dict[str, Any]:
     if servers is None:
@@ -206,6 +229,7 @@ def run(runs: int = RUNS, warmup: int = WARMUP, servers: list[common.ServerSpec]
         "servers": results,
         "baselines": {"python -c pass (spawn → exit)": _time_python([sys.executable, "-c", "pass"], 7)},
         "startup_phases_ms": startup_phases(),
+        "instructions_to_first_tools_list": instructions(),
         "import_profile": import_profile(),
     }
     if fastest is not None:

@@ -123,6 +123,11 @@ def _side_by_side(b: dict[str, Any]) -> list[str]:
         lines += [f"Cold start: {method}. Ratio = ours / peer (below 1 means we are faster or smaller).", ""]
     lines += _table(["server", "version", "Python", "tools", "cold start median", "p90", "initialize median",
                      "ours/peer", "tools/list", "≈ tokens", "ours/peer"], rows)
+    counted = b.get("cold_start", {}).get("instructions_to_first_tools_list", {})
+    if "ours_minus_floor" in counted:
+        lines += ["", f"Instructions from interpreter start to the first tools/list answer (valgrind, the same on "
+                  f"every run): floor {counted['floor']:,}, ours {counted['ours']:,}, ours − floor "
+                  f"{counted['ours_minus_floor']:,} ({counted['ours_over_floor_percent']}% of the floor's).", ""]
     notes = [f"- {name}: {c['note']}" for name, c in cold.items() if c.get("note")]
     errs = [f"- {name}: {c['errors'][0]}" for name, c in cold.items() if c.get("errors")]
     if notes:
