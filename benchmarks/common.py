@@ -561,12 +561,12 @@ def log_line(message: str) -> None:
 
 
 def png_bytes(width: int = 256, height: int = 256) -> bytes:
-    """A small face-like PNG (the emulator does not look at it; the server checks it is an image)."""
+    """A face photo as PNG (the shipped Grace Hopper preset, scaled): the server refuses a photo without a face
+    before anything is spent."""
     import cv2
-    import numpy as np
 
-    img = np.full((height, width, 3), 200, np.uint8)
-    cv2.circle(img, (width // 2, height // 2), min(width, height) // 3, (90, 120, 200), -1)
+    photo = cv2.imread(str(REPO / "src" / "talking_video_mcp" / "assets" / "presets" / "grace_hopper.jpg"))
+    img = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA)
     ok, buf = cv2.imencode(".png", img)
     if not ok:
         raise RuntimeError("could not encode the PNG")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import wave
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+
+PRESETS = Path(__file__).resolve().parents[1] / "src" / "talking_video_mcp" / "assets" / "presets"
 
 
 def structured(result: Any) -> dict[str, Any]:
@@ -21,11 +24,20 @@ def error_text(result: Any) -> str:
     return " ".join(getattr(c, "text", "") for c in result.content)
 
 
-def png_bytes(width: int = 256, height: int = 256) -> bytes:
+def png_bytes(width: int = 256, height: int = 256, *, face: bool = True) -> bytes:
+    """A PNG of width × height. By default a real face (the shipped Grace Hopper preset, cropped to the aspect
+    and scaled), which the server's face check accepts; `face=False`: a plain grey picture with no face."""
     import cv2
 
-    img = np.full((height, width, 3), 200, np.uint8)
-    cv2.circle(img, (width // 2, height // 2), min(width, height) // 3, (90, 120, 200), -1)
+    if not face:
+        img = np.full((height, width, 3), 128, np.uint8)
+    else:
+        photo = cv2.imread(str(PRESETS / "grace_hopper.jpg"))
+        h, w = photo.shape[:2]
+        side = min(w, h * width / height)
+        crop_w, crop_h = round(side), round(side * height / width)
+        x, y = (w - crop_w) // 2, max(0, (h - crop_h) // 3)
+        img = cv2.resize(photo[y:y + crop_h, x:x + crop_w], (width, height), interpolation=cv2.INTER_AREA)
     ok, buf = cv2.imencode(".png", img)
     assert ok
     return bytes(buf)

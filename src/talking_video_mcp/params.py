@@ -39,7 +39,17 @@ Fit = Annotated[Literal["cover", "contain"] | None, Field(description="heygen-av
 MotionPrompt = Annotated[str | None, Field(description="heygen-avatar-iv: motion style, e.g. 'subtle hand gestures'",
                                            max_length=1000)]
 EnhanceMotion = Annotated[bool | None, Field(description="heygen-avatar-iv: enhance the motion prompt (default false)")]
-Resolution = Annotated[str | None, Field(description="heygen-avatar-iv: e.g. 720p", pattern=r"^\d{3,4}p$")]
+Resolution = Annotated[str | None, Field(
+    description="heygen-avatar-iv: e.g. 720p; local: 512p, 720p or 1080p (default: the largest the photo allows)",
+    pattern=r"^\d{3,4}p$",
+)]
+Framing = Annotated[
+    Literal["photo", "portrait", "square", "landscape"] | None,
+    Field(description="local: the whole photo (default) or a head-and-shoulders crop, portrait 9:16, square or "
+          "landscape 16:9"),
+]
+FaceIndex = Annotated[int | None, Field(ge=0, le=50, description="local: which face of a group photo speaks "
+                                                                  "(0, the default: the largest)")]
 DryRun = Annotated[bool, Field(description="Only validate and estimate the cost")]
 WaitSeconds = Annotated[float, Field(ge=0, le=55, description="Wait up to this long for the job")]
 IdempotencyKey = Annotated[str | None, Field(description="Same key, same job", max_length=200)]

@@ -4,10 +4,8 @@ are decoded and checked, URLs are checked against a real loopback server."""
 from __future__ import annotations
 
 import base64
-import io
 import os
 import threading
-import wave
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,17 +25,12 @@ from talking_video_mcp.media.inputs import (
     resolve_local_path,
     sniff_mime,
 )
+from tests import helpers
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def png_bytes(width: int = 100, height: int = 80) -> bytes:
-    ok, buf = cv2.imencode(".png", np.full((height, width, 3), 128, np.uint8))
-    assert ok
-    return bytes(buf.tobytes())
 
 
 def jpeg_bytes() -> bytes:
@@ -47,16 +40,10 @@ def jpeg_bytes() -> bytes:
 
 
 def wav_bytes() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(b"\x00\x01" * 1600)
-    return out.getvalue()
+    return helpers.wav_bytes(0.1)
 
 
-PNG = png_bytes()
+PNG = helpers.png_bytes(100, 80, face=False)
 
 
 class Counter:

@@ -59,6 +59,8 @@ class TalkingVideoArgs(BaseModel):
     custom_motion_prompt: str | None = None
     enhance_custom_motion_prompt: bool | None = None
     resolution: str | None = None
+    framing: Literal["photo", "portrait", "square", "landscape"] | None = None
+    face_index: int | None = None
 
     def given(self, names: tuple[str, ...]) -> list[str]:
         """Which of `names` the caller set."""
@@ -126,6 +128,7 @@ class OfflineSpeech(BaseModel):
     script: str
     voice_id: str
     max_seconds: float | None = None
+    warning: str | None = Field(default=None, description="Why this voice may sound wrong for this script")
 
 
 class Display(BaseModel):
@@ -144,6 +147,7 @@ class _Request(BaseModel):
     inputs: dict[str, InputFile | None] = Field(default_factory=dict)
     tts: OfflineSpeech | None = None
     display: Display = Field(default_factory=Display)
+    warnings: tuple[str, ...] = Field(default=(), description="What the user should know; the job view shows it")
 
 
 class Speech2VideoBody(BaseModel):
@@ -180,6 +184,9 @@ class AvatarIVRequest(_Request):
 class LocalRequest(_Request):
     model: Literal["local"] = MODEL_LOCAL
     seed: int = 0
+    resolution: int | None = Field(default=None, description="Short side of the video; None: the photo's, to 1080")
+    framing: Literal["photo", "portrait", "square", "landscape"] = "photo"
+    face_index: int | None = None
 
 
 class LocalSpeechRequest(_Request):

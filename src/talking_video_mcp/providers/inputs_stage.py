@@ -8,6 +8,7 @@ import json
 import mimetypes
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -18,14 +19,16 @@ from talking_video_mcp.domain.requests import InputFile, OfflineSpeech
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.image import check_image_limits, probe_image
 from talking_video_mcp.media.inputs import ResolvedInput, materialize, resolve_input
-from talking_video_mcp.tts import DEFAULT_VOICE_ID, list_voices
+from talking_video_mcp.tts import UnsupportedLanguage, VoiceChoice, choose_voice, list_voices
+
+if TYPE_CHECKING:
+    from talking_video_mcp.render.check import FaceCheck
 
 PresetLookup = Callable[[str], Path | None]
 # What an unusable URL or path raises before media.inputs words it: a malformed host or port, a
 # lone surrogate (valid JSON, not valid UTF-8), a URL too long for httpx, a port out of range.
 _UNUSABLE = (ValueError, OverflowError, httpx.InvalidURL)
 
-DEFAULT_LOCAL_VOICE = DEFAULT_VOICE_ID
 
 
 def file_data_url(path: Path, mime: str | None = None) -> str:
@@ -74,7 +77,8 @@ class InputsStage:
         return InputFile(path=str(resolved.path), mime=resolved.mime_type)
 
     async def image(
-        self, value: str | None, preset: str | None = None, *, field: str = "image", upload_supported: bool
+        self, value: str | None, preset: str | None = None, *, field: str = "image", upload_supported: bool,
+        max_side: int = 4096,
     ) -> InputFile:
         if value and preset:
             raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
@@ -92,13 +96,32 @@ class InputsStage:
                 "image", "give a face photo as an https URL, a local file path or a data: URL, or an avatar_preset_id."
             )
         if spec.path is not None:
-            await anyio.to_thread.run_sync(_check_image_file, Path(spec.path), field)
+            await anyio.to_thread.run_sync(_check_image_file, Path(spec.path), field, max_side)
             if not upload_supported:
                 raise InvalidInput(
                     field, "this provider takes URLs only and has no upload endpoint: put the file at a public "
                     "https URL and pass that URL instead.",
                 )
         return spec
+
+    async def faces(self, spec: InputFile, *, field: str = "image") -> FaceCheck:
+        """The faces in the photo, found before anything is spent: a photo without one is refused here rather
+        than rendered or billed. URLs are fetched once into the scratch folder for the look."""
+        path = await self.local_file(spec, field=field)
+
+        def look() -> FaceCheck:
+            # OpenCV and the face model load here, on the first photo, never at server start-up.
+            from talking_video_mcp.render.check import check_faces
+
+            try:
+                return check_faces(path)
+            except ValueError as exc:
+                raise InvalidInput(field, f"could not be read as a photo ({exc}); pass a JPEG, PNG or WEBP.") from None
+
+        found = await anyio.to_thread.run_sync(look)
+        if not found.has_face:
+            raise InvalidInput(field, found.message or "no face was found; pass a photo with one face, facing front.")
+        return found
 
     async def url_only(self, value: str, *, field: str, kind: str) -> str:
         """For providers without an upload endpoint: the input must already be a public URL."""
@@ -135,9 +158,11 @@ class InputsStage:
         if script:
             if not script_ok:
                 raise InvalidInput("script", "this model takes audio only here; pass audio instead.")
-            voice = voice_id or DEFAULT_LOCAL_VOICE
-            await anyio.to_thread.run_sync(_check_local_voice, voice)
-            return None, OfflineSpeech(script=script, voice_id=voice, max_seconds=duration_limit_s)
+            if voice_id:
+                await anyio.to_thread.run_sync(_check_local_voice, voice_id)
+            choice = await anyio.to_thread.run_sync(_voice_for, script, voice_id)
+            return None, OfflineSpeech(script=script, voice_id=choice.voice_id, max_seconds=duration_limit_s,
+                                       warning=choice.warning)
         assert audio is not None
         spec = await self._resolve(audio, field="audio", kind="audio")
         if duration_limit_s is not None or needs_wav:
@@ -226,9 +251,9 @@ def _unusable(field: str, exc: Exception) -> InvalidInput:
     )
 
 
-def _check_image_file(path: Path, field: str) -> None:
+def _check_image_file(path: Path, field: str, max_side: int) -> None:
     try:
-        check_image_limits(probe_image(path), field=field)
+        check_image_limits(probe_image(path), field=field, max_side=max_side)
     except InvalidInput:
         raise
     except ValueError as exc:
@@ -250,6 +275,15 @@ def _check_audio_file(path: Path, limit_s: float | None) -> float:
             "off. Choose duration 15 (or the next length that fits) or trim the audio.",
         )
     return float(info.duration_s)
+
+
+def _voice_for(script: str, voice_id: str | None) -> VoiceChoice:
+    """The offline voice that speaks the script's language (or the one asked for, with a warning when it
+    does not); a language no offline voice speaks is refused before anything runs."""
+    try:
+        return choose_voice(script, voice_id)
+    except UnsupportedLanguage as exc:
+        raise InvalidInput("script", str(exc)) from None
 
 
 def _check_local_voice(voice_id: str) -> None:

@@ -23,6 +23,7 @@ from talking_video_mcp.domain.requests import (
     ToolArgs,
 )
 from talking_video_mcp.errors import InvalidInput
+from talking_video_mcp.media.image import LOCAL_MAX_SIDE
 from talking_video_mcp.models import (
     MODEL_LOCAL,
     MODEL_LOCAL_TTS,
@@ -41,8 +42,9 @@ log = logging.getLogger(__name__)
 PRESET_PREFIX = "local:"
 _FOREIGN = (
     "quality", "enhance_prompt", "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt",
-    "enhance_custom_motion_prompt", "resolution", "audio_task_id",
+    "enhance_custom_motion_prompt", "audio_task_id",
 )
+RESOLUTIONS = {"512p": 512, "720p": 720, "1080p": 1080}
 Step = Literal["tts", "render"]
 
 
@@ -88,19 +90,30 @@ class LocalProvider:
             _, tts = await self._inputs.audio_or_script(
                 None, text, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True
             )
-            speech = LocalSpeechRequest(tts=tts, display=Display(script=text, voice_id=args.voice_id))
+            assert tts is not None
+            speech = LocalSpeechRequest(tts=tts, display=Display(script=text, voice_id=tts.voice_id),
+                                        warnings=_warnings(tts.warning))
             return PreparedJob(self.name, speech, "tts", 0.0, kind="speech")
         if model != MODEL_LOCAL or not isinstance(args, TalkingVideoArgs):
             raise InvalidInput("model", f"{model!r} is not a local model for this tool.")
         for key in args.given(_FOREIGN):
             raise InvalidInput(key, "does not apply to the local model; remove it.")
-        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
+        resolution = _resolution(args.resolution)
+        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True,
+                                         max_side=LOCAL_MAX_SIDE)
+        faces = await self._inputs.faces(image)
+        if args.face_index is not None and args.face_index >= faces.count:
+            raise InvalidInput("face_index", f"the photo has {faces.count} face(s), numbered 0 to {faces.count - 1} "
+                               f"from the largest ({', '.join(map(str, faces.boxes))}); pick one of those.")
         audio, tts = await self._inputs.audio_or_script(
             args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True
         )
+        several = faces.message if faces.count > 1 and args.face_index is None else None
         request = LocalRequest(
-            inputs={"image": image, "audio": audio}, tts=tts, seed=args.seed or 0,
-            display=Display(script=args.script, voice_id=args.voice_id),
+            inputs={"image": image, "audio": audio}, tts=tts, seed=args.seed or 0, resolution=resolution,
+            framing=args.framing or "photo", face_index=args.face_index,
+            display=Display(script=args.script, voice_id=tts.voice_id if tts else None),
+            warnings=_warnings(several, tts.warning if tts else None),
         )
         return PreparedJob(self.name, request, "tts" if tts else "render", 0.0)
 
@@ -150,6 +163,7 @@ class LocalProvider:
             try:
                 render_talking_head(
                     image, audio, out, max_size=self.max_size, seed=request.seed,
+                    resolution=request.resolution or "auto", framing=request.framing, face_index=request.face_index,
                     phonemes=phonemes, on_progress=on_progress, should_cancel=ctl.canceled,
                 )
             except RenderCancelled:
@@ -192,3 +206,16 @@ class LocalProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+def _resolution(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if value not in RESOLUTIONS:
+        raise InvalidInput("resolution", f"{value!r} is not a local video size; use 512p, 720p or 1080p, or leave it "
+                           "out for the largest the photo allows (up to 1080p).")
+    return RESOLUTIONS[value]
+
+
+def _warnings(*notes: str | None) -> tuple[str, ...]:
+    return tuple(note for note in notes if note)

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 Step = Literal["tts", "upload", "submit", "poll", "result", "download"]
 
 _S2V_ONLY = ("prompt", "quality", "enhance_prompt", "seed", "duration")
+_LOCAL_ONLY = ("framing", "face_index")
 _AVATAR_ONLY = (
     "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt", "resolution",
 )
@@ -154,7 +155,7 @@ class SegmindProvider:
             raise InvalidInput(key, f"does not apply to {model}; remove it (or choose a model that takes it).")
 
     async def _prepare_s2v(self, args: TalkingVideoArgs) -> PreparedJob:
-        self._reject_foreign(MODEL_S2V, args, (*_AVATAR_ONLY, "audio_task_id"))
+        self._reject_foreign(MODEL_S2V, args, (*_AVATAR_ONLY, *_LOCAL_ONLY, "audio_task_id"))
         quality = args.quality or "high"
         if quality not in cat.QUALITIES:
             raise InvalidInput("quality", f"{quality!r} is not allowed for {MODEL_S2V}; use 'high' or 'mid'.")
@@ -171,17 +172,20 @@ class SegmindProvider:
             duration=duration,
         )
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
+        faces = await self._inputs.faces(image)
         audio, tts = await self._inputs.audio_or_script(
             args.audio, args.script, args.voice_id, duration_limit_s=float(duration), needs_wav=True, script_ok=True
         )
         request = Speech2VideoRequest(
-            payload=body, inputs={"input_image": image, "input_audio": audio}, tts=tts, display=_display(args),
+            payload=body, inputs={"input_image": image, "input_audio": audio}, tts=tts,
+            display=_display(args).model_copy(update={"voice_id": tts.voice_id if tts else args.voice_id}),
+            warnings=tuple(w for w in (faces.message, tts.warning if tts else None) if w),
         )
         cost = cat.SPEECH2VIDEO_PRICE_USD.get((quality, duration))
         return PreparedJob(self.name, request, "tts" if tts else "upload", cost)
 
     async def _prepare_avatar(self, args: TalkingVideoArgs) -> PreparedJob:
-        self._reject_foreign(MODEL_AVATAR, args, (*_S2V_ONLY, "audio_task_id"))
+        self._reject_foreign(MODEL_AVATAR, args, (*_S2V_ONLY, *_LOCAL_ONLY, "audio_task_id"))
         script = (args.script or "").strip()
         if not script and not args.audio:
             raise InvalidInput("script", "give a script for the avatar to speak, or an audio file/URL as audio.")
@@ -201,6 +205,7 @@ class SegmindProvider:
             resolution=args.resolution or None,
         )
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
+        faces = await self._inputs.faces(image)
         audio = None
         if args.audio:
             audio, _ = await self._inputs.audio_or_script(
@@ -209,6 +214,7 @@ class SegmindProvider:
         request = AvatarIVRequest(
             payload=body, inputs={"image_url": image, "audio_url": audio},
             display=_display(args).model_copy(update={"title": body.video_title}),
+            warnings=(faces.message,) if faces.message else (),
         )
         return PreparedJob(self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
 

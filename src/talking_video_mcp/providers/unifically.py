@@ -19,6 +19,7 @@ from talking_video_mcp.domain.requests import (
     ImageVideoArgs,
     ImageVideoBody,
     ImageVideoRequest,
+    InputFile,
     ProductAdArgs,
     ProductAdBody,
     ProductAdRequest,
@@ -51,7 +52,7 @@ TEMPLATE_TTL_S = 600.0
 MAX_TEMPLATE_PAGES = 50
 _SPEAK_FOREIGN = (
     "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt",
-    "resolution",
+    "resolution", "framing", "face_index",
 )
 Step = Literal["tts_submit", "tts_poll", "submit", "poll", "download"]
 
@@ -226,6 +227,7 @@ class UnificallyProvider:
                 f"with a voice_id; you gave {given}.",
             )
         image_url = await self._image_url(args.image, args.avatar_preset_id)
+        faces = None if args.avatar_preset_id else await self._inputs.faces(InputFile(url=image_url))
         audio_url = speech = None
         if args.audio:
             audio_url = await self._inputs.url_only(args.audio, field="audio", kind="audio")
@@ -237,7 +239,8 @@ class UnificallyProvider:
             enhance_prompt=True if args.enhance_prompt is None else args.enhance_prompt, seed=args.seed,
             audio_url=audio_url, audio_task_id=(args.audio_task_id or "").strip() or None,
         )
-        request = SpeakRequest(payload=body, speech=speech, display=Display(script=args.script, voice_id=args.voice_id))
+        request = SpeakRequest(payload=body, speech=speech, display=Display(script=args.script, voice_id=args.voice_id),
+                               warnings=(faces.message,) if faces and faces.message else ())
         cost = self.estimate_cost(cat.MODEL_SPEAK, args)
         return PreparedJob(self.name, request, "tts_submit" if speech else "submit", cost)
 

@@ -88,6 +88,8 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         custom_motion_prompt: p.MotionPrompt = None,
         enhance_custom_motion_prompt: p.EnhanceMotion = None,
         resolution: p.Resolution = None,
+        framing: p.Framing = None,
+        face_index: p.FaceIndex = None,
         dry_run: p.DryRun = False,
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
@@ -102,7 +104,7 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
             voice_id=voice_id, prompt=prompt, quality=quality, enhance_prompt=enhance_prompt, seed=seed,
             duration=duration, video_title=video_title, video_orientation=video_orientation, fit=fit,
             custom_motion_prompt=custom_motion_prompt, enhance_custom_motion_prompt=enhance_custom_motion_prompt,
-            resolution=resolution,
+            resolution=resolution, framing=framing, face_index=face_index,
         )
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)

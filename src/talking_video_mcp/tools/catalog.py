@@ -67,6 +67,12 @@ async def list_voices(
     if language:
         lang = language.lower()
         voices = [v for v in voices if (v.language or "").lower().startswith(lang)]
+    if language and not voices:
+        notes.append(
+            f"No voice here is listed for language {language!r}: check the code (e.g. 'de', 'pt-BR') or the "
+            "language's English name; cloud voices list no language, so try provider='unifically' without it, or "
+            "pass your own recording as audio."
+        )
     page, next_cursor = paginate(voices, limit, cursor)
     return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor, notes=notes)
 

@@ -73,6 +73,8 @@ def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
         resource_uri="video://jobs/dry-run",
         cost_estimate_usd=cost,
         request=_public_request(prepared),
+        voice_id=prepared.request.display.voice_id,
+        warnings=list(prepared.request.warnings),
         next_step=(
             f"Nothing was submitted. Call again without dry_run to submit (estimated ${cost or 0:.2f}).{verdict}"
         ),
