@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,18 @@ def stored_request(model: str, *, script: str | None = None, voice_id: str | Non
 
     data = {**_MINIMAL_BODIES.get(model, {}), "display": {"script": script, "voice_id": voice_id}, **extra}
     return load_request(model, data)
+
+
+async def wait_for_job(client: Any, job: dict[str, Any] | str, *, limit_s: float = 60.0, wait_s: float = 5.0,
+                       **call: Any) -> dict[str, Any]:
+    """check_video_status until the job leaves the product's active statuses; fails the test past `limit_s`.
+    Extra keyword arguments go to call_tool (a progress_callback, say)."""
+    from talking_video_mcp.models import ACTIVE_STATUSES
+
+    view: dict[str, Any] = {"job_id": job, "status": "queued"} if isinstance(job, str) else job
+    deadline = time.monotonic() + limit_s
+    while view["status"] in ACTIVE_STATUSES:
+        assert time.monotonic() < deadline, f"still {view['status']} after {limit_s:g} s: {view}"
+        view = structured(await client.call_tool(
+            "check_video_status", {"job_id": view["job_id"], "wait_seconds": wait_s}, **call))
+    return view

@@ -20,7 +20,7 @@ from talking_video_mcp.emulator.media import mp4_bytes
 from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.models import ACTIVE_STATUSES
 from talking_video_mcp.settings import Settings
-from tests.helpers import stored_request
+from tests.helpers import stored_request, wait_for_job
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -148,8 +148,6 @@ async def completed_job(client: Any, emulator: Any, script: str = "Hello from th
     image = upload(emulator.base_url, png_bytes(), "image/png")
     job = structured(await client.call_tool("generate_talking_video", {
         "model": "segmind/heygen-avatar-iv", "image": image, "script": script, "voice_id": "Nova"}))
-    deadline = time.monotonic() + 30
-    while job["status"] in ("queued", "processing") and time.monotonic() < deadline:
-        job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 5}))
+    job = await wait_for_job(client, job, limit_s=30)
     assert job["status"] == "completed", job
     return job

@@ -17,7 +17,7 @@ from talking_video_mcp.providers.segmind import extract_output_url
 from talking_video_mcp.providers.unifically import items_of
 from talking_video_mcp.server import build_server
 from tests.conftest import make_settings
-from tests.helpers import png_bytes, structured
+from tests.helpers import png_bytes, structured, wait_for_job
 
 pytestmark = pytest.mark.anyio
 URL = "https://cdn.example.com/v.mp4"
@@ -60,8 +60,6 @@ async def test_jobs_complete_with_other_answer_shapes(odd_emulator: Any, home: P
     async with Client(build_server(settings)) as client:
         job = structured(await client.call_tool("generate_talking_video", {
             "model": "segmind/heygen-avatar-iv", "image": str(photo), "script": "Shapes."}))
-        while job["status"] in ("queued", "processing"):
-            job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"],
-                                                                            "wait_seconds": 5}))
+        job = await wait_for_job(client, job)
     assert job["status"] == "completed", job
     assert odd_emulator.stats()["endpoints"]["segmind.upload"] == 1

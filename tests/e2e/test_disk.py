@@ -24,14 +24,14 @@ from mcp import Client
 from talking_video_mcp.emulator.runner import EmulatorHandle
 from talking_video_mcp.jobs.store import JobStore
 from talking_video_mcp.media.video import probe_video
+from talking_video_mcp.models import ACTIVE_STATUSES
 from talking_video_mcp.server import build_server
 from talking_video_mcp.settings import Settings
 from tests.conftest import env_for, make_settings
-from tests.helpers import error_text, png_bytes, segmind_submits, structured, upload
+from tests.helpers import error_text, png_bytes, segmind_submits, structured, upload, wait_for_job
 
 pytestmark = pytest.mark.anyio
 
-ACTIVE = ("queued", "processing")
 DISK_FULL = "database or disk is full"
 
 
@@ -82,11 +82,7 @@ def test_a_ledger_that_cannot_be_opened_stops_start_up(settings: Settings, home:
 
 
 async def follow(client: Client, job: dict[str, Any], limit_s: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + limit_s
-    while job["status"] in ACTIVE:
-        assert time.monotonic() < deadline, job
-        job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 2}))
-    return job
+    return await wait_for_job(client, job, limit_s=limit_s, wait_s=2)
 
 
 def heygen(image: str, script: str) -> dict[str, Any]:
@@ -164,7 +160,7 @@ async def test_a_full_ledger_disk_neither_stops_the_server_nor_costs_the_job(
         job = structured(await client.call_tool("generate_talking_video", heygen(image, "Disk full, then not.")))
         deadline = time.monotonic() + 20
         while job["step"] != "poll":
-            assert time.monotonic() < deadline and job["status"] in ACTIVE, job
+            assert time.monotonic() < deadline and job["status"] in ACTIVE_STATUSES, job
             job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"],
                                                                            "wait_seconds": 0.5}))
         disk["full"] = True
@@ -176,7 +172,7 @@ async def test_a_full_ledger_disk_neither_stops_the_server_nor_costs_the_job(
         # Reads still answer while the runner cannot record anything (and keeps trying).
         await anyio.sleep(1.5)
         seen = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"]}))
-        assert seen["status"] in ACTIVE
+        assert seen["status"] in ACTIVE_STATUSES
         assert not (await client.call_tool("list_jobs", {})).is_error
         disk["full"] = False
         done = await follow(client, seen)

@@ -17,6 +17,7 @@ from mcp import Client
 
 from talking_video_mcp.emulator import EmulatorConfig, FaultRule, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
+from talking_video_mcp.models import ACTIVE_STATUSES
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, env_for, make_settings
 from tests.helpers import png_bytes, upload
 from tests.servers import ServerProcess
@@ -42,7 +43,7 @@ async def call(client: Client, outputs: list[str], tool: str, args: dict[str, An
 async def run_job(client: Client, outputs: list[str], tool: str, args: dict[str, Any]) -> str:
     job = await call(client, outputs, tool, {**args, "force_new": True})
     deadline = time.monotonic() + 30
-    while job.get("status") in ("queued", "processing"):
+    while job.get("status") in ACTIVE_STATUSES:
         assert time.monotonic() < deadline, job
         job = await call(client, outputs, "check_video_status", {"job_id": job["job_id"], "wait_seconds": 3})
     return str(job.get("status", "tool error"))

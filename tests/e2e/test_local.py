@@ -14,7 +14,7 @@ from mcp import Client
 from talking_video_mcp.media.video import probe_video
 from talking_video_mcp.server import build_server
 from tests.conftest import make_settings
-from tests.helpers import error_text, structured, upload
+from tests.helpers import error_text, structured, upload, wait_for_job
 
 pytestmark = pytest.mark.anyio
 
@@ -40,10 +40,7 @@ async def first_preset(client: Any) -> dict[str, Any]:
 
 
 async def wait_done(client: Any, job: dict[str, Any], limit_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + limit_s
-    while job["status"] in ("queued", "processing") and time.monotonic() < deadline:
-        job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 10}))
-    return job
+    return await wait_for_job(client, job, limit_s=limit_s, wait_s=10)
 
 
 async def test_local_is_the_default_and_lists_offline_voices(offline: Any):
@@ -70,10 +67,7 @@ async def test_preset_and_script_make_a_talking_video(offline: Any):
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         progress_seen.add(progress)
 
-    deadline = time.monotonic() + 120
-    while job["status"] in ("queued", "processing") and time.monotonic() < deadline:
-        job = structured(await offline.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 20},
-                                                 progress_callback=on_progress))
+    job = await wait_for_job(offline, job, limit_s=120, wait_s=20, progress_callback=on_progress)
     assert job["status"] == "completed", job
     info = probe_video(Path(job["video_path"]), decode_all=True)
     assert info.video_codec == "h264" and info.audio_codec == "aac" and info.fps == 25
@@ -128,13 +122,14 @@ async def test_offline_text_to_speech(offline: Any):
     assert job["model"] == "local/tts"
 
 
-async def test_a_photo_without_a_face_fails_clearly(offline: Any, tmp_path: Path):
+async def test_a_photo_without_a_face_is_refused_before_a_job_is_made(offline: Any, tmp_path: Path):
     from tests.helpers import png_bytes
 
-    (tmp_path / "blank.png").write_bytes(png_bytes(300, 300))
-    job = await wait_done(offline, structured(await offline.call_tool("generate_talking_video", {
-        "image": str(tmp_path / "blank.png"), "script": "Nobody here.", "voice_id": "espeak:en"})))
-    assert job["status"] == "failed" and "face" in job["error"].lower()
+    (tmp_path / "blank.png").write_bytes(png_bytes(300, 300, face=False))
+    result = await offline.call_tool("generate_talking_video", {
+        "image": str(tmp_path / "blank.png"), "script": "Nobody here.", "voice_id": "espeak:en"})
+    assert result.is_error and "image: No face found" in error_text(result), error_text(result)
+    assert structured(await offline.call_tool("list_jobs", {}))["jobs"] == []
 
 
 async def test_cloud_model_without_key_says_which_variable(offline: Any):

@@ -10,7 +10,7 @@ from mcp import Client
 
 from talking_video_mcp.server import build_server
 from talking_video_mcp.settings import Settings
-from tests.helpers import structured
+from tests.helpers import structured, wait_for_job
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +27,5 @@ async def test_sandbox_runs_cloud_models_without_keys(home: Path, tmp_path: Path
         image = presets["presets"][0]["image_url"]
         job: dict[str, Any] = structured(await client.call_tool("generate_talking_video", {
             "model": "segmind/heygen-avatar-iv", "image": image, "script": "Sandbox!"}))
-        while job["status"] in ("queued", "processing"):
-            job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"],
-                                                                            "wait_seconds": 5}))
+        job = await wait_for_job(client, job)
         assert job["status"] == "completed", job

@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 
 from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
+from talking_video_mcp.models import ACTIVE_STATUSES
 from talking_video_mcp.server import build_server
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, make_settings
 from tests.helpers import png_bytes, upload
@@ -49,7 +50,7 @@ async def test_key_never_leaks(home: Path, tmp_path: Path, caplog: pytest.LogCap
                             status = await client.call_tool("check_video_status",
                                                             {"job_id": job_id, "wait_seconds": 5})
                             outputs.append(json.dumps(status.model_dump(mode="json")))
-                            if status.structured_content["status"] not in ("queued", "processing"):
+                            if status.structured_content["status"] not in ACTIVE_STATUSES:
                                 break
                 outputs.append(json.dumps((await client.call_tool("get_account", {})).model_dump(mode="json")))
                 outputs.append(json.dumps((await client.call_tool("list_jobs", {})).model_dump(mode="json")))

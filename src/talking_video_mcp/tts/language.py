@@ -200,6 +200,14 @@ def choose_voice(text: str, voice_id: str | None = None) -> VoiceChoice:
     guess = detect_language(text)
     code, name = guess.code, guess.name
     fitting = offline_voice(code)
+    if fitting is None and guess.script == "LATIN":
+        # A Latin-script language no offline voice knows is still read letter-to-sound, not spelled out (and
+        # short texts are often mistaken for one): say so, and let the English voice or the chosen one read it.
+        chosen = voice_id or DEFAULT_VOICE_ID
+        return VoiceChoice(chosen, code, name, (
+            f"The script looks {name}, which no offline voice speaks, so {chosen!r} reads it with its own accent; "
+            "for a native sound use a cloud voice or pass your own recording as audio."
+        ))
     if voice_id is None:
         if fitting is None:
             raise UnsupportedLanguage(unsupported_message(code), code, name)

@@ -1,0 +1,78 @@
+"""Photos and scripts as people bring them, through the tools: a photo without a face costs nothing, a
+script is spoken by a voice of its language, and the local model's framing choices are checked up front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from talking_video_mcp.settings import Settings
+from tests.helpers import error_text, png_bytes, structured
+
+pytestmark = pytest.mark.anyio
+
+
+def photo(settings: Settings, name: str, *, face: bool = True) -> str:
+    path = Path(settings.allowed_roots[0]) / name
+    path.write_bytes(png_bytes(512, 512, face=face))
+    return str(path)
+
+
+@pytest.mark.parametrize("model", ["segmind/higgsfield-speech2video", "segmind/heygen-avatar-iv", "local"])
+async def test_a_photo_without_a_face_is_refused_before_any_request(client: Any, settings: Settings,
+                                                                    emulator: Any, model: str) -> None:
+    before = len(emulator.requests())
+    result = await client.call_tool("generate_talking_video", {
+        "model": model, "image": photo(settings, "wall.png", face=False), "script": "Hello there, everyone."})
+    assert result.is_error
+    assert error_text(result).startswith("Error executing tool generate_talking_video: image: No face found"), \
+        error_text(result)
+    assert len(emulator.requests()) == before, "nothing may reach the provider for a photo without a face"
+    assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
+
+
+@pytest.mark.parametrize(("script", "voice"), [
+    ("Guten Morgen! Heute zeige ich Ihnen, wie unser neues Produkt funktioniert.", "espeak:de"),
+    ("Bonjour à tous ! Aujourd'hui, je vais vous montrer notre nouveau produit.", "espeak:fr"),
+    ("¡Hola a todos! Hoy les voy a mostrar cómo funciona nuestro nuevo producto.", "espeak:es"),
+    ("Buongiorno a tutti! Oggi vi mostro come funziona il nostro nuovo prodotto.", "espeak:it"),
+    ("Olá a todos! Hoje vou mostrar como funciona o nosso novo produto.", "espeak:pt"),
+    ("Всем привет! Сегодня я покажу вам, как работает наш новый продукт.", "espeak:ru"),
+    ("Hello everyone! Today I will show you how our new product works.", "piper:en_US-joe-medium"),
+])
+async def test_a_script_without_voice_id_gets_a_voice_of_its_language(client: Any, script: str,
+                                                                      voice: str) -> None:
+    view = structured(await client.call_tool("generate_talking_video", {
+        "model": "local", "avatar_preset_id": "local:grace_hopper", "script": script, "dry_run": True}))
+    assert view["voice_id"].startswith(voice), view
+    assert view["warnings"] == []
+
+
+async def test_a_language_no_offline_voice_speaks_is_refused_by_name(client: Any) -> None:
+    result = await client.call_tool("generate_talking_video", {
+        "model": "local", "avatar_preset_id": "local:grace_hopper",
+        "script": "皆さん、こんにちは。今日は新しい製品を紹介します。"})
+    assert result.is_error and "Japanese" in error_text(result), error_text(result)
+
+
+async def test_a_voice_of_another_language_is_a_warning_in_the_view(client: Any) -> None:
+    view = structured(await client.call_tool("generate_talking_video", {
+        "model": "local", "avatar_preset_id": "local:grace_hopper", "dry_run": True,
+        "script": "Guten Morgen! Heute zeige ich Ihnen, wie unser neues Produkt funktioniert.",
+        "voice_id": "piper:en_US-joe-medium"}))
+    assert view["voice_id"] == "piper:en_US-joe-medium"
+    assert any("German" in w for w in view["warnings"]), view["warnings"]
+
+
+@pytest.mark.parametrize(("arguments", "field"), [
+    ({"model": "local", "resolution": "999p"}, "resolution"),
+    ({"model": "local", "face_index": 3}, "face_index"),
+    ({"model": "segmind/higgsfield-speech2video", "framing": "square"}, "framing"),
+    ({"model": "segmind/heygen-avatar-iv", "face_index": 0}, "face_index"),
+])
+async def test_local_only_choices_are_checked_up_front(client: Any, arguments: dict[str, Any], field: str) -> None:
+    result = await client.call_tool("generate_talking_video", {
+        "avatar_preset_id": "local:grace_hopper", "script": "Hello there.", **arguments})
+    assert result.is_error and f": {field}: " in error_text(result), error_text(result)
