@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from talking_video_mcp.settings import Settings
-from tests.helpers import error_text, png_bytes, structured
+from tests.helpers import PRESETS, error_text, png_bytes, structured
 
 pytestmark = pytest.mark.anyio
 
@@ -76,3 +76,39 @@ async def test_local_only_choices_are_checked_up_front(client: Any, arguments: d
     result = await client.call_tool("generate_talking_video", {
         "avatar_preset_id": "local:grace_hopper", "script": "Hello there.", **arguments})
     assert result.is_error and f": {field}: " in error_text(result), error_text(result)
+
+
+def canvas_photo(path: Path, width: int, height: int, *, at: tuple[float, float], scale: float) -> str:
+    """A landscape or phone-sized photo with the shipped face placed in it, as people's photos are."""
+    import cv2
+    import numpy as np
+
+    face = cv2.imread(str(PRESETS / "grace_hopper.jpg"))
+    canvas = np.full((height, width, 3), (96, 120, 80), np.uint8)
+    side = int(min(width, height) * scale)
+    face = cv2.resize(face, (side, side * face.shape[0] // face.shape[1]))
+    y, x = int((height - face.shape[0]) * at[1]), int((width - face.shape[1]) * at[0])
+    canvas[y:y + face.shape[0], x:x + face.shape[1]] = face
+    cv2.imwrite(str(path), canvas, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return str(path)
+
+
+async def test_an_8k_phone_photo_with_a_small_face_is_taken(client: Any, settings: Settings) -> None:
+    image = canvas_photo(Path(settings.allowed_roots[0]) / "phone.jpg", 7680, 4320, at=(0.8, 0.3), scale=0.25)
+    view = structured(await client.call_tool("generate_talking_video", {
+        "model": "local", "image": image, "script": "Hello from my phone.", "dry_run": True}))
+    assert view["status"] == "dry_run" and view["warnings"] == []
+
+
+async def test_a_landscape_photo_renders_as_a_720p_head_and_shoulders_video(client: Any, settings: Settings) -> None:
+    from talking_video_mcp.media.video import probe_video
+    from tests.helpers import wait_for_job
+
+    image = canvas_photo(Path(settings.allowed_roots[0]) / "event.jpg", 4000, 3000, at=(0.2, 0.4), scale=0.3)
+    job = structured(await client.call_tool("generate_talking_video", {
+        "model": "local", "image": image, "script": "Welcome to the show.", "resolution": "720p",
+        "framing": "landscape"}))
+    job = await wait_for_job(client, job, limit_s=120)
+    assert job["status"] == "completed", job
+    info = probe_video(Path(job["video_path"]))
+    assert min(info.width, info.height) == 720 and info.width > info.height, info

@@ -16,6 +16,7 @@ MAX_DECODE_PIXELS = 8192 * 8192
 # The offline renderer reads photos up to 8K (and scales them down itself): the limit to pass
 # as check_image_limits(max_side=...) for the local provider; cloud providers keep theirs.
 LOCAL_MAX_SIDE = 8192
+LOCAL_MAX_BYTES = 50 * 2**20  # an 8K phone photo; the input itself is capped at this size anyway
 
 
 @dataclass(frozen=True)

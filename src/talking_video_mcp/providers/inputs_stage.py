@@ -79,6 +79,7 @@ class InputsStage:
     async def image(
         self, value: str | None, preset: str | None = None, *, field: str = "image", upload_supported: bool,
         max_side: int = 4096,
+        max_bytes: int = 10 * 2**20,
     ) -> InputFile:
         if value and preset:
             raise InvalidInput("avatar_preset_id", "give either image or avatar_preset_id, not both.")
@@ -96,7 +97,7 @@ class InputsStage:
                 "image", "give a face photo as an https URL, a local file path or a data: URL, or an avatar_preset_id."
             )
         if spec.path is not None:
-            await anyio.to_thread.run_sync(_check_image_file, Path(spec.path), field, max_side)
+            await anyio.to_thread.run_sync(_check_image_file, Path(spec.path), field, max_side, max_bytes)
             if not upload_supported:
                 raise InvalidInput(
                     field, "this provider takes URLs only and has no upload endpoint: put the file at a public "
@@ -251,9 +252,9 @@ def _unusable(field: str, exc: Exception) -> InvalidInput:
     )
 
 
-def _check_image_file(path: Path, field: str, max_side: int) -> None:
+def _check_image_file(path: Path, field: str, max_side: int, max_bytes: int) -> None:
     try:
-        check_image_limits(probe_image(path), field=field, max_side=max_side)
+        check_image_limits(probe_image(path), field=field, max_side=max_side, max_bytes=max_bytes)
     except InvalidInput:
         raise
     except ValueError as exc:

@@ -23,7 +23,7 @@ from talking_video_mcp.domain.requests import (
     ToolArgs,
 )
 from talking_video_mcp.errors import InvalidInput
-from talking_video_mcp.media.image import LOCAL_MAX_SIDE
+from talking_video_mcp.media.image import LOCAL_MAX_BYTES, LOCAL_MAX_SIDE
 from talking_video_mcp.models import (
     MODEL_LOCAL,
     MODEL_LOCAL_TTS,
@@ -100,7 +100,7 @@ class LocalProvider:
             raise InvalidInput(key, "does not apply to the local model; remove it.")
         resolution = _resolution(args.resolution)
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True,
-                                         max_side=LOCAL_MAX_SIDE)
+                                         max_side=LOCAL_MAX_SIDE, max_bytes=LOCAL_MAX_BYTES)
         faces = await self._inputs.faces(image)
         if args.face_index is not None and args.face_index >= faces.count:
             raise InvalidInput("face_index", f"the photo has {faces.count} face(s), numbered 0 to {faces.count - 1} "
