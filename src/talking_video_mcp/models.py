@@ -45,7 +45,7 @@ class JobView(BaseModel):
     audio_path: str | None = None
     audio_task_id: str | None = Field(default=None, description="Reusable TTS task id (Unifically)")
     voice_id: str | None = Field(default=None, description="The voice that speaks the script")
-    warnings: list[str] = Field(default_factory=list, description="What the user should know about this job")
+    warnings: list[str] | None = Field(default=None, description="What the user should know about this job")
     resource_uri: str
     cost_estimate_usd: float | None = None
     error: str | None = None

@@ -10,26 +10,25 @@ from talking_video_mcp.models import ModelId
 
 Model = Annotated[
     ModelId | None,
-    Field(description="local: offline, free. Default: the first configured cloud model, else local"),
+    Field(description="Default: first configured cloud model, else local (offline, free)"),
 ]
 Image = Annotated[str | None, Field(description="Face photo: https URL, local file path or data: URL")]
 AvatarPresetId = Annotated[str | None, Field(description="Instead of image, from list_avatar_presets")]
-Audio = Annotated[str | None, Field(description="Speech audio: https URL, local path or data: URL (or use script)")]
+Audio = Annotated[str | None, Field(description="Speech: https URL, local path or data: URL (or script)")]
 AudioTaskId = Annotated[str | None, Field(description="unifically only: task id of a finished text_to_speech job")]
 Script = Annotated[str | None, Field(description="Text to speak (instead of audio), with voice_id", max_length=5000)]
 VoiceId = Annotated[str | None, Field(description="From list_voices")]
-Prompt = Annotated[str | None, Field(description="Scene/expression description (speech2video, unifically)",
+Prompt = Annotated[str | None, Field(description="Scene/expression (speech2video, unifically)",
                                      max_length=2000)]
 Quality = Annotated[
     Literal["high", "mid", "basic"] | None,
-    Field(description="segmind speech2video: high|mid (default high, affects price); unifically: basic|high "
-          "(default basic)"),
+    Field(description="speech2video: high|mid (default high, sets the price); unifically: basic|high (default basic)"),
 ]
 EnhancePrompt = Annotated[bool | None, Field(description="Let the provider refine the prompt")]
-Seed = Annotated[int | None, Field(ge=1, le=1_000_000, description="1..1000000 (default 42) for repeatable output")]
+Seed = Annotated[int | None, Field(ge=1, le=1_000_000, description="Default 42; the same seed repeats the output")]
 Duration = Annotated[
     Literal[5, 10, 15] | None,
-    Field(description="speech2video length in seconds: 5, 10 or 15 (default 10, affects price)"),
+    Field(description="speech2video seconds: 5|10|15 (default 10, sets the price)"),
 ]
 VideoTitle = Annotated[str | None, Field(description="heygen-avatar-iv: video title (default from script)",
                                          max_length=200)]
@@ -40,20 +39,18 @@ MotionPrompt = Annotated[str | None, Field(description="heygen-avatar-iv: motion
                                            max_length=1000)]
 EnhanceMotion = Annotated[bool | None, Field(description="heygen-avatar-iv: enhance the motion prompt (default false)")]
 Resolution = Annotated[str | None, Field(
-    description="heygen-avatar-iv: e.g. 720p; local: 512p, 720p or 1080p (default: the largest the photo allows)",
+    description="heygen-avatar-iv: e.g. 720p; local: 512p|720p|1080p (default: the photo's size)",
     pattern=r"^\d{3,4}p$",
 )]
 Framing = Annotated[
     Literal["photo", "portrait", "square", "landscape"] | None,
-    Field(description="local: the whole photo (default) or a head-and-shoulders crop, portrait 9:16, square or "
-          "landscape 16:9"),
+    Field(description="local: whole photo (default) or head-and-shoulders crop"),
 ]
-FaceIndex = Annotated[int | None, Field(ge=0, le=50, description="local: which face of a group photo speaks "
-                                                                  "(0, the default: the largest)")]
-DryRun = Annotated[bool, Field(description="Only validate and estimate the cost")]
+FaceIndex = Annotated[int | None, Field(ge=0, le=50, description="local: which face speaks (0: largest)")]
+DryRun = Annotated[bool, Field(description="Validate and estimate only")]
 WaitSeconds = Annotated[float, Field(ge=0, le=55, description="Wait up to this long for the job")]
 IdempotencyKey = Annotated[str | None, Field(description="Same key, same job", max_length=200)]
-ForceNew = Annotated[bool, Field(description="Submit even if identical to a job of the last 10 min")]
+ForceNew = Annotated[bool, Field(description="Never reuse an identical recent job")]
 JobId = Annotated[str, Field(min_length=1, max_length=100)]
 ProviderFilter = Annotated[Literal["local", "segmind", "unifically"] | None,
                            Field(description="Only this provider (default: all configured)")]

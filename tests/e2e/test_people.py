@@ -47,7 +47,7 @@ async def test_a_script_without_voice_id_gets_a_voice_of_its_language(client: An
     view = structured(await client.call_tool("generate_talking_video", {
         "model": "local", "avatar_preset_id": "local:grace_hopper", "script": script, "dry_run": True}))
     assert view["voice_id"].startswith(voice), view
-    assert view["warnings"] == []
+    assert not view["warnings"]
 
 
 async def test_a_language_no_offline_voice_speaks_is_refused_by_name(client: Any) -> None:
@@ -97,7 +97,7 @@ async def test_an_8k_phone_photo_with_a_small_face_is_taken(client: Any, setting
     image = canvas_photo(Path(settings.allowed_roots[0]) / "phone.jpg", 7680, 4320, at=(0.8, 0.3), scale=0.25)
     view = structured(await client.call_tool("generate_talking_video", {
         "model": "local", "image": image, "script": "Hello from my phone.", "dry_run": True}))
-    assert view["status"] == "dry_run" and view["warnings"] == []
+    assert view["status"] == "dry_run" and not view["warnings"]
 
 
 async def test_a_landscape_photo_renders_as_a_720p_head_and_shoulders_video(client: Any, settings: Settings) -> None:

@@ -21,8 +21,8 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         limit: p.Limit = 20,
         cursor: p.Cursor = None,
     ) -> CallToolResult:
-        """Voices for script-driven videos and text_to_speech, from every configured provider. Pass a voice's
-        voice_id with a model listed in its models."""
+        """Voices of every configured provider, for scripts and text_to_speech; use one with a model in its
+        models."""
         return await guarded(ctx, lambda state: catalog.list_voices(
             state, provider=provider, search=search, gender=gender, language=language, limit=limit, cursor=cursor
         ))

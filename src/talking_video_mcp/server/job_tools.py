@@ -15,8 +15,8 @@ from talking_video_mcp.tools import jobs
 def register(mcp: CompactServer) -> None:
     @mcp.typed_tool(returns=JobView, annotations=READ_ONLY, meta=ui.PLAYER_TOOL_META)
     async def check_video_status(ctx: Context, job_id: p.JobId, wait_seconds: p.WaitSeconds = 0) -> CallToolResult:
-        """State, progress and result of a job. With wait_seconds, waits (sending progress) until the job
-        finishes or the time is up. A completed job has video_path, a local MP4."""
+        """State, progress and result of a job; wait_seconds waits (with progress) until it finishes. A
+        completed job has video_path."""
         return await guarded(ctx, lambda state: jobs.check_video_status(state, job_id, wait_seconds, progress(ctx)))
 
     @mcp.typed_tool(returns=JobList, annotations=READ_ONLY)
@@ -34,6 +34,5 @@ def register(mcp: CompactServer) -> None:
 
     @mcp.typed_tool(returns=JobView, annotations=CANCELS)
     async def cancel_job(ctx: Context, job_id: p.JobId) -> CallToolResult:
-        """Stop a job: local renders stop at once; for cloud jobs polling stops, but the provider has no cancel
-        endpoint and may still bill."""
+        """Stop a job: local renders stop at once; a cloud provider cannot cancel and may still bill."""
         return await guarded(ctx, lambda state: jobs.cancel_job(state, job_id))

@@ -95,10 +95,9 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
     ) -> CallToolResult:
-        """Start a talking-head video job from a face (image or avatar_preset_id) and speech (audio, or
-        script + voice_id). Returns a job_id at once; follow it with check_video_status. Parameters that do not
-        apply to the chosen model are refused with a clear error. Cloud models cost money: use dry_run to see
-        the estimate."""
+        """Start a talking-head video from a face (image or avatar_preset_id) and speech (audio, or script +
+        voice_id). Returns a job_id at once: follow it with check_video_status. Cloud models cost money: dry_run
+        shows the estimate."""
         args = TalkingVideoArgs(
             image=image, avatar_preset_id=avatar_preset_id, audio=audio, audio_task_id=audio_task_id, script=script,
             voice_id=voice_id, prompt=prompt, quality=quality, enhance_prompt=enhance_prompt, seed=seed,
@@ -129,8 +128,8 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
     ) -> CallToolResult:
-        """Speech audio from text, as a job. The result's audio_path (or audio_task_id for unifically) can be the
-        audio of generate_talking_video."""
+        """Speech from text, as a job; its audio_path (or audio_task_id, unifically) can be the audio of
+        generate_talking_video."""
         args = SpeechArgs(text=text, voice_id=voice_id, sound_id=sound_id, similarity_boost=similarity_boost,
                           style=style, speed=speed, stability=stability)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,

@@ -74,7 +74,7 @@ def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
         cost_estimate_usd=cost,
         request=_public_request(prepared),
         voice_id=prepared.request.display.voice_id,
-        warnings=list(prepared.request.warnings),
+        warnings=list(prepared.request.warnings) or None,
         next_step=(
             f"Nothing was submitted. Call again without dry_run to submit (estimated ${cost or 0:.2f}).{verdict}"
         ),
