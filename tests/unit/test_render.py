@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from talking_video_mcp.media.audio import decode_audio, envelope, write_wav
-from talking_video_mcp.render import RenderCancelled, list_presets, render_talking_head
+from talking_video_mcp.render import RenderCanceled, list_presets, render_talking_head
 from talking_video_mcp.render.face import NO_FACE_MESSAGE, detect_face
 from talking_video_mcp.render.geometry import INNER_LOWER_LIP, INNER_UPPER_LIP, OUTER_LOWER_LIP, OUTER_UPPER_LIP
 from talking_video_mcp.tts import PhonemeSpan, synthesize
@@ -117,7 +117,7 @@ def test_cancel_leaves_no_file(tmp_path: Path, speech: tuple[Path, float, float,
             calls["flipped_at"] = time.monotonic()
         return calls["n"] >= 6
 
-    with pytest.raises(RenderCancelled):
+    with pytest.raises(RenderCanceled):
         render_talking_head(_preset("astronaut"), speech[0], tmp_path / "never.mp4", should_cancel=should_cancel)
     assert time.monotonic() - calls["flipped_at"] < 1.0
     assert list(tmp_path.iterdir()) == []

@@ -157,7 +157,7 @@ class LocalProvider:
 
         def render() -> None:
             # OpenCV, onnxruntime and PyAV load here, in the job, never at server start-up.
-            from talking_video_mcp.render import RenderCancelled, render_talking_head
+            from talking_video_mcp.render import RenderCanceled, render_talking_head
 
             phonemes = [tuple(p) for p in json.loads(Path(timing).read_text())] if timing else None
             try:
@@ -166,7 +166,7 @@ class LocalProvider:
                     resolution=request.resolution or "auto", framing=request.framing, face_index=request.face_index,
                     phonemes=phonemes, on_progress=on_progress, should_cancel=ctl.canceled,
                 )
-            except RenderCancelled:
+            except RenderCanceled:
                 raise RenderCanceledError from None
             except ValueError as exc:
                 raise InvalidInput("image", str(exc)) from None

@@ -23,7 +23,7 @@ from talking_video_mcp.render.framing import check_choice, crop_for, output_size
 from talking_video_mcp.render.geometry import face_geometry
 from talking_video_mcp.render.image_io import Image, read_photo, resize_to
 from talking_video_mcp.render.motion import compute_tracks
-from talking_video_mcp.render.types import RenderCancelled, RenderResult
+from talking_video_mcp.render.types import RenderCanceled, RenderResult
 
 _PROGRESS_EVERY = 5  # frames between progress reports
 _MAX_FPS = 60
@@ -57,7 +57,7 @@ def render_talking_head(
     the largest is animated unless `face_index` picks another.
 
     `phonemes` ((start_s, end_s, ipa) as synthesize() returns) sharpens the mouth shapes.
-    should_cancel() is polled every frame: when true, RenderCancelled is raised and no
+    should_cancel() is polled every frame: when true, RenderCanceled is raised and no
     file is left. Raises ValueError when the photo has no usable face, `face_index` is
     out of range, an option is not allowed, or the audio is empty.
     """
@@ -144,4 +144,4 @@ def _report(callback: Callable[[float], None] | None, value: float) -> None:
 
 def _check_cancel(should_cancel: Callable[[], bool] | None) -> None:
     if should_cancel is not None and should_cancel():
-        raise RenderCancelled("The render was cancelled.")
+        raise RenderCanceled("The render was canceled.")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-class RenderCancelled(Exception):
+class RenderCanceled(Exception):
     """The caller's should_cancel() said stop; no output file was left behind."""
 
 
