@@ -19,6 +19,7 @@ from talking_video_mcp import http
 from talking_video_mcp.errors import StorageError
 from talking_video_mcp.jobs.ledger import Ledger, open_store
 from talking_video_mcp.jobs.runner import JobRunner
+from talking_video_mcp.logs import register_secrets
 from talking_video_mcp.providers.registry import ProviderRegistry, build_registry
 from talking_video_mcp.settings import Settings
 
@@ -78,6 +79,7 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
     async with AsyncExitStack() as stack:
         if settings.sandbox:
             settings = stack.enter_context(_sandbox(settings))
+        register_secrets(settings.secrets())  # no log record of the package shows them (logs.py)
         _prepare_home(settings)
         store = _open_store(settings)
         stack.callback(store.close)
