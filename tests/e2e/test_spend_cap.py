@@ -1,0 +1,168 @@
+"""The per-job cap (TALKING_VIDEO_MAX_JOB_COST_USD), just above and just below each paid model's estimate,
+for real submits and for dry runs, over a real MCP session against the emulator. Only the cap is in play:
+the daily budget is set far out of reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from talking_video_mcp.server import build_server
+from tests.conftest import make_settings
+from tests.helpers import error_text, png_bytes, structured, upload, wav_bytes
+
+pytestmark = pytest.mark.anyio
+
+UNIT_PRICE = 1.0  # UNIFICALLY_UNIT_PRICE_USD: Higgsfield estimates are then the relative costs in dollars
+PAID_ENDPOINTS = frozenset({"segmind.submit", "unifically.speak", "unifically.tts", "unifically.generate",
+                            "unifically.ads"})
+CAP_REASON = "per-job limit"
+
+
+@dataclass(frozen=True)
+class Paid:
+    tool: str
+    model: str
+    estimate: float
+    args: Callable[[dict[str, str]], dict[str, Any]]
+
+
+PAID: dict[str, Paid] = {
+    "s2v-high-15": Paid("generate_talking_video", "segmind/higgsfield-speech2video", 4.22, lambda m: {
+        "model": "segmind/higgsfield-speech2video", "image": m["image"], "audio": m["audio"], "quality": "high",
+        "duration": 15}),
+    "s2v-mid-5": Paid("generate_talking_video", "segmind/higgsfield-speech2video", 0.86, lambda m: {
+        "model": "segmind/higgsfield-speech2video", "image": m["image"], "audio": m["audio"], "quality": "mid",
+        "duration": 5}),
+    "avatar-iv": Paid("generate_talking_video", "segmind/heygen-avatar-iv", 2.216, lambda m: {
+        "model": "segmind/heygen-avatar-iv", "image": m["image"], "script": "Within the cap, please."}),
+    "speak": Paid("generate_talking_video", "unifically/higgsfield-speak", 10.0, lambda m: {
+        "model": "unifically/higgsfield-speak", "image": m["image"], "audio": m["audio"]}),
+    "tts": Paid("text_to_speech", "unifically/higgsfield-tts", 0.1, lambda m: {
+        "text": "Within the cap, please.", "provider": "unifically", "voice_id": m["voice"]}),
+    "image-video-lite": Paid("generate_video_from_image", "unifically/higgsfield-generate", 1.0, lambda m: {
+        "image": m["image"], "prompt": "slow zoom in", "model": "lite"}),
+    "image-video-standard": Paid("generate_video_from_image", "unifically/higgsfield-generate", 2.0, lambda m: {
+        "image": m["image"], "prompt": "slow zoom in", "model": "standard"}),
+    "image-video-turbo": Paid("generate_video_from_image", "unifically/higgsfield-generate", 1.4, lambda m: {
+        "image": m["image"], "prompt": "slow zoom in", "model": "turbo"}),
+    "product-ad": Paid("generate_product_ad", "unifically/higgsfield-ads", 2.6, lambda m: {
+        "product_placement_sample_id": "sample-123", "images": [m["image"]]}),
+}
+
+
+@pytest.fixture
+def media(emulator: Any) -> dict[str, str]:
+    return {"image": upload(emulator.base_url, png_bytes(), "image/png"),
+            "audio": upload(emulator.base_url, wav_bytes(4.0), "audio/wav")}
+
+
+def capped(home: Path, root: Path, emulator: Any, cap: float) -> Any:
+    return make_settings(home, root, emulator.base_url, TALKING_VIDEO_MAX_JOB_COST_USD=cap,
+                         TALKING_VIDEO_DAILY_BUDGET_USD=1e6, UNIFICALLY_UNIT_PRICE_USD=UNIT_PRICE)
+
+
+async def args_for(client: Any, paid: Paid, media: dict[str, str]) -> dict[str, Any]:
+    if paid.tool == "text_to_speech":
+        voices = structured(await client.call_tool("list_voices", {"provider": "unifically", "limit": 1}))
+        media = {**media, "voice": voices["voices"][0]["voice_id"]}
+    return paid.args(media)
+
+
+def paid_posts(emulator: Any) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["endpoint"] in PAID_ENDPOINTS]
+
+
+@pytest.mark.parametrize("name", list(PAID))
+async def test_a_job_above_the_cap_is_refused_and_nothing_is_sent(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str], name: str
+) -> None:
+    paid = PAID[name]
+    async with Client(build_server(capped(home, tmp_path, emulator, paid.estimate - 0.01))) as client:
+        result = await client.call_tool(paid.tool, await args_for(client, paid, media))
+        assert result.is_error, result
+        text = error_text(result)
+        assert CAP_REASON in text and "TALKING_VIDEO_MAX_JOB_COST_USD" in text and "Nothing was submitted" in text
+        assert f"${paid.estimate:.2f}" in text and f"${paid.estimate - 0.01:.2f}" in text
+        assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
+    assert paid_posts(emulator) == []
+
+
+@pytest.mark.parametrize("name", list(PAID))
+async def test_a_job_at_or_below_the_cap_is_submitted(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str], name: str
+) -> None:
+    paid = PAID[name]
+    async with Client(build_server(capped(home, tmp_path, emulator, paid.estimate))) as client:
+        job = structured(await client.call_tool(paid.tool, await args_for(client, paid, media)))
+        assert job["status"] in ("queued", "processing") and job["model"] == paid.model, job
+        assert job["cost_estimate_usd"] == pytest.approx(paid.estimate)
+        listed = structured(await client.call_tool("list_jobs", {}))["jobs"]
+        assert [j["job_id"] for j in listed] == [job["job_id"]]
+
+
+@pytest.mark.parametrize("name", list(PAID))
+@pytest.mark.parametrize("side", ["above", "below"])
+async def test_a_dry_run_says_whether_the_cap_would_stop_the_job(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str], name: str, side: str
+) -> None:
+    paid = PAID[name]
+    cap = paid.estimate - 0.01 if side == "above" else paid.estimate + 0.01
+    async with Client(build_server(capped(home, tmp_path, emulator, cap))) as client:
+        view = structured(await client.call_tool(paid.tool, {**await args_for(client, paid, media), "dry_run": True}))
+        assert view["status"] == "dry_run" and view["cost_estimate_usd"] == pytest.approx(paid.estimate)
+        if side == "above":
+            assert "The spend guard would ask first" in view["next_step"] and CAP_REASON in view["next_step"]
+        else:
+            assert "spend guard" not in view["next_step"] and CAP_REASON not in view["next_step"]
+        assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
+    assert paid_posts(emulator) == []
+
+
+async def test_a_free_local_job_is_never_capped(home: Path, tmp_path: Path, emulator: Any) -> None:
+    (tmp_path / "face.png").write_bytes(png_bytes())
+    async with Client(build_server(capped(home, tmp_path, emulator, 0.0))) as client:
+        view = structured(await client.call_tool("generate_talking_video", {
+            "model": "local", "image": str(tmp_path / "face.png"), "script": "Free.", "dry_run": True}))
+        assert view["cost_estimate_usd"] == 0 and "spend guard" not in view["next_step"]
+
+
+async def test_the_cap_asks_through_elicitation_and_an_accept_submits(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str]
+) -> None:
+    import mcp.types as mt
+
+    asked: list[str] = []
+
+    async def accept(context: Any, params: Any) -> mt.ElicitResult:
+        asked.append(params.message)
+        return mt.ElicitResult(action="accept", content={"approve": True})
+
+    paid = PAID["avatar-iv"]
+    async with Client(build_server(capped(home, tmp_path, emulator, 1.0)), elicitation_callback=accept) as client:
+        job = structured(await client.call_tool(paid.tool, await args_for(client, paid, media)))
+        assert job["status"] in ("queued", "processing")
+    assert len(asked) == 1 and CAP_REASON in asked[0] and "$2.22" in asked[0]
+
+
+async def test_the_daily_budget_counts_what_today_already_committed(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str]
+) -> None:
+    paid = PAID["avatar-iv"]  # $2.216 each; two do not fit in $4, one does
+    settings = make_settings(home, tmp_path, emulator.base_url, TALKING_VIDEO_MAX_JOB_COST_USD=1e3,
+                             TALKING_VIDEO_DAILY_BUDGET_USD=4.0)
+    async with Client(build_server(settings)) as client:
+        first = structured(await client.call_tool(paid.tool, paid.args(media)))
+        second = await client.call_tool(paid.tool, {**paid.args(media), "script": "A second, different job."})
+        assert second.is_error, second
+        text = error_text(second)
+        assert "$2.22 of today's $4.00 budget" in text and "TALKING_VIDEO_DAILY_BUDGET_USD" in text
+        listed = structured(await client.call_tool("list_jobs", {}))["jobs"]
+        assert [j["job_id"] for j in listed] == [first["job_id"]]
+        account = structured(await client.call_tool("get_account", {}))
+        assert account["daily_budget_usd"] == 4.0 and account["max_job_cost_usd"] == 1e3
