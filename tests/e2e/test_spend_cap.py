@@ -4,6 +4,7 @@ the daily budget is set far out of reach."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ UNIT_PRICE = 1.0  # UNIFICALLY_UNIT_PRICE_USD: Higgsfield estimates are then the
 PAID_ENDPOINTS = frozenset({"segmind.submit", "unifically.speak", "unifically.tts", "unifically.generate",
                             "unifically.ads"})
 CAP_REASON = "per-job limit"
+KINDS = {"generate_talking_video": "talking_video", "text_to_speech": "speech", "generate_video_from_image":
+         "image_video", "generate_product_ad": "product_ad"}
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,19 @@ async def test_a_dry_run_says_whether_the_cap_would_stop_the_job(
     async with Client(build_server(capped(home, tmp_path, emulator, cap))) as client:
         view = structured(await client.call_tool(paid.tool, {**await args_for(client, paid, media), "dry_run": True}))
         assert view["status"] == "dry_run" and view["cost_estimate_usd"] == pytest.approx(paid.estimate)
+        assert (view["job_id"], view["progress"], view["resource_uri"]) == ("dry-run", 0.0, "video://jobs/dry-run")
+        assert view["model"] == paid.model and view["kind"] == KINDS[paid.tool]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", view["created_at"]) and view["updated_at"]
+        submit = f"Nothing was submitted. Call again without dry_run to submit (estimated ${paid.estimate:.2f})."
         if side == "above":
-            assert "The spend guard would ask first" in view["next_step"] and CAP_REASON in view["next_step"]
+            assert view["next_step"] == (
+                f"{submit} The spend guard would ask first: This job is estimated at ${paid.estimate:.2f}, above the "
+                f"per-job limit of ${cap:.2f} (TALKING_VIDEO_MAX_JOB_COST_USD).")
         else:
-            assert "spend guard" not in view["next_step"] and CAP_REASON not in view["next_step"]
+            assert view["next_step"] == submit
+        if paid.model.startswith("segmind/"):  # the request shown carries the inputs' URLs, not their bytes
+            given = {v for k, v in paid.args(media).items() if k in ("image", "audio")}
+            assert set(view["request"]["inputs"].values()) == given
         assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
     assert paid_posts(emulator) == []
 

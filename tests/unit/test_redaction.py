@@ -80,3 +80,86 @@ def test_the_redactor_sits_on_the_package_logger() -> None:
     assert len(holders) == 1
     logs.install()  # idempotent
     assert len([h for h in package.handlers if logs.REDACTOR in h.filters]) == 1
+
+
+def test_a_new_filter_redacts_longest_secrets_first_and_keeps_every_record() -> None:
+    from talking_video_mcp.logs import RedactingFilter
+
+    redactor = RedactingFilter(["abcd", "abcd-efgh-ijkl"])
+    redactor.add_secrets(["", "zzzz-9999"])
+    assert redactor.secrets == ("abcd-efgh-ijkl", "zzzz-9999", "abcd")
+    record = logging.LogRecord("talking_video_mcp.x", logging.INFO, __file__, 1, "key %s and %s", ("abcd-efgh-ijkl",
+                               "zzzz-9999"), None)
+    assert redactor.filter(record) is True  # redacts, never drops (it also guards the CLI's stderr handler)
+    assert record.getMessage() == "key [redacted] and [redacted]" and record.args is None
+    untouched = logging.LogRecord("x", logging.INFO, __file__, 1, "plain %d", (3,), None)
+    assert redactor.filter(untouched) is True and untouched.msg == "plain %d" and untouched.args == (3,)
+
+
+def test_stack_info_and_tracebacks_are_redacted() -> None:
+    from talking_video_mcp.logs import RedactingFilter
+
+    redactor = RedactingFilter([FAKE_SEGMIND_KEY])
+    record = logging.LogRecord("talking_video_mcp.x", logging.ERROR, __file__, 1, "boom", None, None)
+    record.stack_info = f"Stack (most recent call last):\n  key={FAKE_SEGMIND_KEY}"
+    record.exc_text = f"Traceback: {FAKE_SEGMIND_KEY}"
+    redactor.filter(record)
+    assert record.stack_info == "Stack (most recent call last):\n  key=[redacted]"
+    assert record.exc_text == "Traceback: [redacted]"
+
+
+def test_install_puts_the_redactor_back_on_the_package_logger() -> None:
+    from talking_video_mcp import logs
+
+    package = logging.getLogger("talking_video_mcp")
+    saved = list(package.handlers)
+    package.handlers[:] = [h for h in saved if logs.REDACTOR not in h.filters]
+    try:
+        logs.install()
+        added = [h for h in package.handlers if logs.REDACTOR in h.filters]
+        assert len(added) == 1 and added[0] not in saved
+        logs.register_secrets(["install-test-secret-1"])
+        with _Capture() as seen:
+            logging.getLogger("talking_video_mcp.anything").warning("x install-test-secret-1 y")
+        assert seen == ["x [redacted] y"]
+    finally:
+        package.handlers[:] = saved
+
+
+class _Capture(logging.Handler):
+    """Records formatted messages reaching the root logger, as an application's handler would."""
+
+    def __enter__(self) -> list[str]:
+        self.lines: list[str] = []
+        root = logging.getLogger()
+        self._level = root.level
+        root.addHandler(self)
+        root.setLevel(logging.DEBUG)
+        return self.lines
+
+    def __exit__(self, *exc: object) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self)
+        root.setLevel(self._level)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_cli_logging_redacts_other_libraries_too(capsys: pytest.CaptureFixture[str]) -> None:
+    from talking_video_mcp.cli import configure_logging
+
+    root = logging.getLogger()
+    noisy = [logging.getLogger(name) for name in ("httpx", "httpcore", "uvicorn.access")]
+    saved, level, levels = list(root.handlers), root.level, [n.level for n in noisy]
+    try:
+        configure_logging("info", ["cli-secret-abcdef"])
+        logging.getLogger("httpx").warning("header x-api-key: cli-secret-abcdef")
+        logging.getLogger("talking_video_mcp.cli").info("started with cli-secret-abcdef")
+    finally:
+        root.handlers[:], root.level = saved, level
+        for logger, was in zip(noisy, levels, strict=True):
+            logger.setLevel(was)
+    err = capsys.readouterr().err
+    assert "cli-secret-abcdef" not in err
+    assert "httpx: header x-api-key: [redacted]" in err and "talking_video_mcp.cli: started with [redacted]" in err

@@ -150,3 +150,33 @@ def test_reset_delay_reads_seconds_or_a_utc_time() -> None:
     assert http.reset_delay({"retry-after": "-4"}, now=now) == 0.0
     assert http.reset_delay({"retry-after": "soon"}, now=now) is None
     assert http.reset_delay({}, now=now) is None
+
+
+def test_a_reset_time_is_measured_from_now_when_no_clock_is_given() -> None:
+    assert http.reset_delay({"x-rate-limit-reset-at-utc": "2999-01-01T00:00:00Z"}) > 1e9
+    assert http.reset_delay({"x-rate-limit-reset-at-utc": "2000-01-01T00:00:00+00:00"}) == 0.0
+
+
+def test_backoff_ceilings_double_per_attempt_up_to_the_cap() -> None:
+    import random
+
+    random.seed(19)
+    policy = http.RetryPolicy(attempts=6, base_s=1.0, cap_s=100.0)
+    for attempt, ceiling in ((0, 1.0), (1, 2.0), (3, 8.0), (5, 32.0)):
+        delays = [policy.delay(attempt) for _ in range(400)]
+        assert max(delays) <= ceiling and max(delays) > 0.9 * ceiling, (attempt, max(delays))
+    assert max(http.RetryPolicy(base_s=1.0, cap_s=5.0).delay(10) for _ in range(400)) > 4.5
+
+
+def test_error_types_carry_what_callers_branch_on() -> None:
+    from talking_video_mcp.errors import InvalidInput, ProviderError
+
+    limited = RateLimited("slow down", retry_after_s=3.0)
+    assert (str(limited), limited.status_code, limited.retryable, limited.retry_after_s) == ("slow down", 429, True,
+                                                                                            3.0)
+    plain = ProviderError("no")
+    assert plain.retryable is False and plain.status_code is None
+    transient = TransientProviderError("again", status_code=502)
+    assert transient.retryable is True and transient.status_code == 502
+    bad = InvalidInput("seed", "must be positive.")
+    assert bad.field == "seed" and str(bad) == "seed: must be positive."

@@ -1,0 +1,249 @@
+"""What an assistant reads when an input is refused: the whole sentence, exactly.
+
+The assistant acts on these sentences (which field, what to change), so they are behaviour: each refusal
+path of media/inputs.py is pinned here word for word, with the details that make it useful (the field,
+the path or the URL without its query string, the limit)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from talking_video_mcp.media import inputs
+from talking_video_mcp.media.inputs import InputError, ResolvedInput, resolve_input, resolve_local_path
+from tests.helpers import png_bytes, wav_bytes
+
+pytestmark = pytest.mark.anyio
+PNG = png_bytes(64, 64)
+WAV = wav_bytes(0.2)
+PHOTO = "a face photo (PNG, JPEG or WebP)"
+SPEECH = "a speech recording (WAV, MP3, M4A, OGG or FLAC)"
+
+
+def data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    path = tmp_path / "root"
+    path.mkdir()
+    (path / "face.png").write_bytes(PNG)
+    return path
+
+
+async def refusal(value: str, root: Path, kind: inputs.Kind = "image", max_bytes: int = inputs.DEFAULT_MAX_BYTES,
+                  ) -> str:
+    with pytest.raises(InputError) as caught:
+        await resolve_input(value, field=kind, kind=kind, allowed_roots=[root], client=None,
+                            scratch_dir=root.parent / "scratch", max_bytes=max_bytes)
+    assert caught.value.field == kind and str(caught.value) == f"{kind}: {caught.value.message}"
+    return str(caught.value)
+
+
+DATA_CASES: list[tuple[str, inputs.Kind, str]] = [
+    ("data:image/png;base64", "image",
+     "image: the data: URL has no comma before its payload; use data:image/png;base64,<base64 bytes>."),
+    ("data:audio/mpeg;base64", "audio",
+     "audio: the data: URL has no comma before its payload; use data:audio/mpeg;base64,<base64 bytes>."),
+    ("data:image/png;base64,!!!", "image",
+     "image: the data: URL's base64 payload is invalid; re-encode the file, e.g. data:image/png;base64,<base64 bytes>."),
+    (data_url(PNG, "audio/mpeg"), "image", f"image: the data: URL says audio/mpeg, not image/*; pass {PHOTO}."),
+    ("data:,hello", "image", f"image: the data: URL says text/plain, not image/*; pass {PHOTO}."),
+    ("data:,hello", "audio", f"audio: the data: URL says text/plain, not audio/*; pass {SPEECH}."),
+    (data_url(b"hello text", "image/png"), "image",
+     f"image: the data: URL says image/png but its bytes are in no image format; pass {PHOTO}."),
+    (data_url(WAV, "image/png"), "image",
+     f"image: the data: URL says image/png but its bytes are audio/wav; pass {PHOTO}."),
+    (data_url(PNG, "audio/wav"), "audio",
+     f"audio: the data: URL says audio/wav but its bytes are image/png; pass {SPEECH}."),
+    ("data:image/png;base64,", "image", "image: the data: URL is empty; use data:image/png;base64,<base64 bytes>."),
+    ("data:audio/wav;base64,", "audio", "audio: the data: URL is empty; use data:audio/mpeg;base64,<base64 bytes>."),
+    ("", "image", f"image: is empty; give {PHOTO} as an https URL, a local file path or a data: URL."),
+    ("  ", "audio", f"audio: is empty; give {SPEECH} as an https URL, a local file path or a data: URL."),
+    ("ftp://x/y.png", "image",
+     "image: the ftp: scheme is not supported; use an http(s) URL, a local file path or a data: URL."),
+    ("A" * 300, "image", "image: looks like raw base64; send it as a data: URL (data:image/...;base64,<payload>)."),
+    ("A" * 300, "audio", "audio: looks like raw base64; send it as a data: URL (data:audio/...;base64,<payload>)."),
+]
+
+
+@pytest.mark.parametrize(("value", "kind", "message"), DATA_CASES)
+async def test_inline_input_refusals(root: Path, value: str, kind: inputs.Kind, message: str) -> None:
+    assert await refusal(value, root, kind) == message
+    assert not (root.parent / "scratch").exists() or list((root.parent / "scratch").iterdir()) == []
+
+
+async def test_data_url_size_limits(root: Path) -> None:
+    assert await refusal(data_url(PNG, "image/png"), root, max_bytes=100) == (
+        f"image: the data: URL holds about {len(base64.b64encode(PNG)) * 3 // 4} bytes, over the 100 bytes limit; "
+        "pass a smaller file or an https URL.")
+    # Percent-encoded (not base64) payloads are measured as they are, before decoding.
+    text = "data:image/png," + "%89PNG%0D%0A%1A%0A" + "x" * 200
+    assert await refusal(text, root, max_bytes=200) == (
+        "image: the data: URL holds about 218 bytes, over the 200 bytes limit; pass a smaller file or an https URL.")
+
+
+async def test_percent_encoded_and_urlsafe_data_urls_decode(root: Path, tmp_path: Path) -> None:
+    raw = "data:image/png," + "".join(f"%{b:02X}" for b in PNG)
+    got = await resolve_input(raw, field="image", kind="image", allowed_roots=[root], client=None,
+                              scratch_dir=tmp_path / "s")
+    assert got.path is not None and got.path.read_bytes() == PNG and got.mime_type == "image/png"
+    assert got.path.name.startswith("image-") and got.size_bytes == len(PNG)
+    # Data written once: a second resolve finds the file by its content hash and leaves it alone.
+    stamp = got.path.stat().st_mtime_ns
+    again = await resolve_input(raw, field="image", kind="image", allowed_roots=[root], client=None,
+                                scratch_dir=tmp_path / "s")
+    assert again == got and got.path.stat().st_mtime_ns == stamp
+    assert [p.name for p in (tmp_path / "s").iterdir()] == [got.path.name]  # no temporary file left behind
+
+
+async def test_local_file_refusals(root: Path, tmp_path: Path) -> None:
+    (root / "big.png").write_bytes(PNG + b"x" * 3000)
+    (root / "empty.png").write_bytes(b"")
+    (root / "notes.png").write_bytes(b"hello there, plain text")
+    (root / "voice.png").write_bytes(WAV[:2000])
+    (root / "dir").mkdir()
+    os.mkfifo(root / "pipe.png")
+    (root / "loop").symlink_to(root / "loop")
+    (root / "dangling.png").symlink_to(tmp_path / "nowhere.png")
+    (root / "gone.png").symlink_to(root / "missing.png")
+    r = str(root)
+    cases = {
+        "face.png\0x": "image: the path contains a NUL character; pass a plain file path.",
+        "missing.png": f"image: file not found: {r}/missing.png. Check the path, or pass a URL.",
+        "dir": f"image: {r}/dir is a folder; pass the path of a file inside it.",
+        "pipe.png": f"image: {r}/pipe.png is not a regular file (a device, pipe or socket); pass a file.",
+        "big.png": f"image: {r}/big.png is 3 KB, over the 3 KB limit; pass a smaller file.",
+        "empty.png": f"image: {r}/empty.png is empty; pass {PHOTO}.",
+        "notes.png": f"image: {r}/notes.png is not {PHOTO}: its bytes match no image format.",
+        "voice.png": f"image: {r}/voice.png is audio/wav, not {PHOTO}.",
+        "dangling.png": f"image: {r}/dangling.png is outside the folders this server may read ({r}); move the file "
+                        "into one of them, or set TALKING_VIDEO_ALLOWED_ROOTS.",
+        "gone.png": f"image: file not found: {r}/gone.png. Check the path, or pass a URL.",
+        "~nosuchuser-zz/x.png": "image: cannot expand ~nosuchuser-zz/x.png; give an absolute path.",
+        "file://otherhost/x.png": "image: file:// URIs on another host (otherhost) cannot be read; pass a local path.",
+        "file:///etc/hostname": f"image: /etc/hostname is outside the folders this server may read ({r}); move the "
+                                "file into one of them, or set TALKING_VIDEO_ALLOWED_ROOTS.",
+    }
+    for value, message in cases.items():
+        assert await refusal(value, root, max_bytes=3000) == message, value
+    assert (await refusal("loop", root)).startswith(f"image: {r}/loop cannot be opened (")
+    with pytest.raises(InputError) as caught:
+        resolve_local_path("face.png", field="image", allowed_roots=[])
+    assert str(caught.value) == (
+        "image: local files are disabled (TALKING_VIDEO_ALLOWED_ROOTS is empty); pass an https URL.")
+
+
+async def test_accepted_local_files(root: Path, tmp_path: Path) -> None:
+    (root / "voice.wav").write_bytes(WAV)
+    (root / "exact.png").write_bytes(PNG)
+    got = await resolve_input("file://localhost" + str(root / "voice.wav"), field="audio", kind="audio",
+                              allowed_roots=[tmp_path / "elsewhere", root], client=None, scratch_dir=tmp_path / "s")
+    assert got == ResolvedInput("audio", "file", None, root / "voice.wav", "audio/wav", len(WAV))
+    # A file exactly at the size limit is fine.
+    exact = resolve_local_path(str(root / "exact.png"), field="image", allowed_roots=[root], max_bytes=len(PNG))
+    assert exact == root / "exact.png"
+
+
+def test_outside_messages_name_the_link_and_every_root() -> None:
+    roots = [(Path("/a"), Path("/a")), (Path("/b"), Path("/real/b"))]
+    assert str(inputs._outside("image", Path("/etc/passwd"), roots)) == (
+        "image: /etc/passwd is outside the folders this server may read (/a:/b); move the file into one of them, "
+        "or set TALKING_VIDEO_ALLOWED_ROOTS.")
+    assert str(inputs._outside("image", Path("/etc/passwd"), roots[:1], via=Path("/a/link.png"))) == (
+        "image: /a/link.png (a link to /etc/passwd) is outside the folders this server may read (/a); move the file "
+        "into one of them, or set TALKING_VIDEO_ALLOWED_ROOTS.")
+    assert "a link to" not in str(inputs._outside("image", Path("/x"), roots, via=Path("/x")))
+
+
+@pytest.mark.parametrize(("exc", "message"), [
+    (httpx.ReadTimeout("t"), "image: the URL did not answer in time (https://h/x.png); check the link or pass a "
+                             "local file."),
+    (httpx.TooManyRedirects("r"), "image: the URL redirects too many times (https://h/x.png); pass the final link."),
+    (httpx.UnsupportedProtocol("u"), "image: the URL redirects to a non-http(s) address (https://h/x.png); pass a "
+                                     "direct link."),
+    (httpx.ConnectError("c"), "image: could not fetch https://h/x.png (ConnectError); check the link or pass a local "
+                              "file."),
+])
+def test_network_error_messages_hide_the_query(exc: httpx.HTTPError, message: str) -> None:
+    assert str(inputs._network_error("image", "https://h/x.png?sig=secret", exc)) == message
+
+
+def test_url_messages() -> None:
+    assert str(inputs._status_error("image", "https://h/x.png?s=1", 404)) == (
+        "image: the URL answered 404 Not Found (https://h/x.png); check the link or pass a local file.")
+    assert str(inputs._status_error("image", "https://h/x.png", 599)) == (
+        "image: the URL answered 599 error (https://h/x.png); check the link or pass a local file.")
+    assert str(inputs._wrong_type("image", "image", "text/html", "https://h/x.html?a")) == (
+        f"image: https://h/x.html is text/html (a web page: link to the file itself), not {PHOTO}; pass a direct "
+        "link to the file or a local file.")
+    assert str(inputs._wrong_type("audio", "audio", "image/png", "https://h/x.png")) == (
+        f"audio: https://h/x.png is image/png, not {SPEECH}; pass a direct link to the file or a local file.")
+    assert str(inputs._too_big("image", "https://h/x.png?a", 5 * 2**20)) == (
+        "image: https://h/x.png is larger than the 5 MB limit; pass a smaller file.")
+
+
+@pytest.mark.parametrize(("size", "shown"), [
+    (0, "0 bytes"), (100, "100 bytes"), (1023, "1023 bytes"), (1024, "1 KB"), (1536, "2 KB"), (2**20 - 1, "1024 KB"),
+    (2**20, "1 MB"), (3 * 2**19, "1.5 MB"), (50 * 2**20, "50 MB"), (12_345_678, "11.8 MB"),
+])
+def test_sizes_for_people(size: int, shown: str) -> None:
+    assert inputs._mb(size) == shown
+
+
+def test_paths_and_urls_are_shown_short_and_without_secrets() -> None:
+    assert inputs._show("x" * 160) == "x" * 160
+    assert inputs._show("x" * 161) == "x" * 159 + "…"
+    assert inputs._show_url("https://user:pw@[::1]:8443/a/b.png?sig=1#f") == "https://[::1]:8443/a/b.png"
+    assert inputs._show_url("http://h/p?q=1") == "http://h/p"
+    assert inputs._show_url("https://h/" + "p" * 200) == ("https://h/" + "p" * 200)[:119] + "…"
+
+
+def test_types_and_extensions() -> None:
+    assert inputs.extension_for("IMAGE/PNG") == ".png" and inputs.extension_for(None) == ".bin"
+    assert inputs.extension_for("audio/x-wav") == ".wav" and inputs.extension_for("text/plain") == ".bin"
+    assert inputs.guess_mime("https://h/A.JPEG") == "image/jpeg" and inputs.guess_mime("x") is None
+    assert inputs._major("audio/wav") == "audio" and inputs._major(None) == "" and inputs._major("") == ""
+    assert inputs._fits("video/mp4", "audio") and not inputs._fits("video/mp4", "image")
+    assert not inputs._fits("image/svg+xml", "image") and inputs._fits("image/webp", "image")
+    assert inputs._as_kind("video/quicktime", "audio") == "audio/mp4"
+    assert inputs._as_kind("video/quicktime", "image") == "video/quicktime"
+    assert inputs._kind_or_none("video/webm", "audio") == "audio/webm"
+    assert inputs._kind_or_none("text/html", "audio") is None and inputs._kind_or_none(None, "image") is None
+
+
+def test_total_size_from_headers() -> None:
+    ranged = httpx.Response(206, headers={"content-range": "bytes 0-0/12345", "content-length": "1"})
+    assert inputs._total_size(ranged) == 12345
+    assert inputs._total_size(httpx.Response(206, headers={"content-range": "bytes 0-0/*"})) is None
+    assert inputs._total_size(httpx.Response(200, headers={"content-length": "77"})) == 77
+    assert inputs._total_size(httpx.Response(200, headers={"content-length": "many"})) is None
+    assert inputs._total_size(httpx.Response(200)) is None
+
+
+def test_a_url_input_has_no_data_url_and_a_file_input_has_one(root: Path) -> None:
+    url = ResolvedInput("image", "url", "https://h/x.png", None, "image/png", None)
+    with pytest.raises(InputError) as caught:
+        url.data_url()
+    assert str(caught.value) == "image: is a URL, not a local file; pass the URL to the provider as it is."
+    file = ResolvedInput("image", "file", None, root / "face.png", None, len(PNG))
+    assert file.data_url() == data_url(PNG, "application/octet-stream")
+
+
+def test_reading_refuses_a_link_swapped_in_after_the_check(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.png").write_bytes(PNG)
+    (root / "swapped.png").symlink_to(tmp_path / "secret.png")
+    with pytest.raises(InputError) as caught:
+        inputs._read_regular(root / "swapped.png", "image")
+    assert str(caught.value) == f"image: {root}/swapped.png cannot be read (OSError)."
+    os.mkfifo(root / "late.fifo")
+    with pytest.raises(InputError) as caught:
+        inputs._read_regular(root / "late.fifo", "image")
+    assert str(caught.value) == f"image: {root}/late.fifo is not a regular file; pass a file."
+    assert inputs._read_regular(root / "face.png", "image", limit=8) == PNG[:8]
+    assert inputs._read_regular(root / "face.png", "image") == PNG
