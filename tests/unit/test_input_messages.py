@@ -51,7 +51,8 @@ DATA_CASES: list[tuple[str, inputs.Kind, str]] = [
     ("data:audio/mpeg;base64", "audio",
      "audio: the data: URL has no comma before its payload; use data:audio/mpeg;base64,<base64 bytes>."),
     ("data:image/png;base64,!!!", "image",
-     "image: the data: URL's base64 payload is invalid; re-encode the file, e.g. data:image/png;base64,<base64 bytes>."),
+     "image: the data: URL's base64 payload is invalid; re-encode the file, e.g. "
+     "data:image/png;base64,<base64 bytes>."),
     (data_url(PNG, "audio/mpeg"), "image", f"image: the data: URL says audio/mpeg, not image/*; pass {PHOTO}."),
     ("data:,hello", "image", f"image: the data: URL says text/plain, not image/*; pass {PHOTO}."),
     ("data:,hello", "audio", f"audio: the data: URL says text/plain, not audio/*; pass {SPEECH}."),
