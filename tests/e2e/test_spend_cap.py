@@ -155,11 +155,12 @@ async def test_the_cap_asks_through_elicitation_and_an_accept_submits(
         asked.append(params.message)
         return mt.ElicitResult(action="accept", content={"approve": True})
 
-    paid = PAID["avatar-iv"]
-    async with Client(build_server(capped(home, tmp_path, emulator, 1.0)), elicitation_callback=accept) as client:
+    paid = PAID["s2v-mid-5"]  # priced by its parameters: the question must use them too
+    async with Client(build_server(capped(home, tmp_path, emulator, 0.5)), elicitation_callback=accept) as client:
         job = structured(await client.call_tool(paid.tool, await args_for(client, paid, media)))
         assert job["status"] in ("queued", "processing")
-    assert len(asked) == 1 and CAP_REASON in asked[0] and "$2.22" in asked[0]
+    assert asked == ["This job is estimated at $0.86, above the per-job limit of $0.50 "
+                     "(TALKING_VIDEO_MAX_JOB_COST_USD). Submit it anyway?"]
 
 
 async def test_the_daily_budget_counts_what_today_already_committed(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -248,3 +249,173 @@ def test_reading_refuses_a_link_swapped_in_after_the_check(root: Path, tmp_path:
     assert str(caught.value) == f"image: {root}/late.fifo is not a regular file; pass a file."
     assert inputs._read_regular(root / "face.png", "image", limit=8) == PNG[:8]
     assert inputs._read_regular(root / "face.png", "image") == PNG
+
+
+# ------------------------------------------------------------------------------------------------ more local paths
+
+
+async def test_more_local_path_details(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = str(root)
+    # resolve_local_path is called on its own too (providers re-check paths): it refuses blanks itself.
+    with pytest.raises(InputError) as caught:
+        resolve_local_path("   ", field="audio", allowed_roots=[root])
+    assert str(caught.value) == "audio: is empty; give a local file path."
+    # Plain paths are not URLs: "%20" and "#" are parts of the name.
+    (root / "a%20b#1.png").write_bytes(PNG)
+    assert resolve_local_path(f"{r}/a%20b#1.png", field="image", allowed_roots=[root]) == root / "a%20b#1.png"
+    assert resolve_local_path((root / "a%20b#1.png").as_uri(), field="image", allowed_roots=[root]) == (
+        root / "a%20b#1.png")
+    # A link out of the root names both ends.
+    (tmp_path / "secret.png").write_bytes(PNG)
+    (root / "escape.png").symlink_to(tmp_path / "secret.png")
+    assert await refusal("escape.png", root) == (
+        f"image: {r}/escape.png (a link to {tmp_path}/secret.png) is outside the folders this server may read ({r}); "
+        "move the file into one of them, or set TALKING_VIDEO_ALLOWED_ROOTS.")
+    # A root that is itself a link: relative paths and messages use the root as it was given.
+    (tmp_path / "linked-root").symlink_to(root, target_is_directory=True)
+    given = tmp_path / "linked-root"
+    with pytest.raises(InputError) as caught:
+        resolve_local_path("nope.png", field="image", allowed_roots=[given])
+    assert str(caught.value) == f"image: file not found: {given}/nope.png. Check the path, or pass a URL."
+    assert resolve_local_path("face.png", field="image", allowed_roots=[given]) == root / "face.png"
+    (root / "loop").symlink_to(root / "loop")
+    import re
+
+    assert re.fullmatch(rf"image: {re.escape(r)}/loop cannot be opened \((RuntimeError|OSError)\)\.",
+                        await refusal("loop", root))
+
+    # Failures of the file system itself (as root, permissions cannot be used to provoke them).
+    real_resolve, real_stat = Path.resolve, Path.stat
+
+    def denied(self: Path, strict: bool = False) -> Path:
+        if self.name == "face.png":
+            raise PermissionError(13, "denied")
+        return real_resolve(self, strict=strict)
+
+    monkeypatch.setattr(Path, "resolve", denied)
+    with pytest.raises(InputError) as caught:
+        resolve_local_path("face.png", field="image", allowed_roots=[root])
+    assert str(caught.value) == f"image: {r}/face.png cannot be read (permission denied)."
+    monkeypatch.setattr(Path, "resolve", real_resolve)
+
+    def broken(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if self.name == "face.png":
+            raise OSError(5, "I/O error")
+        return real_stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", broken)
+    with pytest.raises(InputError) as caught:
+        resolve_local_path("face.png", field="image", allowed_roots=[root])
+    assert str(caught.value) == f"image: {r}/face.png cannot be read (OSError)."
+
+
+async def test_audio_in_a_video_container_is_labelled_as_audio(root: Path, tmp_path: Path) -> None:
+    m4a = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2mp41" + b"\x00" * 64
+    (root / "talk.mp4").write_bytes(m4a)
+    got = await resolve_input(str(root / "talk.mp4"), field="audio", kind="audio", allowed_roots=[root], client=None,
+                              scratch_dir=tmp_path / "s")
+    assert got.mime_type == "audio/mp4" and got.source == "file"
+    inline = await resolve_input(data_url(m4a, "video/mp4"), field="audio", kind="audio", allowed_roots=[root],
+                                 client=None, scratch_dir=tmp_path / "deep" / "er" / "s")
+    assert inline.mime_type == "audio/mp4" and inline.field == "audio" and inline.path is not None
+    assert inline.path.parent == tmp_path / "deep" / "er" / "s" and inline.path.suffix == ".m4a"
+    assert inline.path.name == f"audio-{__import__('hashlib').sha256(m4a).hexdigest()[:24]}.m4a"
+
+
+async def test_data_url_header_ends_at_the_first_comma_and_the_limit_is_inclusive(root: Path, tmp_path: Path) -> None:
+    import urllib.parse
+
+    tail = PNG + b",tail"  # trailing bytes after the PNG's end, with a literal comma in the payload
+    value = "data:image/png," + urllib.parse.quote_from_bytes(tail, safe=",")
+    got = await resolve_input(value, field="image", kind="image", allowed_roots=[root], client=None,
+                              scratch_dir=tmp_path / "s")
+    assert got.path is not None and got.path.read_bytes() == tail
+    exact = data_url(PNG, "image/png")
+    estimate = len(exact.partition(",")[2]) * 3 // 4
+    got = await resolve_input(exact, field="image", kind="image", allowed_roots=[root], client=None,
+                              scratch_dir=tmp_path / "s", max_bytes=estimate)
+    assert got.size_bytes == len(PNG)
+
+
+def test_inconsistent_resolved_inputs_are_refused(root: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        ResolvedInput("image", "url", None, root / "face.png", "image/png", None).data_url()
+    assert str(caught.value) == "image: is a URL, not a local file; pass the URL to the provider as it is."
+    with pytest.raises(InputError) as caught:
+        ResolvedInput("image", "data", None, None, "image/png", None).data_url()
+    assert caught.value.field == "image"
+
+
+async def test_materialize_refuses_inputs_without_bytes(tmp_path: Path) -> None:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(500))) as client:
+        with pytest.raises(InputError) as caught:
+            await inputs.materialize(ResolvedInput("audio", "file", None, None, None, None), client, tmp_path)
+        assert str(caught.value) == "audio: has no local file; resolve it again."
+        with pytest.raises(InputError) as caught:
+            await inputs.materialize(ResolvedInput("audio", "url", "", None, None, None), client, tmp_path)
+        assert str(caught.value) == "audio: has no URL; resolve it again."
+
+
+async def test_an_incomplete_url_is_shown_as_given() -> None:
+    with pytest.raises(InputError) as caught:
+        await resolve_input("https:///nohost.png", field="image", kind="image", allowed_roots=[], client=None,
+                            scratch_dir=Path("/nonexistent"))
+    assert str(caught.value) == "image: https:///nohost.png is not a complete http(s) URL; check the link."
+
+
+# ------------------------------------------------------------------------------------------------ downloads
+
+
+def _web(request: httpx.Request) -> httpx.Response:
+    path = request.url.path
+    assert request.method == "GET"
+    if path == "/page":
+        return httpx.Response(200, headers={"content-type": "Text/HTML; charset=utf-8"}, content=b"<html>")
+    if path == "/missing":
+        return httpx.Response(404)
+    if path == "/empty":
+        return httpx.Response(200, content=b"")
+    if path == "/declared-big":
+        return httpx.Response(200, headers={"content-length": "101"}, content=b"x" * 101)
+    if path == "/exact":
+        return httpx.Response(200, headers={"content-length": "100"}, content=b"x" * 100)
+    if path == "/reset":
+        raise httpx.ReadError("reset", request=request)
+
+    async def stream() -> AsyncIterator[bytes]:  # no content-length: counted while streaming
+        for _ in range(3):
+            yield b"y" * 40
+
+    return httpx.Response(200, content=stream())
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/page", "photo: https://web.test/page is a web page, not a media file; pass a direct link to the file."),
+    ("/missing", "photo: the URL answered 404 Not Found (https://web.test/missing); check the link or pass a local "
+                 "file."),
+    ("/empty", "photo: https://web.test/empty is empty; check the link."),
+    ("/declared-big", "photo: https://web.test/declared-big is larger than the 100 bytes limit; pass a smaller file."),
+    ("/streamed", "photo: https://web.test/streamed is larger than the 100 bytes limit; pass a smaller file."),
+    ("/reset", "photo: could not fetch https://web.test/reset (ReadError); check the link or pass a local file."),
+])
+async def test_download_refusals_leave_nothing_behind(tmp_path: Path, path: str, message: str) -> None:
+    dest = tmp_path / "a" / "b" / "file.png"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(_web)) as client:
+        with pytest.raises(InputError) as caught:
+            await inputs.download_to(client, f"https://web.test{path}?sig=1", dest, max_bytes=100, field="photo")
+    assert str(caught.value) == message
+    assert list(dest.parent.iterdir()) == []  # no partial file, no .part
+
+
+async def test_download_up_to_the_limit_lands_whole(tmp_path: Path) -> None:
+    dest = tmp_path / "a" / "b" / "file.bin"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(_web)) as client:
+        assert await inputs.download_to(client, "https://web.test/exact", dest, max_bytes=100) == dest
+        assert dest.read_bytes() == b"x" * 100
+        streamed = tmp_path / "streamed.bin"
+        await inputs.download_to(client, "https://web.test/streamed", streamed, max_bytes=120)
+        assert streamed.read_bytes() == b"y" * 120
+        with pytest.raises(InputError) as caught:
+            await inputs.download_to(client, "https://web.test/empty", tmp_path / "e.bin", max_bytes=10)
+        assert caught.value.field == "input"  # the default field name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "streamed.bin"]

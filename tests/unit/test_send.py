@@ -180,3 +180,12 @@ def test_error_types_carry_what_callers_branch_on() -> None:
     assert transient.retryable is True and transient.status_code == 502
     bad = InvalidInput("seed", "must be positive.")
     assert bad.field == "seed" and str(bad) == "seed: must be positive."
+
+
+def test_a_scaled_policy_keeps_attempts_and_sleep_and_scales_both_delays() -> None:
+    async def sleep(seconds: float) -> None:
+        pass
+
+    policy = http.RetryPolicy(attempts=7, base_s=2.0, cap_s=30.0, sleep=sleep)
+    scaled = policy.scaled(0.5)
+    assert (scaled.attempts, scaled.base_s, scaled.cap_s, scaled.sleep) == (7, 1.0, 15.0, sleep)
