@@ -419,3 +419,82 @@ async def test_download_up_to_the_limit_lands_whole(tmp_path: Path) -> None:
             await inputs.download_to(client, "https://web.test/empty", tmp_path / "e.bin", max_bytes=10)
         assert caught.value.field == "input"  # the default field name
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "streamed.bin"]
+
+
+# ------------------------------------------------------------------------------------------------ sniffing
+
+
+def _head(prefix: bytes) -> bytes:
+    """The first SNIFF_BYTES of a file starting with `prefix` (sniffing sees whole heads, not bare signatures)."""
+    return (prefix + bytes(range(1, 65)))[: inputs.SNIFF_BYTES]
+
+
+# A BMP file header and the start of its info header: "BM", size, two reserved zero words, pixel offset.
+BMP = b"BM\x36\x00\x0c\x00\x00\x00\x00\x00\x36\x00\x00\x00\x28\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00"
+SIGNATURES: list[tuple[bytes, str | None]] = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff\xe0", "image/jpeg"),
+    (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"gif89a", None), (b"GIF89A", None),
+    (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"), (b"RIFF\x24\x00\x00\x00WAVEfmt ", "audio/wav"),
+    (b"RF64\xff\xff\xff\xffWAVEds64", "audio/wav"), (b"BW64\xff\xff\xff\xffWAVEds64", "audio/wav"),
+    (b"RIFF\x24\x00\x00\x00webpVP8 ", None), (b"RIFF\x24\x00\x00\x00AVI LIST", None),
+    (b"rf64\x00\x00\x00\x00WAVE", None),
+    (BMP, "image/bmp"), (BMP[:6] + b"\x01" + BMP[7:], None), (b"bm" + BMP[2:], None),
+    (b"II*\x00\x08\x00\x00\x00", "image/tiff"), (b"MM\x00*\x00\x00\x00\x08", "image/tiff"), (b"ii*\x00", None),
+    (b"mm\x00*", None),
+    (b"\x00\x00\x00\x1cftypavif", "image/avif"), (b"\x00\x00\x00\x1cftypavis", "image/avif"),
+    (b"\x00\x00\x00\x1cftypheic", "image/heic"), (b"\x00\x00\x00\x1cftypmif1", "image/heic"),
+    (b"\x00\x00\x00\x1cftypM4A ", "audio/mp4"), (b"\x00\x00\x00\x1cftypM4B ", "audio/mp4"),
+    (b"\x00\x00\x00\x1cftypM4P ", "audio/mp4"), (b"\x00\x00\x00\x1cftypm4a ", "video/mp4"),
+    (b"\x00\x00\x00\x1cftypisom", "video/mp4"), (b"\x00\x00\x00\x1cftypAVIS", "video/mp4"),
+    (b"ID3\x04\x00", "audio/mpeg"), (b"OggS\x00\x02", "audio/ogg"), (b"fLaC\x00\x00\x00\x22", "audio/flac"),
+    (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81", "audio/webm"),
+    (b"FORM\x00\x00\x10\x00AIFFCOMM", "audio/aiff"), (b"FORM\x00\x00\x10\x00AIFCFVER", "audio/aiff"),
+    (b"FORM\x00\x00\x10\x00ILBMBMHD", None), (b"form\x00\x00\x10\x00AIFF", None),
+    (b"caff\x00\x01\x00\x00", "audio/x-caf"), (b"#!AMR\n", "audio/amr"),
+    (bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c"), "audio/x-ms-wma"),
+    (b"\xff\xf1\x50\x80", "audio/aac"), (b"\xff\xf9\x50\x80", "audio/aac"), (b"\xff\xfb\x90\x00", "audio/mpeg"),
+    (b"\xff\xe3\x18\xc4", "audio/mpeg"), (b"\xff\x00", None), (b"-----BEGIN OPENSSH PRIVATE KEY-----", None),
+    (b"<!DOCTYPE html>", None),
+]
+
+
+@pytest.mark.parametrize(("prefix", "mime"), SIGNATURES, ids=[repr(p[:12]) for p, _ in SIGNATURES])
+def test_sniffing_recognises_each_format_exactly(prefix: bytes, mime: str | None) -> None:
+    assert inputs.sniff_mime(_head(prefix)) == mime
+
+
+def test_sniffing_a_short_head() -> None:
+    assert inputs.sniff_mime(BMP[:26]) == "image/bmp" and inputs.sniff_mime(BMP[:25]) is None
+    assert inputs.sniff_mime(b"\xff") is None and inputs.sniff_mime(b"") is None
+
+
+async def test_a_download_is_named_by_its_bytes_then_its_type_then_its_url(tmp_path: Path) -> None:
+    unknown = b"\x00\x01 not a known format " * 4
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=PNG if request.url.path.endswith("png-bytes") else unknown)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(serve)) as client:
+        def url(path: str, mime: str | None = None) -> ResolvedInput:
+            return ResolvedInput("audio", "url", f"https://web.test/{path}?sig=1", None, mime, None)
+
+        sniffed = await inputs.materialize(url("clip.wav/png-bytes", "audio/mpeg"), client, tmp_path)
+        declared = await inputs.materialize(url("clip.wav", "audio/mpeg"), client, tmp_path)
+        guessed = await inputs.materialize(url("clip.wav"), client, tmp_path)
+        nothing = await inputs.materialize(url("clip"), client, tmp_path)
+    assert (sniffed.suffix, declared.suffix, guessed.suffix, nothing.suffix) == (".png", ".mp3", ".wav", ".bin")
+    import hashlib
+
+    key = hashlib.sha256(b"https://web.test/clip.wav?sig=1").hexdigest()[:24]
+    assert declared.name == f"audio-{key}.mp3" and declared.read_bytes() == unknown
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (sniffed, declared, guessed, nothing))
+
+
+async def test_a_failed_download_names_the_inputs_field(tmp_path: Path) -> None:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(404))) as client:
+        with pytest.raises(InputError) as caught:
+            await inputs.materialize(ResolvedInput("audio", "url", "https://web.test/x.wav", None, None, None), client,
+                                     tmp_path)
+    assert str(caught.value) == (
+        "audio: the URL answered 404 Not Found (https://web.test/x.wav); check the link or pass a local file.")
+    assert list(tmp_path.iterdir()) == []
