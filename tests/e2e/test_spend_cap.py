@@ -141,7 +141,35 @@ async def test_a_free_local_job_is_never_capped(home: Path, tmp_path: Path, emul
     async with Client(build_server(capped(home, tmp_path, emulator, 0.0))) as client:
         view = structured(await client.call_tool("generate_talking_video", {
             "model": "local", "image": str(tmp_path / "face.png"), "script": "Free.", "dry_run": True}))
-        assert view["cost_estimate_usd"] == 0 and "spend guard" not in view["next_step"]
+        assert view["cost_estimate_usd"] == 0
+        assert view["next_step"] == "Nothing was submitted. Call again without dry_run to submit (estimated $0.00)."
+
+
+async def test_a_repeated_request_is_the_same_job_and_says_so(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str]
+) -> None:
+    paid = PAID["avatar-iv"]
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with Client(build_server(capped(home, tmp_path, emulator, 10.0))) as client:
+        # wait_seconds: the first answer comes when the job is done, with progress on the way.
+        first = structured(await client.call_tool(paid.tool, {**paid.args(media), "wait_seconds": 30},
+                                                  progress_callback=on_progress))
+        assert first["status"] == "completed" and first["reused_existing_job"] is False, first
+        assert progress and progress[-1] == pytest.approx(1.0)
+        again = structured(await client.call_tool(paid.tool, paid.args(media)))
+        assert again["job_id"] == first["job_id"] and again["reused_existing_job"] is True
+        assert again["next_step"].startswith(
+            "This is the job already made for the same request (nothing was paid again). ")
+        assert again["next_step"].endswith(" Pass force_new=true for a second, separately billed job.")
+        keyed = structured(await client.call_tool(paid.tool, {**paid.args(media), "idempotency_key": "k-19"}))
+        assert keyed["job_id"] != first["job_id"] and keyed["reused_existing_job"] is False
+        same_key = structured(await client.call_tool(paid.tool, {**paid.args(media), "idempotency_key": "k-19"}))
+        assert same_key["job_id"] == keyed["job_id"] and same_key["reused_existing_job"] is True
+    assert len([r for r in paid_posts(emulator) if r["endpoint"] == "segmind.submit"]) <= 2
 
 
 async def test_the_cap_asks_through_elicitation_and_an_accept_submits(

@@ -52,3 +52,6 @@ async def test_the_next_slot_opens_when_the_oldest_request_leaves_the_window() -
     assert now[0] == pytest.approx(61.0)
     await budget.acquire()  # the seventh waits for the second (sent at 10)
     assert now[0] == pytest.approx(71.0)
+    now[0] = 80.5  # the third (sent at 20) leaves the window half a second from now: that short wait is kept
+    await budget.acquire()
+    assert now[0] == pytest.approx(81.0)

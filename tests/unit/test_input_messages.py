@@ -498,3 +498,40 @@ async def test_a_failed_download_names_the_inputs_field(tmp_path: Path) -> None:
     assert str(caught.value) == (
         "audio: the URL answered 404 Not Found (https://web.test/x.wav); check the link or pass a local file.")
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_unpadded_base64_of_any_length_decodes(root: Path, tmp_path: Path) -> None:
+    for extra in (b"", b"x", b"xy"):  # unpadded lengths ≡ 0, 2 and 3 (mod 4)
+        data = PNG + extra
+        compact = base64.b64encode(data).decode().rstrip("=")
+        got = await resolve_input(f"data:image/png;base64,{compact}", field="image", kind="image",
+                                  allowed_roots=[root], client=None, scratch_dir=tmp_path / "s")
+        assert got.path is not None and got.path.read_bytes() == data
+
+
+def test_a_file_input_that_stopped_being_a_file_names_its_field(root: Path) -> None:
+    os.mkfifo(root / "was-a-file.png")
+    with pytest.raises(InputError) as caught:
+        ResolvedInput("audio", "file", None, root / "was-a-file.png", "audio/wav", 10).data_url()
+    assert str(caught.value) == f"audio: {root}/was-a-file.png is not a regular file; pass a file."
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    read: list[int] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        read.append(1)
+        yield b"x" * 10
+
+    def lying(request: httpx.Request) -> httpx.Response:
+        kind = "text/html; charset=utf-8; q=1" if request.url.path == "/page" else "image/png"
+        return httpx.Response(200, headers={"content-length": "1000000", "content-type": kind}, content=body())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lying)) as client:
+        with pytest.raises(InputError) as caught:
+            await inputs.download_to(client, "https://web.test/big.png", tmp_path / "f.png", max_bytes=100)
+        assert str(caught.value) == "input: https://web.test/big.png is larger than the 100 bytes limit; pass a " \
+                                    "smaller file."
+        assert read == []  # refused on the header, before a byte of the body
+        with pytest.raises(InputError, match="is a web page"):  # several content-type parameters
+            await inputs.download_to(client, "https://web.test/page", tmp_path / "p.png", max_bytes=10**7)

@@ -189,3 +189,40 @@ def test_a_scaled_policy_keeps_attempts_and_sleep_and_scales_both_delays() -> No
     policy = http.RetryPolicy(attempts=7, base_s=2.0, cap_s=30.0, sleep=sleep)
     scaled = policy.scaled(0.5)
     assert (scaled.attempts, scaled.base_s, scaled.cap_s, scaled.sleep) == (7, 1.0, 15.0, sleep)
+
+
+async def test_messages_name_the_request_and_the_failure(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="talking_video_mcp.http")
+    seen: list[httpx.Request] = []
+
+    def always(exc: Exception) -> Callable[[httpx.Request], httpx.Response]:
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            raise exc
+
+        return handler
+
+    waits: list[float] = []
+    async with httpx.AsyncClient(transport=httpx.MockTransport(always(httpx.ReadError("reset")))) as client:
+        with pytest.raises(TransientProviderError) as caught:
+            await http.send(client, "GET", URL, idempotent=True, retry=policy(waits, 2), params={"page": 2})
+    assert str(caught.value) == "network error during request (ReadError)" and not isinstance(
+        caught.value, SubmitOutcomeUnknown)
+    assert seen[0].url.params["page"] == "2"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"retrying request after {waits[0]:.1f}s: network error during request (ReadError)"]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(always(httpx.ConnectError("no")))) as client:
+        with pytest.raises(TransientProviderError) as caught:
+            await http.send(client, "POST", URL, idempotent=False, describe="the submit")
+    assert str(caught.value) == "could not connect to the provider for the submit (ConnectError)"
+    async with httpx.AsyncClient(transport=httpx.MockTransport(always(httpx.RemoteProtocolError("x")))) as client:
+        with pytest.raises(SubmitOutcomeUnknown) as unknown:
+            await http.send(client, "POST", URL, idempotent=False, describe="the submit")
+    assert str(unknown.value) == ("the connection failed during the submit (RemoteProtocolError); the provider may "
+                                  "have accepted it")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(Script(429))) as client:
+        with pytest.raises(RateLimited) as limited:
+            await http.send(client, "GET", URL, idempotent=True, retry=policy([], 1), describe="the voice list")
+    assert str(limited.value) == "the provider rate-limited the voice list"
