@@ -207,3 +207,4 @@ async def test_the_daily_budget_counts_what_today_already_committed(
         assert [j["job_id"] for j in listed] == [first["job_id"]]
         account = structured(await client.call_tool("get_account", {}))
         assert account["daily_budget_usd"] == 4.0 and account["max_job_cost_usd"] == 1e3
+

@@ -90,3 +90,10 @@ async def test_an_explicit_transport_is_used_as_given(monkeypatch: pytest.Monkey
     async with http.make_client(transport=mock) as client:
         assert client._transport is mock and client._mounts == {}  # like httpx: no environment proxies
         assert (await client.get("https://example.test/")).status_code == 204
+
+
+async def test_a_proxied_transport_is_made_with_its_proxy(no_proxies: Any, recorder: type[_Recorder]) -> None:
+    proxy = httpx.Proxy("http://proxy.internal:3128")
+    lazy = http._LazyTransport(proxy)
+    await lazy.handle_async_request(httpx.Request("GET", "https://example.test/"))
+    assert recorder.made == [{"proxy": proxy}]

@@ -535,3 +535,72 @@ async def test_a_declared_length_over_the_limit_is_refused_before_reading(tmp_pa
         assert read == []  # refused on the header, before a byte of the body
         with pytest.raises(InputError, match="is a web page"):  # several content-type parameters
             await inputs.download_to(client, "https://web.test/page", tmp_path / "p.png", max_bytes=10**7)
+
+
+# ------------------------------------------------------------------------------------------------ URLs
+
+
+def _cdn(request: httpx.Request) -> httpx.Response:
+    path = request.url.path
+    if path == "/signed.png":  # a pre-signed URL: HEAD refused, and the GET redirects to the storage host
+        if request.method == "HEAD":
+            return httpx.Response(403)
+        return httpx.Response(302, headers={"location": "https://store.test/blob.png"})
+    if path == "/blob.png":
+        return httpx.Response(206, headers={"content-type": "image/png", "content-range": "bytes 0-0/4096"})
+    if path == "/song.mp3":
+        return httpx.Response(200, headers={"content-type": "video/mp4"})
+    if path == "/params.png":
+        return httpx.Response(200, headers={"content-type": "image/png; a=b; c=d", "content-length": "100"})
+    if path == "/pdf.png":
+        return httpx.Response(200, headers={"content-type": "application/pdf"})
+    return httpx.Response(200, headers={"content-type": "application/octet-stream", "content-length": "100"})
+
+
+async def resolve_url(value: str, kind: inputs.Kind = "image", max_bytes: int = 100) -> ResolvedInput:
+    async with httpx.AsyncClient(transport=httpx.MockTransport(_cdn)) as client:
+        return await resolve_input(value, field=kind, kind=kind, allowed_roots=[], client=client,
+                                   scratch_dir=Path("/nonexistent"), max_bytes=max_bytes)
+
+
+async def test_checked_urls(tmp_path: Path) -> None:
+    assert await resolve_url("https://cdn.test/signed.png?X-Sig=1", max_bytes=4096) == ResolvedInput(
+        "image", "url", "https://cdn.test/signed.png?X-Sig=1", None, "image/png", 4096)
+    # Audio served with its container's video type: the URL's audio type wins when it has one.
+    assert (await resolve_url("https://cdn.test/song.mp3", kind="audio")).mime_type == "audio/mpeg"
+    assert await resolve_url("https://cdn.test/params.png") == ResolvedInput(
+        "image", "url", "https://cdn.test/params.png", None, "image/png", 100)  # exactly at the limit
+    with pytest.raises(InputError) as caught:
+        await resolve_url("https://cdn.test/params.png?s=1", max_bytes=99)
+    assert str(caught.value) == "image: https://cdn.test/params.png is 100 bytes, over the 99 bytes limit; pass a " \
+                                "smaller file."
+    with pytest.raises(InputError) as caught:
+        await resolve_url("https://cdn.test/pdf.png?s=1")
+    assert str(caught.value) == (f"image: https://cdn.test/pdf.png is application/pdf, not {PHOTO}; pass a direct "
+                                 "link to the file or a local file.")
+    with pytest.raises(InputError) as caught:
+        await resolve_url("https://cdn.test/generic.txt?s=1")  # a generic type: judged by the extension
+    assert str(caught.value) == (f"image: https://cdn.test/generic.txt is text/plain, not {PHOTO}; pass a direct "
+                                 "link to the file or a local file.")
+
+
+async def test_unchecked_urls() -> None:
+    got = await resolve_input("https://cdn.test/a.wav?x=1", field="voice", kind="audio", allowed_roots=[],
+                              client=None, scratch_dir=Path("/nonexistent"))
+    assert got == ResolvedInput("voice", "url", "https://cdn.test/a.wav?x=1", None, "audio/wav", None)
+    with pytest.raises(InputError) as caught:
+        await resolve_input("https://cdn.test/page.html?x=1", field="photo", kind="image", allowed_roots=[],
+                            client=None, scratch_dir=Path("/nonexistent"))
+    assert str(caught.value) == (f"photo: https://cdn.test/page.html is text/html (a web page: link to the file "
+                                 f"itself), not {PHOTO}; pass a direct link to the file or a local file.")
+    with pytest.raises(InputError) as caught:
+        await resolve_input("https://cdn.test/my face.png", field="photo", kind="image", allowed_roots=[],
+                            client=None, scratch_dir=Path("/nonexistent"))
+    assert str(caught.value) == "photo: the URL contains spaces; encode them as %20."
+
+
+async def test_a_value_that_is_not_text_is_empty() -> None:
+    with pytest.raises(InputError) as caught:
+        await resolve_input(None, field="image", kind="image", allowed_roots=[],  # type: ignore[arg-type]
+                            client=None, scratch_dir=Path("/nonexistent"))
+    assert str(caught.value).startswith("image: is empty;")
