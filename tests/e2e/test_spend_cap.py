@@ -90,8 +90,10 @@ async def test_a_job_above_the_cap_is_refused_and_nothing_is_sent(
         result = await client.call_tool(paid.tool, await args_for(client, paid, media))
         assert result.is_error, result
         text = error_text(result)
-        assert CAP_REASON in text and "TALKING_VIDEO_MAX_JOB_COST_USD" in text and "Nothing was submitted" in text
-        assert f"${paid.estimate:.2f}" in text and f"${paid.estimate - 0.01:.2f}" in text
+        assert text.endswith(
+            f"This job is estimated at ${paid.estimate:.2f}, above the per-job limit of ${paid.estimate - 0.01:.2f} "
+            "(TALKING_VIDEO_MAX_JOB_COST_USD). Nothing was submitted. Ask the user to raise the limit, or pick a "
+            "cheaper option (quality='mid', a shorter duration, or model='local' which is free)."), text
         assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
     assert paid_posts(emulator) == []
 
@@ -104,6 +106,7 @@ async def test_a_job_at_or_below_the_cap_is_submitted(
     async with Client(build_server(capped(home, tmp_path, emulator, paid.estimate))) as client:
         job = structured(await client.call_tool(paid.tool, await args_for(client, paid, media)))
         assert job["status"] in ("queued", "processing") and job["model"] == paid.model, job
+        assert job["kind"] == KINDS[paid.tool] and job["reused_existing_job"] is False
         assert job["cost_estimate_usd"] == pytest.approx(paid.estimate)
         listed = structured(await client.call_tool("list_jobs", {}))["jobs"]
         assert [j["job_id"] for j in listed] == [job["job_id"]]
@@ -208,3 +211,70 @@ async def test_the_daily_budget_counts_what_today_already_committed(
         account = structured(await client.call_tool("get_account", {}))
         assert account["daily_budget_usd"] == 4.0 and account["max_job_cost_usd"] == 1e3
 
+
+
+async def test_a_declined_question_submits_nothing(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str]
+) -> None:
+    import mcp.types as mt
+
+    async def decline(context: Any, params: Any) -> mt.ElicitResult:
+        return mt.ElicitResult(action="decline")
+
+    paid = PAID["avatar-iv"]
+    async with Client(build_server(capped(home, tmp_path, emulator, 1.0)), elicitation_callback=decline) as client:
+        result = await client.call_tool(paid.tool, paid.args(media))
+        assert result.is_error
+        assert error_text(result).endswith(
+            "This job is estimated at $2.22, above the per-job limit of $1.00 (TALKING_VIDEO_MAX_JOB_COST_USD). "
+            "Nothing was submitted. The user declined."), error_text(result)
+        assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
+    assert paid_posts(emulator) == []
+
+
+async def test_an_idempotency_key_names_one_request(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str]
+) -> None:
+    paid = PAID["avatar-iv"]
+    other = {**paid.args(media), "script": "Something else entirely."}
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with Client(build_server(capped(home, tmp_path, emulator, 10.0))) as client:
+        first = structured(await client.call_tool(paid.tool, {**paid.args(media), "idempotency_key": "k-1"}))
+        # A dry run never looks the key up: it only estimates.
+        dry = structured(await client.call_tool(paid.tool, {**other, "idempotency_key": "k-1", "dry_run": True}))
+        assert dry["status"] == "dry_run" and dry["job_id"] == "dry-run"
+        clash = await client.call_tool(paid.tool, {**other, "idempotency_key": "k-1"})
+        assert clash.is_error
+        assert (f"idempotency_key: was already used for a different request (job {first['job_id']}); use a new key."
+                in error_text(clash)), error_text(clash)
+        again = structured(await client.call_tool(paid.tool, {**paid.args(media), "idempotency_key": "k-1",
+                                                              "wait_seconds": 30}, progress_callback=on_progress))
+        assert again["job_id"] == first["job_id"] and again["reused_existing_job"] is True
+        assert again["status"] == "completed" and progress, (again, progress)
+        assert len(structured(await client.call_tool("list_jobs", {}))["jobs"]) == 1
+
+
+async def test_identical_requests_share_a_job_unless_forced_or_dry(
+    home: Path, tmp_path: Path, emulator: Any, media: dict[str, str]
+) -> None:
+    paid = PAID["avatar-iv"]
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with Client(build_server(capped(home, tmp_path, emulator, 10.0))) as client:
+        first = structured(await client.call_tool(paid.tool, paid.args(media)))
+        dry = structured(await client.call_tool(paid.tool, {**paid.args(media), "dry_run": True}))
+        assert dry["status"] == "dry_run" and dry["job_id"] == "dry-run" and dry["reused_existing_job"] is False
+        again = structured(await client.call_tool(paid.tool, {**paid.args(media), "wait_seconds": 30},
+                                                  progress_callback=on_progress))
+        assert again["job_id"] == first["job_id"] and again["reused_existing_job"] is True
+        assert again["status"] == "completed" and progress, (again, progress)
+        forced = structured(await client.call_tool(paid.tool, {**paid.args(media), "force_new": True}))
+        assert forced["job_id"] != first["job_id"] and forced["reused_existing_job"] is False
+        assert len(structured(await client.call_tool("list_jobs", {}))["jobs"]) == 2
