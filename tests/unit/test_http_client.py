@@ -97,3 +97,11 @@ async def test_a_proxied_transport_is_made_with_its_proxy(no_proxies: Any, recor
     lazy = http._LazyTransport(proxy)
     await lazy.handle_async_request(httpx.Request("GET", "https://example.test/"))
     assert recorder.made == [{"proxy": proxy}]
+
+
+async def test_timeouts_and_the_replica_header(no_proxies: Any) -> None:
+    async with http.make_client() as default, http.make_client(timeout_s=120.0, client_id="replica-2") as named:
+        assert default.timeout == httpx.Timeout(30.0, connect=10.0)  # connecting never waits more than 10 s
+        assert "x-client-id" not in default.headers
+        assert named.timeout == httpx.Timeout(120.0, connect=10.0)
+        assert named.headers["x-client-id"] == "replica-2"

@@ -226,3 +226,8 @@ async def test_messages_name_the_request_and_the_failure(caplog: pytest.LogCaptu
         with pytest.raises(RateLimited) as limited:
             await http.send(client, "GET", URL, idempotent=True, retry=policy([], 1), describe="the voice list")
     assert str(limited.value) == "the provider rate-limited the voice list"
+
+
+def test_the_default_retry_policy() -> None:
+    policy = http.RetryPolicy()
+    assert (policy.attempts, policy.base_s, policy.cap_s) == (5, 0.5, 20.0)

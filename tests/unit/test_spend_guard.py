@@ -73,3 +73,9 @@ def test_only_talking_models_make_talking_videos() -> None:
     with pytest.raises(InvalidInput) as caught:
         video.talking_model(app, "uni/tts")  # type: ignore[arg-type]
     assert caught.value.field == "model" and str(caught.value) == "model: 'uni/tts' does not make talking videos."
+
+
+def test_any_parameter_value_can_be_hashed() -> None:
+    from pathlib import Path
+
+    assert video.request_hash("m", {"image": Path("/a.png")}) == video.request_hash("m", {"image": "/a.png"})
