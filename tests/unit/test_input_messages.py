@@ -226,6 +226,7 @@ def test_total_size_from_headers() -> None:
     assert inputs._total_size(httpx.Response(200, headers={"content-length": "77"})) == 77
     assert inputs._total_size(httpx.Response(200, headers={"content-length": "many"})) is None
     assert inputs._total_size(httpx.Response(200)) is None
+    assert inputs._total_size(httpx.Response(206)) is None  # a partial answer without its Content-Range
 
 
 def test_a_url_input_has_no_data_url_and_a_file_input_has_one(root: Path) -> None:

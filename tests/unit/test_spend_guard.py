@@ -79,3 +79,24 @@ def test_any_parameter_value_can_be_hashed() -> None:
     from pathlib import Path
 
     assert video.request_hash("m", {"image": Path("/a.png")}) == video.request_hash("m", {"image": "/a.png"})
+
+
+def test_a_dry_run_is_stamped_in_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from talking_video_mcp.providers.base import PreparedJob
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9, no daylight saving
+    time.tzset()
+    try:
+        prepared = PreparedJob("m", "p", {"inputs": {"image": {"url": "https://h/a.png"}, "audio": None}}, "submit",
+                               None, kind="speech")
+        view = video.dry_run_view(prepared, None)
+        stamped = datetime.strptime(view.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert abs((datetime.now(UTC) - stamped).total_seconds()) < 60
+        assert view.next_step == "Nothing was submitted. Call again without dry_run to submit (estimated $0.00)."
+        assert view.kind == "speech" and view.request["inputs"] == {"image": "https://h/a.png"}
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
