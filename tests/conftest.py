@@ -91,18 +91,20 @@ async def client(settings: Settings) -> AsyncIterator[Any]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
-    """One throwaway PostgreSQL server for the session; the PostgreSQL tests skip, saying why, without one."""
+    """One throwaway PostgreSQL server for the session; without one the PostgreSQL tests skip, saying why (in CI
+    they fail instead)."""
+    from tests.helpers import skip_or_fail
     from tests.pg import find_bin, pg_server
 
     try:
         import psycopg  # noqa: F401
         import psycopg_pool  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg is not installed (pip install -e '.[postgres]'): PostgreSQL ledger tests skipped")
+        skip_or_fail("psycopg is not installed (pip install -e '.[postgres]'): the PostgreSQL ledger tests cannot run")
     bin_dir = find_bin()
     if bin_dir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) found on PATH, in $PG_BIN or in "
-                    "/usr/lib/postgresql/*/bin (apt-get install postgresql): PostgreSQL ledger tests skipped")
+        skip_or_fail("no PostgreSQL server binaries (initdb, pg_ctl) found on PATH, in $PG_BIN or in "
+                     "/usr/lib/postgresql/*/bin (apt-get install postgresql): the PostgreSQL ledger tests cannot run")
     with pg_server(bin_dir) as server:
         yield server
 

@@ -19,26 +19,15 @@ if TYPE_CHECKING:
     from talking_video_mcp.settings import Settings
 
 
-class _RedactingFilter(logging.Filter):
-    """Last line of defence: no configured secret reaches a log line."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = secrets
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message, self.secrets)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
 def configure_logging(level: str, secrets: list[str]) -> None:
-    """Logs go to stderr (stdout is the stdio transport)."""
+    """Logs go to stderr (stdout is the stdio transport). The package's own records are redacted on their
+    way up (logs.py); the handler's filter also covers other libraries' records (httpx, uvicorn, mcp)."""
+    from talking_video_mcp.logs import REDACTOR, register_secrets
+
+    register_secrets(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactingFilter(secrets))
+    handler.addFilter(REDACTOR)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from talking_video_mcp import provider_http
 from talking_video_mcp.jobs.home import check_storage, open_ledger, prepare_home
 from talking_video_mcp.jobs.runner import JobRunner
+from talking_video_mcp.logs import register_secrets
 from talking_video_mcp.providers.registry import build_registry
 from talking_video_mcp.services import Services
 from talking_video_mcp.settings import Settings
@@ -27,6 +28,7 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
     async with AsyncExitStack() as stack:
         if settings.sandbox:
             settings = stack.enter_context(_sandbox(settings))
+        register_secrets(settings.secrets())  # no log record of the package shows them (logs.py)
         prepare_home(settings)
         store = open_ledger(settings)
         stack.callback(store.close)

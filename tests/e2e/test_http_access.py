@@ -22,26 +22,36 @@ def app_for(home: Path, tmp_path: Path, **extra: Any) -> Any:
     return build_http_app(settings, host="127.0.0.1", port=8765)
 
 
-async def test_browser_exchanges_the_token_for_a_gallery_cookie(home: Path, tmp_path: Path):
-    transport = httpx.ASGITransport(app=app_for(home, tmp_path))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
-        assert (await browser.get("/")).status_code == 401
-        assert (await browser.get("/?token=wrong")).status_code == 401
-        first = await browser.get(f"/?token={TOKEN}")
+def test_browser_exchanges_the_token_for_a_gallery_cookie(home: Path, tmp_path: Path):
+    from starlette.testclient import TestClient
+
+    # TestClient runs the app's lifespan: without it /api/jobs answers 503, which would prove nothing.
+    with TestClient(app_for(home, tmp_path), base_url=BASE, follow_redirects=False) as browser:
+        assert browser.get("/").status_code == 401
+        assert browser.get("/?token=wrong").status_code == 401
+        assert browser.get("/api/jobs").status_code == 401
+        first = browser.get(f"/?token={TOKEN}")
         assert first.status_code == 303 and first.headers["location"] == "/"
         cookie = first.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and TOKEN not in cookie
-        assert (await browser.get("/api/jobs")).status_code != 401
+        jobs = browser.get("/api/jobs")
+        assert jobs.status_code == 200, jobs.text
+        assert jobs.json()["jobs"] == []
         # The cookie never opens the MCP endpoint: that needs the bearer header.
-        mcp = await browser.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        mcp = browser.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
         assert mcp.status_code == 401
 
 
-async def test_bearer_scheme_is_case_insensitive(home: Path, tmp_path: Path):
-    transport = httpx.ASGITransport(app=app_for(home, tmp_path))
-    async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-        response = await client.get("/api/jobs", headers={"authorization": f"bearer {TOKEN}"})
-        assert response.status_code != 401
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_bearer_scheme_is_case_insensitive(home: Path, tmp_path: Path, scheme: str):
+    from starlette.testclient import TestClient
+
+    with TestClient(app_for(home, tmp_path), base_url=BASE) as client:
+        response = client.get("/api/jobs", headers={"authorization": f"{scheme} {TOKEN}"})
+        assert response.status_code == 200, response.text
+        assert response.json()["jobs"] == []
+        wrong = client.get("/api/jobs", headers={"authorization": f"{scheme} not-{TOKEN}"})
+        assert wrong.status_code == 401
 
 
 def test_allowed_hosts_admit_a_public_name(home: Path, tmp_path: Path):

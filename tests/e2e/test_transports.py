@@ -71,7 +71,10 @@ async def test_http_transport_runs_a_whole_job(settings: Any, emulator: Any, tmp
                 job = structured(await client.call_tool(
                     "check_video_status", {"job_id": job["job_id"], "wait_seconds": 5}))
         assert job["status"] == "completed", job
-        assert probe_video(Path(job["video_path"])).frames >= 0
+        video = Path(job["video_path"])
+        info = probe_video(video, decode_all=True)
+        assert info.frames > 0 and info.video_codec == "h264" and info.duration_s > 0
+        assert video.read_bytes() == httpx.get(job["video_url"]).content  # the provider's video, whole
     finally:
         server.stop()
 

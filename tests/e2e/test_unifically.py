@@ -48,7 +48,10 @@ async def test_script_runs_tts_then_speak_as_one_job(client: Any, emulator: Any,
         job = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"], "wait_seconds": 1}))
         steps.add(job["step"])
     assert job["status"] == "completed", job
-    assert probe_video(Path(job["video_path"])).frames >= 0
+    video = Path(job["video_path"])
+    info = probe_video(video, decode_all=True)
+    assert info.frames > 0 and info.video_codec == "h264" and info.duration_s > 0
+    assert video.read_bytes() == httpx.get(job["video_url"]).content  # the provider's video, whole
     assert posts(emulator, "tts") == 1 and posts(emulator, "speak") == 1
     assert steps & {"tts_submit", "tts_poll", "submit", "poll", "download"}
 
@@ -137,7 +140,9 @@ async def test_code_400_while_processing_keeps_the_job_processing(client: Any, e
     job = structured(await client.call_tool("generate_video_from_image", {"image": image_url, "prompt": "wave"}))
     job = await finish(client, job)
     assert job["status"] == "completed", job
-    assert emulator.stats()["faults_fired"]
+    stats = emulator.stats()
+    assert stats["faults_fired"] == {"unifically.feed": {"code400-processing": 3}}  # all three answered, all survived
+    assert posts(emulator, "generate") == 1
 
 
 async def test_product_ad_completes(client: Any, image_url: str):

@@ -35,3 +35,23 @@ async def test_block_for_pauses_everything() -> None:
     budget.block_for(12.5)
     await budget.acquire()
     assert now[0] == pytest.approx(12.5)
+
+
+async def test_the_next_slot_opens_when_the_oldest_request_leaves_the_window() -> None:
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    budget = RequestBudget(5, clock=lambda: now[0], sleep=sleep)
+    for t in (0.0, 10.0, 20.0, 30.0, 40.0):
+        now[0] = t
+        await budget.acquire()
+    now[0] = 50.0
+    await budget.acquire()  # the sixth waits for the first (sent at 0) to leave the window, and no longer
+    assert now[0] == pytest.approx(61.0)
+    await budget.acquire()  # the seventh waits for the second (sent at 10)
+    assert now[0] == pytest.approx(71.0)
+    now[0] = 80.5  # the third (sent at 20) leaves the window half a second from now: that short wait is kept
+    await budget.acquire()
+    assert now[0] == pytest.approx(81.0)

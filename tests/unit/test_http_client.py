@@ -90,3 +90,19 @@ async def test_an_explicit_transport_is_used_as_given(monkeypatch: pytest.Monkey
     async with provider_http.make_client(transport=mock) as client:
         assert client._transport is mock and client._mounts == {}  # like httpx: no environment proxies
         assert (await client.get("https://example.test/")).status_code == 204
+
+
+async def test_a_proxied_transport_is_made_with_its_proxy(no_proxies: Any, recorder: type[_Recorder]) -> None:
+    proxy = httpx.Proxy("http://proxy.internal:3128")
+    lazy = provider_http._LazyTransport(proxy)
+    await lazy.handle_async_request(httpx.Request("GET", "https://example.test/"))
+    assert recorder.made == [{"proxy": proxy}]
+
+
+async def test_timeouts_and_the_replica_header(no_proxies: Any) -> None:
+    async with provider_http.make_client() as default, \
+            provider_http.make_client(timeout_s=120.0, client_id="replica-2") as named:
+        assert default.timeout == httpx.Timeout(30.0, connect=10.0)  # connecting never waits more than 10 s
+        assert "x-client-id" not in default.headers
+        assert named.timeout == httpx.Timeout(120.0, connect=10.0)
+        assert named.headers["x-client-id"] == "replica-2"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 WORDS_PER_SECOND = 2.4
+MAX_SECONDS = 600
 
 
 def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly") -> str:
+    if not 1 <= length_seconds <= MAX_SECONDS:
+        raise ValueError(f"length_seconds must be between 1 and {MAX_SECONDS}, not {length_seconds}.")
     words = max(5, int(length_seconds * WORDS_PER_SECOND))
     return (
         f"Make a talking-head video of about {length_seconds} seconds about: {topic}\n"
