@@ -20,7 +20,7 @@ from talking_video_mcp.media.inputs import ResolvedInput, resolve_input, resolve
 from tests.helpers import png_bytes, wav_bytes
 
 pytestmark = pytest.mark.anyio
-PNG = png_bytes(64, 64)
+PNG = png_bytes(64, 64, face=False)
 WAV = wav_bytes(0.2)
 PHOTO = "a face photo (PNG, JPEG or WebP)"
 SPEECH = "a speech recording (WAV, MP3, M4A, OGG or FLAC)"
