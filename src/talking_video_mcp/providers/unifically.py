@@ -219,6 +219,8 @@ class UnificallyProvider:
         quality = args.quality or "basic"
         if quality not in cat.SPEAK_QUALITIES:
             raise InvalidInput("quality", f"{quality!r} is not allowed for {cat.MODEL_SPEAK}; use 'basic' or 'high'.")
+        if args.voice_id and not args.script:
+            raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
         sources = [k for k in ("audio", "audio_task_id", "script") if getattr(args, k)]
         if len(sources) != 1:
             given = " and ".join(sources) if sources else "none"

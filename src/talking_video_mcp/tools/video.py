@@ -120,6 +120,7 @@ async def submit_job(
 
     Every paid or local job goes through here: dedupe, prepare, guard the spend, write, wake the runner."""
     provider = state.registry.provider_for(model)
+    _check_text(args)
     digest = request_hash(model, args)
     if not options.dry_run:
         existing_id = await _existing_job(state, digest, options)
@@ -144,6 +145,15 @@ async def submit_job(
     job = await anyio.to_thread.run_sync(state.store.create, new)
     state.runner.wake()
     return await _after_submit(state, job.id, options, progress, reused=False)
+
+
+def _check_text(args: ToolArgs) -> None:
+    """Every text argument must be valid Unicode: a lone surrogate (valid JSON, not valid UTF-8) would fail
+    later, when the job is stored or shown."""
+    for name, value in args:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and any("\ud800" <= ch <= "\udfff" for ch in text):
+                raise InvalidInput(name, "contains an invalid character (a lone UTF-16 surrogate); send plain text.")
 
 
 async def _existing_job(state: Services, digest: str, options: SubmitOptions) -> str | None:
