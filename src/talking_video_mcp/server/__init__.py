@@ -9,6 +9,7 @@ import anyio
 
 from talking_video_mcp import __version__, ui
 from talking_video_mcp.jobs.home import prepare_home
+from talking_video_mcp.logs import register_secrets
 from talking_video_mcp.server import resources
 from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.services import LazyServices, Services
@@ -31,6 +32,7 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
 
     @asynccontextmanager
     async def lifespan(_: object) -> AsyncIterator[LazyServices]:
+        register_secrets(settings.secrets())  # from the first log line, before the services open (logs.py)
         prepare_home(settings)  # a home that cannot be written stops the start, as it says what to do
         lazy = LazyServices(settings)
         async with anyio.create_task_group() as tg:
