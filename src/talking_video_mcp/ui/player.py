@@ -44,7 +44,7 @@ def player_app() -> Apps:
         """For the video player app only: a job with its script, voice and video size."""
         from talking_video_mcp.ui import player_data
 
-        return await player_data.details_result(ctx, job_id)
+        return await player_data.details_result(ctx, job_id, CHUNK_BYTES)
 
     @apps.tool(resource_uri=PLAYER_URI, visibility=["app"], annotations=_APP_ONLY, title="Video bytes (player)")
     async def get_video_chunk(

@@ -15,7 +15,6 @@ from talking_video_mcp.models import JobView
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import jobs
 from talking_video_mcp.ui.pages import NOTICES
-from talking_video_mcp.ui.player import CHUNK_BYTES
 from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, video_file
 
 
@@ -29,7 +28,7 @@ class VideoDetails(BaseModel):
     title: str | None = None
     notice: str | None = Field(default=None, description="What a person should know when there is no video")
     video_bytes: int | None = Field(default=None, description="Size of the MP4 when it can be played")
-    chunk_bytes: int = Field(default=CHUNK_BYTES, description="Suggested length for get_video_chunk")
+    chunk_bytes: int = Field(description="Suggested length for get_video_chunk")
 
 
 class VideoChunk(BaseModel):
@@ -53,7 +52,7 @@ async def _state(ctx: Context) -> Services:
         raise ToolError(str(exc)) from None
 
 
-async def _details(state: Services, job_id: str) -> VideoDetails:
+async def _details(state: Services, job_id: str, chunk_bytes: int) -> VideoDetails:
     try:
         job = await jobs.get_job(state, job_id)
     except TalkingVideoError as exc:
@@ -69,7 +68,7 @@ async def _details(state: Services, job_id: str) -> VideoDetails:
     if job.status == "completed" and size is None and job.video_path:
         notice = "The video file of this job is no longer on disk."
     return VideoDetails(job=jobs.view(state, job), script=text.script, voice_id=text.voice_id, prompt=text.prompt,
-                        title=text.title, notice=notice, video_bytes=size)
+                        title=text.title, notice=notice, video_bytes=size, chunk_bytes=chunk_bytes)
 
 
 def _read(state: Services, job_id: str, offset: int, length: int) -> tuple[bytes, int]:
@@ -82,8 +81,8 @@ def _read(state: Services, job_id: str, offset: int, length: int) -> tuple[bytes
         return fh.read(length), total
 
 
-async def details_result(ctx: Context, job_id: str) -> CallToolResult:
-    details = await _details(await _state(ctx), job_id)
+async def details_result(ctx: Context, job_id: str, chunk_bytes: int) -> CallToolResult:
+    details = await _details(await _state(ctx), job_id, chunk_bytes)
     return CallToolResult(content=[TextContent(type="text", text=details.model_dump_json(exclude_none=True))],
                           structured_content=details.model_dump(mode="json"))
 
