@@ -21,9 +21,15 @@ REGENERATE = "the shipped tools/list is out of date: run `make tools-list` and r
 async def test_the_snapshot_is_what_the_tools_declare(variant: str, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TALKING_VIDEO_HOME", str(tmp_path))
-    shipped = listing.load(variant)
-    assert shipped is not None, REGENERATE
-    assert listing.dump(shipped) == await listing.live(variant), REGENERATE
+    snapshot = json.loads(listing.SNAPSHOT.read_text())
+    assert snapshot["fingerprint"] == listing.fingerprint(), REGENERATE
+    live = await listing.live(variant)
+    if snapshot["libraries"] != listing.libraries():
+        # Installed with other mcp/pydantic releases than the snapshot was made with: it is not used, and the
+        # server lists its tools live (what this environment's libraries make of them).
+        assert listing.load(variant) is None
+        return
+    assert snapshot["variants"][variant] == live, REGENERATE
 
 
 async def test_a_fresh_server_lists_from_the_snapshot_and_registers_on_the_first_call(settings: Settings) -> None:
@@ -45,8 +51,11 @@ async def test_a_snapshot_that_does_not_match_the_code_is_ignored(settings: Sett
     fake.write_text(json.dumps(stale))
     monkeypatch.setattr(listing, "SNAPSHOT", fake)
     assert listing.load("local") is not None  # same fingerprint: it would be used ...
+    with monkeypatch.context() as other:
+        other.setattr(listing, "libraries", lambda: {"mcp": "9.9.9", "pydantic": "9.9.9"})
+        assert listing.load("local") is None  # ... not with other library releases ...
     monkeypatch.setattr(listing, "fingerprint", lambda: "other code")
-    assert listing.load("local") is None  # ... but not once the code differs
+    assert listing.load("local") is None  # ... nor once the code differs
     server = build_server(settings)
     async with Client(server) as client:
         tools = (await client.list_tools()).tools

@@ -27,12 +27,19 @@ _SHAPING = ("server/*.py", "params.py", "models.py", "schema.py", "ui/player.py"
 
 
 def fingerprint() -> str:
-    digest = hashlib.sha256(f"{__version__}|{version('mcp')}|{pydantic.VERSION}".encode())
+    """Our side: the package version and every source file that shapes the listing."""
+    digest = hashlib.sha256(__version__.encode())
     for pattern in _SHAPING:
         for path in sorted(PACKAGE.glob(pattern)):
             digest.update(path.relative_to(PACKAGE).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def libraries() -> dict[str, str]:
+    """The other side: the libraries that turn our code into schemas. A snapshot made with other versions
+    is not used (a new mcp or pydantic release must not change what we list without us seeing it)."""
+    return {"mcp": version("mcp"), "pydantic": pydantic.VERSION}
 
 
 def load(variant: str) -> list[MCPTool] | None:
@@ -41,7 +48,7 @@ def load(variant: str) -> list[MCPTool] | None:
         data = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint():
+    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint() or data.get("libraries") != libraries():
         return None
     tools = data.get("variants", {}).get(variant)
     return [MCPTool.model_validate(tool) for tool in tools] if isinstance(tools, list) else None
@@ -67,6 +74,6 @@ VARIANTS = ("local", "higgsfield")
 
 async def write() -> None:
     variants = {variant: await live(variant) for variant in VARIANTS}
-    SNAPSHOT.write_text(json.dumps({"fingerprint": fingerprint(), "variants": variants}, indent=1) + "\n",
-                        encoding="utf-8")
+    snapshot = {"fingerprint": fingerprint(), "libraries": libraries(), "variants": variants}
+    SNAPSHOT.write_text(json.dumps(snapshot, indent=1) + "\n", encoding="utf-8")
 
