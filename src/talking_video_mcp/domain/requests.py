@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from talking_video_mcp import params as p
-from talking_video_mcp.models import (
+from talking_video_mcp.names import (
     MODEL_ADS,
     MODEL_AVATAR,
     MODEL_IMAGE_VIDEO,
@@ -139,6 +139,11 @@ class Display(BaseModel):
     voice_id: str | None = None
     prompt: str | None = None
     title: str | None = None
+
+
+def warnings_of(*notes: str | None) -> tuple[str, ...]:
+    """A request's warnings: the notes that say something."""
+    return tuple(note for note in notes if note)
 
 
 class _Request(BaseModel):

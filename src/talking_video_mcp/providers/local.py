@@ -21,6 +21,7 @@ from talking_video_mcp.domain.requests import (
     SpeechArgs,
     TalkingVideoArgs,
     ToolArgs,
+    warnings_of,
 )
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.image import LOCAL_MAX_BYTES, LOCAL_MAX_SIDE
@@ -92,7 +93,7 @@ class LocalProvider:
             )
             assert tts is not None
             speech = LocalSpeechRequest(tts=tts, display=Display(script=text, voice_id=tts.voice_id),
-                                        warnings=_warnings(tts.warning))
+                                        warnings=warnings_of(tts.warning))
             return PreparedJob(self.name, speech, "tts", 0.0, kind="speech")
         if model != MODEL_LOCAL or not isinstance(args, TalkingVideoArgs):
             raise InvalidInput("model", f"{model!r} is not a local model for this tool.")
@@ -113,7 +114,7 @@ class LocalProvider:
             inputs={"image": image, "audio": audio}, tts=tts, seed=args.seed or 0, resolution=resolution,
             framing=args.framing or "photo", face_index=args.face_index,
             display=Display(script=args.script, voice_id=tts.voice_id if tts else None),
-            warnings=_warnings(several, tts.warning if tts else None),
+            warnings=warnings_of(several, tts.warning if tts else None),
         )
         return PreparedJob(self.name, request, "tts" if tts else "render", 0.0)
 
@@ -215,7 +216,3 @@ def _resolution(value: str | None) -> int | None:
         raise InvalidInput("resolution", f"{value!r} is not a local video size; use 512p, 720p or 1080p, or leave it "
                            "out for the largest the photo allows (up to 1080p).")
     return RESOLUTIONS[value]
-
-
-def _warnings(*notes: str | None) -> tuple[str, ...]:
-    return tuple(note for note in notes if note)

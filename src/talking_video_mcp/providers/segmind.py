@@ -21,6 +21,7 @@ from talking_video_mcp.domain.requests import (
     Speech2VideoRequest,
     TalkingVideoArgs,
     ToolArgs,
+    warnings_of,
 )
 from talking_video_mcp.errors import (
     AuthRejected,
@@ -179,7 +180,7 @@ class SegmindProvider:
         request = Speech2VideoRequest(
             payload=body, inputs={"input_image": image, "input_audio": audio}, tts=tts,
             display=_display(args).model_copy(update={"voice_id": tts.voice_id if tts else args.voice_id}),
-            warnings=tuple(w for w in (faces.message, tts.warning if tts else None) if w),
+            warnings=warnings_of(faces.message, tts.warning if tts else None),
         )
         cost = cat.SPEECH2VIDEO_PRICE_USD.get((quality, duration))
         return PreparedJob(self.name, request, "tts" if tts else "upload", cost)
@@ -214,7 +215,7 @@ class SegmindProvider:
         request = AvatarIVRequest(
             payload=body, inputs={"image_url": image, "audio_url": audio},
             display=_display(args).model_copy(update={"title": body.video_title}),
-            warnings=(faces.message,) if faces.message else (),
+            warnings=warnings_of(faces.message),
         )
         return PreparedJob(self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
 

@@ -29,6 +29,7 @@ from talking_video_mcp.domain.requests import (
     TalkingVideoArgs,
     ToolArgs,
     UnificallyRequest,
+    warnings_of,
 )
 from talking_video_mcp.errors import (
     AuthRejected,
@@ -242,7 +243,7 @@ class UnificallyProvider:
             audio_url=audio_url, audio_task_id=(args.audio_task_id or "").strip() or None,
         )
         request = SpeakRequest(payload=body, speech=speech, display=Display(script=args.script, voice_id=args.voice_id),
-                               warnings=(faces.message,) if faces and faces.message else ())
+                               warnings=warnings_of(faces.message if faces else None))
         cost = self.estimate_cost(cat.MODEL_SPEAK, args)
         return PreparedJob(self.name, request, "tts_submit" if speech else "submit", cost)
 

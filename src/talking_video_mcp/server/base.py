@@ -25,11 +25,13 @@ class CompactServer(MCPServer[LazyServices]):
 
     _listed: list[MCPTool] | None = None
     _registered = False
+    _returns: dict[str, type[BaseModel]]  # tool name → the model its result is made from (typed_tool)
 
     def defer_tools(self, variant: str, register: Callable[[], None]) -> None:
         """`register` adds this server's tools; until it has run, tools/list is answered from the shipped
         snapshot of `variant` when it matches this code (see listing.py)."""
         self._variant, self._register = variant, register
+        self._returns = {}
 
     @property
     def tools_registered(self) -> bool:
@@ -54,13 +56,6 @@ class CompactServer(MCPServer[LazyServices]):
             return self.tool(annotations=annotations, meta=meta, structured_output=False)(fn)
 
         return register
-
-    @property
-    def _returns(self) -> dict[str, type[BaseModel]]:
-        if "_returns_by_tool" not in self.__dict__:
-            self.__dict__["_returns_by_tool"] = {}
-        returns: dict[str, type[BaseModel]] = self.__dict__["_returns_by_tool"]
-        return returns
 
     async def list_tools(self) -> list[MCPTool]:
         if self._listed is None:
