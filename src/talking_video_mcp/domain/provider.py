@@ -4,7 +4,7 @@ knows providers only through this protocol."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -36,7 +36,6 @@ class PreparedJob:
     first_step: str
     cost_estimate_usd: float | None
     kind: str = "talking_video"
-    notes: list[str] = field(default_factory=list)
 
     @property
     def model(self) -> str:
