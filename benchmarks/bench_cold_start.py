@@ -64,7 +64,6 @@ def step(name, fn):
     except Exception as exc:
         out[name] = f"{type(exc).__name__}: {exc}"[:120]
 step("import mcp.server.mcpserver (the SDK)", lambda: __import__("mcp.server.mcpserver"))
-step("import pydantic_settings", lambda: __import__("pydantic_settings"))
 step("import talking_video_mcp.settings", lambda: __import__("talking_video_mcp.settings"))
 from talking_video_mcp.settings import Settings
 holder = {}
@@ -72,7 +71,7 @@ step("Settings()", lambda: holder.update(s=Settings(TALKING_VIDEO_HOME=tempfile.
 def storage():
     from talking_video_mcp.jobs.home import check_storage
     check_storage(holder["s"])
-step("serve's storage check (home folder, ledger opened and closed)", storage)
+step("serve's storage check (home folder, ledger header read)", storage)
 step("import talking_video_mcp.server (wiring, player extension)", lambda: __import__("talking_video_mcp.server"))
 from talking_video_mcp.server import build_server
 step("build_server() (tools deferred to their first call)", lambda: holder.update(m=build_server(holder["s"])))
