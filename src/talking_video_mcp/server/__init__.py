@@ -69,7 +69,9 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         return app_state(settings)
 
     if gallery:
-        from talking_video_mcp.ui.gallery import add_gallery_routes  # HTTP only: kept off the stdio start-up path
+        from talking_video_mcp.ui.downloads import add_download_routes  # HTTP only: off the stdio start-up path
+        from talking_video_mcp.ui.gallery import add_gallery_routes
 
         add_gallery_routes(mcp, state_ref)
+        add_download_routes(mcp, state_ref)
     return mcp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 import anyio
 
@@ -15,13 +16,27 @@ from talking_video_mcp.tools.views import job_view
 
 Progress = Callable[[float, str], Awaitable[None]]
 
+# The base URL of the HTTP request being answered; None over stdio, where jobs carry no download link. Set
+# per request by the MCP wiring (and the gallery); links use TALKING_VIDEO_PUBLIC_URL instead when it is set.
+request_base: ContextVar[str | None] = ContextVar("request_base", default=None)
+
 
 def view(state: Services, job: JobRecord) -> JobView:
     try:
         typical = state.registry.spec(job.model).typical_seconds
     except InvalidInput:
         typical = None
-    return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale)
+    return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale,
+                    download_url=download_url(state, job))
+
+
+def download_url(state: Services, job: JobRecord) -> str | None:
+    """Over HTTP, a finished video's link for its owner: presigned from the store, or signed by this server."""
+    base = request_base.get()
+    if base is None or job.status != "completed" or not job.video_path:
+        return None
+    owner = getattr(job, "owner", None)  # merge: JobRecord.owner from issue-17a
+    return state.downloads.url(job.id, owner, base=base, stored_key=job.state.get("storage_key"))
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:
