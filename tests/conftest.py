@@ -137,4 +137,4 @@ def seaweedfs(tmp_path: Path) -> Iterator[Any]:
         store.client().create_bucket(Bucket=BUCKET)
         yield store
     finally:
-        store.stop()
+        store.kill()  # a throwaway store: no need to wait for a clean shutdown
