@@ -106,10 +106,17 @@ class S3Storage:
         return key
 
     def presign(self, key: str, expires_in_s: int) -> str:
-        """A GET URL for `key` that anyone may use for `expires_in_s` seconds (no network call)."""
+        """A GET URL for `key` that anyone may use for `expires_in_s` seconds (no network call); StorageUnavailable
+        when it cannot be signed (no credentials found)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         client = self._client(self._settings.storage_public_endpoint or self._settings.aws_endpoint_url)
         params: dict[str, Any] = {"Bucket": self.location.bucket, "Key": key, "ResponseContentType": VIDEO_MIME}
-        return str(client.generate_presigned_url("get_object", Params=params, ExpiresIn=max(1, expires_in_s)))
+        try:
+            return str(client.generate_presigned_url("get_object", Params=params, ExpiresIn=max(1, expires_in_s)))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"no download link could be signed for s3://{self.location.bucket}/{key}: "
+                                     f"{_reason(exc)}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
 import anyio
 
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.errors import InvalidInput, JobNotFound
+from talking_video_mcp.errors import InvalidInput, JobNotFound, StorageError
 from talking_video_mcp.models import JobList, JobStatus, JobView
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.views import job_view
 
 Progress = Callable[[float, str], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 # The base URL of the HTTP request being answered; None over stdio, where jobs carry no download link. Set
 # per request by the MCP wiring (and the gallery); links use TALKING_VIDEO_PUBLIC_URL instead when it is set.
@@ -36,7 +38,11 @@ def download_url(state: Services, job: JobRecord) -> str | None:
     if base is None or job.status != "completed" or not job.video_path:
         return None
     owner = getattr(job, "owner", None)  # merge: JobRecord.owner from issue-17a
-    return state.downloads.url(job.id, owner, base=base, stored_key=job.state.get("storage_key"))
+    try:
+        return state.downloads.url(job.id, owner, base=base, stored_key=job.state.get("storage_key"))
+    except StorageError as exc:  # the job is still worth showing; the log says why it has no link
+        log.warning("job %s: no download link: %s", job.id, exc)
+        return None
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.downloads import ROUTE, parse_link
-from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.errors import StorageError, TalkingVideoError
 from talking_video_mcp.services import Services
 from talking_video_mcp.ui.gallery import video_response
 from talking_video_mcp.ui.state import StateRef
@@ -59,7 +59,10 @@ def _answer(state: Services, request: Request, now: float) -> Response:
         if storage is None or not key:
             raise Refused(str(exc), exc.status) from None
         # Made on another replica: the store's own presigned URL, for no longer than this link lives.
-        return RedirectResponse(storage.presign(str(key), int(expires - now)), status_code=307, headers=_HEADERS)
+        try:
+            return RedirectResponse(storage.presign(str(key), int(expires - now)), status_code=307, headers=_HEADERS)
+        except StorageError as failed:
+            raise Refused(str(failed), 503) from None
 
 
 def add_download_routes(mcp: MCPServer[Any], ref: StateRef) -> None:

@@ -198,7 +198,10 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
             return await anyio.to_thread.run_sync(video_response, request, path, job_id)
         except VideoUnavailable as exc:
             job = await anyio.to_thread.run_sync(state.store.get, job_id) if valid_job_id(job_id) else None
-            stored = await anyio.to_thread.run_sync(stored_copy, state, job) if job is not None else None
+            try:
+                stored = await anyio.to_thread.run_sync(stored_copy, state, job) if job is not None else None
+            except TalkingVideoError as failed:
+                return _error(str(failed), 503)
             if stored is not None:  # made on another replica: from the video store
                 return RedirectResponse(stored, status_code=307, headers=_COMMON_HEADERS)
             return _error(str(exc), exc.status)
