@@ -105,6 +105,15 @@ class S3Storage:
                                      f"not {size}")
         return key
 
+    def check(self) -> None:
+        """Blocking: the bucket answers to these credentials (doctor); StorageUnavailable says why not."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client(self._settings.aws_endpoint_url).head_bucket(Bucket=self.location.bucket)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"s3://{self.location.bucket}: {_reason(exc)}") from None
+
     def presign(self, key: str, expires_in_s: int) -> str:
         """A GET URL for `key` that anyone may use for `expires_in_s` seconds (no network call); StorageUnavailable
         when it cannot be signed (no credentials found)."""
@@ -119,11 +128,18 @@ class S3Storage:
                                      f"{_reason(exc)}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
 
 
+_DENIED = "access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+_MEANING = {"404": "the bucket does not exist", "NoSuchBucket": "the bucket does not exist", "403": _DENIED,
+            "AccessDenied": _DENIED, "InvalidAccessKeyId": _DENIED, "SignatureDoesNotMatch": _DENIED}
+
+
 def _reason(exc: Exception) -> str:
+    """What the store said, in words: its error code and message, or the connection failure."""
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
         error = response.get("Error") or {}
-        return f"{error.get('Code', 'error')} ({error.get('Message') or 'no message'})"
+        code = str(error.get("Code", "error"))
+        return _MEANING.get(code) or f"{code} ({error.get('Message') or 'no message'})"
     return f"{type(exc).__name__}: {exc}"
 
 

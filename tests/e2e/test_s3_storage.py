@@ -150,3 +150,22 @@ async def test_a_store_outage_leaves_the_job_retrying_and_loses_nothing(deployme
     view = await _status(d.replica.url, job_id)
     assert httpx.get(view["download_url"], timeout=30).content == made.read_bytes()
     assert "upload 1 failed, retrying" in d.worker.log.read_text()
+
+
+def test_doctor_checks_the_video_store(seaweedfs: SeaweedFS, tmp_path: Path) -> None:
+    from talking_video_mcp import doctor
+    from talking_video_mcp.settings import Settings
+
+    def check(**env: str) -> Any:
+        return doctor.check_video_store(Settings(**{"TALKING_VIDEO_HOME": str(tmp_path), **env}))  # type: ignore[arg-type]
+
+    assert check().status == "ok" and "videos" in check().detail
+    good = check(**seaweedfs.env())
+    assert good.status == "ok" and "answers" in good.detail, good
+    missing = check(**{**seaweedfs.env(), "TALKING_VIDEO_STORAGE_URL": "s3://no-such-bucket/x"})
+    assert missing.status == "fail" and "no-such-bucket" in missing.detail and "bucket" in missing.fix
+    wrong_key = check(**{**seaweedfs.env(), "AWS_SECRET_ACCESS_KEY": "not-the-secret-key"})
+    assert wrong_key.status == "fail" and "not-the-secret-key" not in wrong_key.line()
+    seaweedfs.kill()
+    down = check(**seaweedfs.env())
+    assert down.status == "fail" and seaweedfs.endpoint in down.detail, down

@@ -18,8 +18,8 @@ from talking_video_mcp.settings import Settings
 INSTRUCTIONS = (
     "Makes talking-head videos. Typical flow: list_voices and list_avatar_presets → generate_talking_video "
     "(returns a job at once; cloud jobs take 3–6 minutes, local ones about as long as the speech) → "
-    "check_video_status with wait_seconds until completed → give the user video_path. Jobs are never paid "
-    "twice: re-calling with the same arguments returns the same job."
+    "check_video_status with wait_seconds until completed → give the user video_path (over HTTP: download_url). "
+    "Jobs are never paid twice: re-calling with the same arguments returns the same job."
 )
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
