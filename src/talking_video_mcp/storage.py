@@ -105,6 +105,22 @@ class S3Storage:
                                      f"not {size}")
         return key
 
+    def read(self, key: str, offset: int, length: int) -> tuple[bytes, int]:
+        """Blocking: bytes [offset, offset + length) of a stored video and its size (the player on a replica
+        that did not make it); StorageUnavailable when the store cannot answer."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self._client(self._settings.aws_endpoint_url)
+        try:
+            total = int(client.head_object(Bucket=self.location.bucket, Key=key)["ContentLength"])
+            if length <= 0 or offset >= total:
+                return b"", total
+            got = client.get_object(Bucket=self.location.bucket, Key=key,
+                                    Range=f"bytes={offset}-{min(total, offset + length) - 1}")
+            return got["Body"].read(), total
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+
     def check(self) -> None:
         """Blocking: the bucket answers to these credentials (doctor); StorageUnavailable says why not."""
         from botocore.exceptions import BotoCoreError, ClientError

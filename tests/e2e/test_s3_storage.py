@@ -6,6 +6,7 @@ completes, with the same bytes, once the store is back."""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,7 +86,15 @@ async def test_a_render_on_the_worker_downloads_through_the_other_replica(deploy
     async with Client(d.replica.url) as client:
         job = structured(await client.call_tool("generate_talking_video", _local("Stored in S3, fetched anywhere.")))
         view = await wait_for_job(client, job, limit_s=180, wait_s=10)
-    assert view["status"] == "completed", view
+        assert view["status"] == "completed", view
+        # The MCP App player on the replica reads the video from the store.
+        details = structured(await client.call_tool("get_video_details", {"job_id": view["job_id"]}))
+        size = Path(view["video_path"]).stat().st_size
+        assert details["video_bytes"] == size and details["notice"] is None
+        chunks = [structured(await client.call_tool("get_video_chunk", {"job_id": view["job_id"], "offset": offset,
+                                                                        "length": 65536}))
+                  for offset in range(0, size, 65536)]
+        assert chunks[-1]["eof"] and {c["total_bytes"] for c in chunks} == {size}
     made = Path(view["video_path"])
     assert made.is_relative_to(d.homes["worker"]) and made.is_file()  # rendered by the worker, on its disk
     assert not (d.homes["replica"] / "videos" / made.name).exists()
@@ -96,6 +105,7 @@ async def test_a_render_on_the_worker_downloads_through_the_other_replica(deploy
     url = view["download_url"]  # presigned by the replica, which never had the file
     assert url.startswith(f"{d.store.endpoint}/{BUCKET}/{d.prefix}/{made.name}?") and "X-Amz-Signature=" in url
     local = made.read_bytes()
+    assert b"".join(base64.b64decode(c["data_base64"]) for c in chunks) == local
     got = httpx.get(url, timeout=30)
     assert got.status_code == 200 and got.content == local and got.headers["content-type"] == "video/mp4"
     part = httpx.get(url, headers={"range": "bytes=10-109"}, timeout=30)
