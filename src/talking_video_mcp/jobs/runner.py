@@ -399,7 +399,6 @@ class JobRunner:
     async def store_video(self, ctl: _Control) -> JobRecord:
         """Upload the finished video and complete the job; StorageUnavailable (the job stays at the store
         step and is tried again) when the store cannot take it now."""
-        assert self.storage is not None, "the store step runs only with TALKING_VIDEO_STORAGE_URL"
         job = ctl.job
         path = Path(job.video_path or "")
         if not job.video_path or not await anyio.Path(path).is_file():
@@ -411,10 +410,12 @@ class JobRunner:
                                       "be stored; submit the job again (nothing more was charged).")
             log.warning("job %s: the video to store is not on this machine; step %s runs again", job.id, redo)
             return await ctl.update(step=redo, video_path=None)
-        key = await anyio.to_thread.run_sync(self.storage.upload, path, job.id)
+        state = dict(job.state)
+        if self.storage is not None:  # else this process keeps videos in its folder: the job completes here
+            state["storage_key"] = await anyio.to_thread.run_sync(self.storage.upload, path, job.id)
         self._failures.pop(job.id, None)
         return await ctl.update(status="completed", progress=1.0, step=None, finished_at=self.clock(), next_check_at=0,
-                                error=None, state={**job.state, "storage_key": key})
+                                error=None, state=state)
 
     async def _store_later(self, job: JobRecord, exc: StorageUnavailable) -> None:
         """The store is down: keep the job (and its video) and try again, for as long as it takes."""
