@@ -179,3 +179,35 @@ def test_doctor_checks_the_video_store(seaweedfs: SeaweedFS, tmp_path: Path) -> 
     seaweedfs.kill()
     down = check(**seaweedfs.env())
     assert down.status == "fail" and seaweedfs.endpoint in down.detail, down
+
+
+async def test_a_video_lost_before_its_upload_is_made_again(seaweedfs: SeaweedFS, tmp_path: Path,
+                                                             emulator: Any) -> None:
+    """The process that made a video stopped before storing it, and its disk is not this one: the job goes back
+    to the step that made it (here the render), and is then stored and completed."""
+    from talking_video_mcp.jobs.ledger import open_store
+    from talking_video_mcp.server import build_server
+
+    home = tmp_path / "home"
+    home.mkdir()
+    settings = make_settings(home, tmp_path, emulator.base_url, TALKING_VIDEO_TIME_SCALE=1.0, **seaweedfs.env("lost"))
+    async with Client(build_server(settings)) as client:
+        job = structured(await client.call_tool("generate_talking_video", _local("Made twice, stored once.")))
+        first = await wait_for_job(client, job, limit_s=120, wait_s=10)
+    assert first["status"] == "completed"
+    key = f"lost/{first['job_id']}.mp4"
+    seaweedfs.client().delete_object(Bucket=BUCKET, Key=key)
+    Path(first["video_path"]).unlink()
+    ledger = open_store(settings)
+    try:  # as the ledger looks when the maker died between the render and the upload
+        row = ledger.get(first["job_id"])
+        state = {k: v for k, v in row.state.items() if k != "storage_key"}
+        ledger.update(row.id, status="processing", step="store", error=None, finished_at=None,
+                      video_path="/elsewhere/videos/" + Path(first["video_path"]).name, state=state)
+    finally:
+        ledger.close()
+    async with Client(build_server(settings)) as client:
+        again = await wait_for_job(client, first["job_id"], limit_s=120, wait_s=10)
+    assert again["status"] == "completed" and Path(again["video_path"]) == Path(first["video_path"])
+    stored = seaweedfs.client().get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert stored == Path(again["video_path"]).read_bytes() and stored[4:8] == b"ftyp"

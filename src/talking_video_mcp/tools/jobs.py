@@ -19,7 +19,7 @@ Progress = Callable[[float, str], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 # The base URL of the HTTP request being answered; None over stdio, where jobs carry no download link. Set
-# per request by the MCP wiring (and the gallery); links use TALKING_VIDEO_PUBLIC_URL instead when it is set.
+# per request by the MCP wiring (server/common.py); links use TALKING_VIDEO_PUBLIC_URL instead when it is set.
 request_base: ContextVar[str | None] = ContextVar("request_base", default=None)
 
 
