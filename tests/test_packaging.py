@@ -35,7 +35,7 @@ def test_dockerfile_installs_the_wheel_runs_as_non_root_and_probes_healthz() -> 
     dockerfile = (ROOT / "Dockerfile").read_text()
     final_stage = dockerfile.rsplit("\nFROM ", 1)[1]
     assert "COPY dist/" in dockerfile and "COPY src" not in dockerfile and "pip install ." not in dockerfile
-    assert 'pip install "$1[postgres]"' in dockerfile and "talking_video_mcp-*-py3-none-any.whl" in dockerfile
+    assert 'pip install "$1[postgres,s3]"' in dockerfile and "talking_video_mcp-*-py3-none-any.whl" in dockerfile
     user = next(line.split()[1] for line in final_stage.splitlines() if line.startswith("USER "))
     assert user.split(":")[0] not in ("0", "root")
     health = next(line for line in final_stage.splitlines() if line.startswith("HEALTHCHECK"))

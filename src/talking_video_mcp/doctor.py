@@ -223,6 +223,24 @@ def check_transport(settings: Settings, transport: str, host: str) -> Check:
                  "can use the server.", "set TALKING_VIDEO_HTTP_TOKEN to require a bearer token.")
 
 
+def check_video_store(settings: Settings) -> Check:
+    """Where finished videos are kept; with TALKING_VIDEO_STORAGE_URL, that its bucket answers (one request)."""
+    from talking_video_mcp.errors import StorageError
+    from talking_video_mcp.storage import open_storage
+
+    if not settings.storage_url:
+        return Check("video store", "ok", f"finished videos stay in {settings.videos_dir}; over HTTP, download "
+                     "links are signed by this server.")
+    try:
+        storage = open_storage(settings)
+        assert storage is not None
+        storage.check()
+    except StorageError as exc:
+        return Check("video store", "fail", _sentence(str(exc)), "create the bucket, or fix TALKING_VIDEO_STORAGE_URL "
+                     "and the AWS_* variables (endpoint, keys, region).")
+    return Check("video store", "ok", f"{settings.storage_url} answers; download links are presigned by the store.")
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
@@ -240,7 +258,8 @@ def collect(transport: str = "stdio", host: str = "127.0.0.1") -> tuple[list[Che
     settings, parsed = load_settings()
     if settings is None:
         return [parsed], []
-    checks = [parsed, check_home(settings), check_allowed_roots(settings), check_face_model(), check_voices()]
+    checks = [parsed, check_home(settings), check_video_store(settings), check_allowed_roots(settings),
+              check_face_model(), check_voices()]
     checks += anyio.run(check_keys, settings)
     checks.append(check_transport(settings, transport, host))
     return checks, settings.secrets()

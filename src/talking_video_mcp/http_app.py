@@ -28,17 +28,19 @@ COOKIE = "tvm_gallery"
 
 
 class BearerTokenMiddleware:
-    """401 for any request without `Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>`.
+    """401 for any request without `Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>`, except signed download
+    links (`/downloads/...`), whose signature is their credential (ui/downloads.py checks it).
 
     A browser cannot send that header when it opens the gallery or plays a `<video>`, so the gallery
     (never `/mcp`) also accepts a cookie: opening `/?token=<token>` once exchanges the token for an
     HttpOnly, SameSite=Strict cookie holding a value derived from it, and redirects to the clean URL."""
 
-    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp") -> None:
+    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp", open_prefix: str = "/downloads/") -> None:
         self.app = app
         self._token = token.encode()
         self._cookie = hmac.new(self._token, b"gallery-cookie", hashlib.sha256).hexdigest().encode()
         self._mcp_path = mcp_path
+        self._open_prefix = open_prefix
 
     def _bearer_ok(self, headers: dict[bytes, bytes]) -> bool:
         scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
@@ -52,7 +54,7 @@ class BearerTokenMiddleware:
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(self._open_prefix):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])

@@ -35,13 +35,16 @@ class JobView(BaseModel):
     model: str
     kind: str = Field(default="talking_video", description="talking_video, speech, image_video or product_ad")
     status: JobStatus | Literal["dry_run"]
-    step: str | None = Field(default=None, description="The step running now, e.g. tts, submit, render, poll")
+    step: str | None = Field(default=None, description="The step running now, e.g. tts, submit, render, poll, store")
     progress: float = Field(ge=0, le=1, description="0..1, an estimate for cloud jobs")
     eta_seconds: float | None = None
     created_at: str
     updated_at: str
     video_path: str | None = Field(default=None, description="Local file of the result once downloaded")
     video_url: str | None = Field(default=None, description="Provider URL of the result (expires)")
+    download_url: str | None = Field(
+        default=None, description="Over HTTP, once completed: a link that downloads the video with no token (expires)"
+    )
     audio_path: str | None = None
     audio_task_id: str | None = Field(default=None, description="Reusable TTS task id (Unifically)")
     voice_id: str | None = Field(default=None, description="The voice that speaks the script")

@@ -10,6 +10,7 @@ import anyio
 from pydantic import SecretStr
 
 from talking_video_mcp import provider_http
+from talking_video_mcp.downloads import Downloads
 from talking_video_mcp.jobs.home import check_storage, open_ledger, prepare_home
 from talking_video_mcp.jobs.runner import JobRunner
 from talking_video_mcp.logs import register_secrets
@@ -36,13 +37,14 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         await stack.enter_async_context(client)
         registry = build_registry(settings, client, store.request_budget)
         stack.push_async_callback(registry.aclose)
+        downloads = Downloads(settings)
         runner = JobRunner(
             store, registry.providers, home=settings.home, client=client, secrets=settings.secrets(),
-            time_scale=settings.time_scale, render_slots=settings.local_render_slots,
+            time_scale=settings.time_scale, render_slots=settings.local_render_slots, storage=downloads.storage,
         )
         if run_jobs and settings.local_render_slots == 0:
             log.info("TALKING_VIDEO_RENDER_SLOTS=0: local renders are left to other processes (workers)")
-        state = Services(settings=settings, store=store, registry=registry, runner=runner)
+        state = Services(settings=settings, store=store, registry=registry, runner=runner, downloads=downloads)
         if not run_jobs:
             yield state
             return

@@ -17,6 +17,7 @@ import anyio
 from talking_video_mcp.errors import TalkingVideoError
 
 if TYPE_CHECKING:
+    from talking_video_mcp.downloads import Downloads
     from talking_video_mcp.jobs.ledger import Ledger
     from talking_video_mcp.jobs.runner import JobRunner
     from talking_video_mcp.providers.registry import ProviderRegistry
@@ -31,6 +32,7 @@ class Services:
     store: Ledger
     registry: ProviderRegistry
     runner: JobRunner
+    downloads: Downloads
 
 
 Opener = Callable[["Settings"], AbstractAsyncContextManager[Services]]

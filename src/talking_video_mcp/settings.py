@@ -76,6 +76,24 @@ class Settings(BaseModel):
     render_slots: int | None = Field(default=None, ge=0, le=64, alias="TALKING_VIDEO_RENDER_SLOTS")
     # Streamable HTTP without server-side sessions, so any replica behind a load balancer can answer.
     http_stateless: bool = Field(default=False, alias="TALKING_VIDEO_HTTP_STATELESS")
+    # The server's external base URL (https://videos.example.com), for the links it hands out; unset: the
+    # base URL each HTTP request came in on.
+    public_url: str | None = Field(default=None, alias="TALKING_VIDEO_PUBLIC_URL", pattern=r"^https?://[^\s?#]+$")
+    # Signs download links (HMAC-SHA256). Replicas must share it; unset: one is made once in the home folder.
+    url_secret: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_URL_SECRET")
+    download_url_ttl_s: int = Field(default=86_400, ge=1, le=604_800, alias="TALKING_VIDEO_DOWNLOAD_URL_TTL")
+    # s3://bucket/prefix: finished videos are also kept in S3-compatible storage (unset: the local folder only).
+    storage_url: str | None = Field(default=None, alias="TALKING_VIDEO_STORAGE_URL",
+                                    pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$")
+    # Where download links point at the store, when clients reach it by another name than the server does.
+    storage_public_endpoint: str | None = Field(default=None, alias="TALKING_VIDEO_STORAGE_PUBLIC_ENDPOINT",
+                                                pattern=r"^https?://[^\s?#]+$")
+    # The standard AWS variables, read here so that one settings object describes the store (unset: boto3's
+    # own lookup: ~/.aws, instance roles).
+    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
+    aws_access_key_id: str | None = Field(default=None, alias="AWS_ACCESS_KEY_ID")
+    aws_secret_access_key: SecretStr | None = Field(default=None, alias="AWS_SECRET_ACCESS_KEY")
+    aws_region: str | None = Field(default=None, alias="AWS_REGION")
 
     # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
     # so the runner divides its waits by this factor to stay in step with it.
@@ -110,6 +128,14 @@ class Settings(BaseModel):
             return SecretStr(text.strip())
         return value
 
+    @field_validator("public_url", "storage_url", "storage_public_endpoint", "aws_endpoint_url", "aws_region",
+                     mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip().rstrip("/") or None
+        return value
+
     @field_validator("home", mode="before")
     @classmethod
     def _expand_home(cls, value: object) -> object:
@@ -132,12 +158,17 @@ class Settings(BaseModel):
         return max(1, (os.cpu_count() or 2) // 2)
 
     @property
+    def url_secret_path(self) -> Path:
+        return self.home / "url-secret"
+
+    @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction."""
-        values = [self.segmind_api_key, self.unifically_api_key, self.http_token]
+        values = [self.segmind_api_key, self.unifically_api_key, self.http_token, self.url_secret,
+                  self.aws_secret_access_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         if self.database_url is not None:
             password = urlsplit(self.database_url.get_secret_value()).password

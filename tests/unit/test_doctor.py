@@ -200,7 +200,7 @@ def test_run_doctor_reports_ready(monkeypatch: pytest.MonkeyPatch, settings: Set
     out = io.StringIO()
     assert doctor.run_doctor(out=out) == 0
     text = out.getvalue()
-    assert text.count("[ok]") == 8 and "ready:" in text
+    assert text.count("[ok]") == 9 and "ready:" in text
     assert FAKE_SEGMIND_KEY not in text and FAKE_UNIFICALLY_KEY not in text
 
 

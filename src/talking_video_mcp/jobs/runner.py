@@ -32,6 +32,7 @@ from talking_video_mcp.jobs.ledger import Ledger
 from talking_video_mcp.media.download import stream_body
 from talking_video_mcp.media.video import probe_video
 from talking_video_mcp.models import JobStatus
+from talking_video_mcp.storage import S3Storage, StorageUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +47,9 @@ MAX_TRANSIENT_FAILURES = 12
 LEDGER_RETRY_S = 2.0  # real seconds: how soon a job whose progress could not be recorded is tried again
 MAX_DOWNLOAD_BYTES = 1024 * 2**20
 STALE_PART_S = 900.0  # a download writes every few ms; a `.part` untouched this long has no writer
+# The runner's own last step with S3 storage: the finished video is uploaded before the job is completed.
+STORE_STEP = "store"
+STORE_RETRY_MAX_S = 30.0  # real seconds: how long a store that cannot be reached waits at most between tries
 
 
 class JobCanceled(Exception):
@@ -141,6 +145,11 @@ class _Control:
         return dest
 
     async def finish(self, **fields: Any) -> JobRecord:
+        if self._runner.storage is not None and (fields.get("video_path") or self._job.video_path):
+            # Completed only once the video is in the store: record that it is made, then upload it.
+            state = {**fields.pop("state", self._job.state), "store_after": self._job.step}
+            await self.update(status="processing", step=STORE_STEP, progress=0.99, state=state, **fields)
+            return await self._runner.store_video(self)
         return await self.update(status="completed", progress=1.0, step=None, finished_at=self._runner.clock(),
                                  next_check_at=0, **fields)
 
@@ -163,8 +172,10 @@ class JobRunner:
         clock: Callable[[], float] = time.time,
         max_concurrency: int = 32,
         render_slots: int = 1,
+        storage: S3Storage | None = None,
     ) -> None:
         self.store = store
+        self.storage = storage
         self.providers = providers
         self.render_slots = render_slots
         self._rendering = 0
@@ -316,6 +327,9 @@ class JobRunner:
             return
         ctl = _Control(self, job)
         try:
+            if job.step == STORE_STEP:
+                await self.store_video(ctl)
+                return
             delay = await provider.advance(job, ctl)
         except JobCanceled:
             return
@@ -331,6 +345,9 @@ class JobRunner:
         job = ctl.job
         if isinstance(exc, LedgerError):
             raise exc  # nothing can be recorded now; `_drive` holds the job and tries again
+        if isinstance(exc, StorageUnavailable):
+            await self._store_later(job, exc)
+            return
         if isinstance(exc, SubmitOutcomeUnknown):
             await self._end(job, "submit_unknown", f"{self._clean(exc).rstrip(' .')}. {SUBMIT_UNKNOWN_HELP}")
         elif ctl.submit_unrecorded and isinstance(exc, ProviderError):
@@ -376,6 +393,39 @@ class JobRunner:
         delay = min(120.0, 2.0 * 2 ** min(count, 6)) / max(self.time_scale, 1.0)
         log.info("job %s: step %s will be retried in %.1fs: %s", job.id, job.step, delay, self._clean(exc))
         await self.write(job.id, next_check_at=self.clock() + delay)
+
+    # ---------------------------------------------------------------- storage
+
+    async def store_video(self, ctl: _Control) -> JobRecord:
+        """Upload the finished video and complete the job; StorageUnavailable (the job stays at the store
+        step and is tried again) when the store cannot take it now."""
+        job = ctl.job
+        path = Path(job.video_path or "")
+        if not job.video_path or not await anyio.Path(path).is_file():
+            # Made by a process whose disk this one does not share, which stopped before the upload: make it
+            # again (the step that made it: a render, or the provider's download).
+            redo = job.state.get("store_after")
+            if not redo or redo == STORE_STEP:
+                return await ctl.fail(f"the finished video {job.video_path} is not on this machine and could not "
+                                      "be stored; submit the job again (nothing more was charged).")
+            log.warning("job %s: the video to store is not on this machine; step %s runs again", job.id, redo)
+            return await ctl.update(step=redo, video_path=None)
+        state = dict(job.state)
+        if self.storage is not None:  # else this process keeps videos in its folder: the job completes here
+            state["storage_key"] = await anyio.to_thread.run_sync(self.storage.upload, path, job.id)
+        self._failures.pop(job.id, None)
+        return await ctl.update(status="completed", progress=1.0, step=None, finished_at=self.clock(), next_check_at=0,
+                                error=None, state=state)
+
+    async def _store_later(self, job: JobRecord, exc: StorageUnavailable) -> None:
+        """The store is down: keep the job (and its video) and try again, for as long as it takes."""
+        count = self._failures.get(job.id, 0) + 1
+        self._failures[job.id] = count
+        delay = min(STORE_RETRY_MAX_S, 0.5 * 2 ** min(count, 6))
+        detail = (f"The video is made but the video store cannot take it yet ({self._clean(exc)}); it is tried again "
+                  f"every {delay:.0f} s and nothing is lost. The job completes once it is stored.")
+        log.warning("job %s: upload %d failed, retrying in %.1fs: %s", job.id, count, delay, self._clean(exc))
+        await self.write(job.id, step=STORE_STEP, error=detail, next_check_at=self.clock() + delay)
 
     def _clean(self, exc: BaseException) -> str:
         return redact(str(exc), self.secrets)

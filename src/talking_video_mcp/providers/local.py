@@ -64,7 +64,9 @@ def preset_path(preset_id: str) -> Path | None:
 
 class LocalProvider:
     name = "local"
-    heavy_steps: frozenset[str] = frozenset({"render"})
+    # The offline voice runs where the render will (its WAV is a file in that process's scratch folder): on a
+    # worker, so replicas that share no disk with it never hold half a job.
+    heavy_steps: frozenset[str] = frozenset({"tts", "render"})
     models: tuple[ModelSpec, ...] = (
         ModelSpec(MODEL_LOCAL, "local", "Offline renderer", 10.0,
                   "photo + script (offline voices) or audio → talking head, rendered on this machine; free"),

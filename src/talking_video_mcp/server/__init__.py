@@ -18,8 +18,8 @@ from talking_video_mcp.settings import Settings
 INSTRUCTIONS = (
     "Makes talking-head videos. Typical flow: list_voices and list_avatar_presets → generate_talking_video "
     "(returns a job at once; cloud jobs take 3–6 minutes, local ones about as long as the speech) → "
-    "check_video_status with wait_seconds until completed → give the user video_path. Jobs are never paid "
-    "twice: re-calling with the same arguments returns the same job."
+    "check_video_status with wait_seconds until completed → give the user video_path (over HTTP: download_url). "
+    "Jobs are never paid twice: re-calling with the same arguments returns the same job."
 )
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -69,7 +69,9 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
         return app_state(settings)
 
     if gallery:
-        from talking_video_mcp.ui.gallery import add_gallery_routes  # HTTP only: kept off the stdio start-up path
+        from talking_video_mcp.ui.downloads import add_download_routes  # HTTP only: off the stdio start-up path
+        from talking_video_mcp.ui.gallery import add_gallery_routes
 
         add_gallery_routes(mcp, state_ref)
+        add_download_routes(mcp, state_ref)
     return mcp

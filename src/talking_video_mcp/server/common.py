@@ -14,7 +14,7 @@ from talking_video_mcp.domain.requests import ToolArgs
 from talking_video_mcp.errors import TalkingVideoError, redact
 from talking_video_mcp.models import JobView
 from talking_video_mcp.services import LazyServices, Services
-from talking_video_mcp.tools import video
+from talking_video_mcp.tools import jobs, video
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,23 +38,37 @@ async def services(ctx: Context) -> Services:
 async def guarded(ctx: Context, call: Callable[[Services], Awaitable[BaseModel]]) -> CallToolResult:
     """Runs `call` with the services; its result as structured content (and its JSON as text). Typed errors
     become one clean tool error; secrets never leave. A job comes back with links to itself and its file."""
+    base = jobs.request_base.set(request_base(ctx))
     try:
         result = await call(await services(ctx))
     except TalkingVideoError as exc:
         raise ToolError(redact(str(exc), lazy_services(ctx).settings.secrets())) from None
+    finally:
+        jobs.request_base.reset(base)
     if isinstance(result, JobView):
         return _with_links(result)
     return CallToolResult(content=[TextContent(type="text", text=result.model_dump_json(indent=2))],
                           structured_content=result.model_dump(mode="json"))
 
 
+def request_base(ctx: Context) -> str | None:
+    """The base URL of the HTTP request being answered (download links point there); None over stdio."""
+    base = getattr(ctx.request_context.request, "base_url", None)
+    return str(base) if base is not None else None
+
+
 def _with_links(view: JobView) -> CallToolResult:
-    """The job as structured content, plus resource links to the job and to its finished file.
+    """The job as structured content, plus resource links to the job and to its finished file: over HTTP
+    its download link, over stdio the local file.
 
     The output schema published for these tools is JobView's (see CompactServer)."""
     content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
     content.append(ResourceLink(type="resource_link", uri=view.resource_uri, name=f"job {view.job_id}",
                                 mime_type="application/json"))
+    if view.download_url and view.status == "completed":
+        content.append(ResourceLink(type="resource_link", uri=view.download_url, name=f"{view.job_id}.mp4",
+                                    mime_type="video/mp4"))
+        return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))
     for path, mime in ((view.video_path, "video/mp4"), (view.audio_path, "audio/wav")):
         if path and Path(path).is_file() and view.status == "completed":
             content.append(ResourceLink(type="resource_link", uri=Path(path).as_uri(), name=Path(path).name,

@@ -15,7 +15,8 @@ def register(mcp: CompactServer) -> None:
     @mcp.resource("video://jobs/{job_id}", name="job", mime_type="application/json",
                   description="A job of the ledger as JSON (status, progress, result paths)")
     async def job_resource(job_id: str, ctx: Context) -> str:
-        from talking_video_mcp.tools import jobs  # with the tools (see server/__init__.py)
+        from talking_video_mcp.server.common import request_base  # with the tools (see server/__init__.py)
+        from talking_video_mcp.tools import jobs
 
         lazy = ctx.request_context.lifespan_context
         assert isinstance(lazy, LazyServices)
@@ -24,7 +25,11 @@ def register(mcp: CompactServer) -> None:
             job = await jobs.get_job(state, job_id)
         except TalkingVideoError as exc:
             raise ResourceNotFoundError(str(exc)) from None
-        return jobs.view(state, job).model_dump_json(indent=2)
+        base = jobs.request_base.set(request_base(ctx))
+        try:
+            return jobs.view(state, job).model_dump_json(indent=2)
+        finally:
+            jobs.request_base.reset(base)
 
     @mcp.prompt(title="Make a talking video")
     def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly") -> str:

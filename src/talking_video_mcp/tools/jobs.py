@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 import anyio
 
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.errors import InvalidInput, JobNotFound
+from talking_video_mcp.errors import InvalidInput, JobNotFound, StorageError
 from talking_video_mcp.models import JobList, JobStatus, JobView
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.views import job_view
 
 Progress = Callable[[float, str], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+# The base URL of the HTTP request being answered; None over stdio, where jobs carry no download link. Set
+# per request by the MCP wiring (server/common.py); links use TALKING_VIDEO_PUBLIC_URL instead when it is set.
+request_base: ContextVar[str | None] = ContextVar("request_base", default=None)
 
 
 def view(state: Services, job: JobRecord) -> JobView:
@@ -21,7 +28,21 @@ def view(state: Services, job: JobRecord) -> JobView:
         typical = state.registry.spec(job.model).typical_seconds
     except InvalidInput:
         typical = None
-    return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale)
+    return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale,
+                    download_url=download_url(state, job))
+
+
+def download_url(state: Services, job: JobRecord) -> str | None:
+    """Over HTTP, a finished video's link for its owner: presigned from the store, or signed by this server."""
+    base = request_base.get()
+    if base is None or job.status != "completed" or not job.video_path:
+        return None
+    owner = getattr(job, "owner", None)  # merge: JobRecord.owner from issue-17a
+    try:
+        return state.downloads.url(job.id, owner, base=base, stored_key=job.state.get("storage_key"))
+    except StorageError as exc:  # the job is still worth showing; the log says why it has no link
+        log.warning("job %s: no download link: %s", job.id, exc)
+        return None
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:

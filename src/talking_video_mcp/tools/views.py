@@ -25,7 +25,8 @@ def resource_uri(job_id: str) -> str:
     return f"video://jobs/{job_id}"
 
 
-def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale: float = 1.0) -> JobView:
+def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale: float = 1.0,
+             download_url: str | None = None) -> JobView:
     eta: float | None = None
     if job.active and typical_seconds:
         started = job.submitted_at or job.created_at
@@ -34,6 +35,8 @@ def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale
     next_step = _NEXT_STEP[job.status]
     if job.status == "completed" and not job.video_path and job.audio_path:
         next_step = "The audio is ready: use audio_path (or audio_task_id) as the audio of generate_talking_video."
+    elif job.status == "completed" and download_url:
+        next_step = "The video is ready: give the user download_url (it expires; check_video_status makes a new one)."
     return JobView(
         job_id=job.id,
         model=job.model,
@@ -46,6 +49,7 @@ def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale
         updated_at=utc_iso(job.updated_at),
         video_path=job.video_path,
         video_url=job.output_url,
+        download_url=download_url,
         audio_path=job.audio_path,
         audio_task_id=job.state.get("audio_task_id"),
         voice_id=job.request.display.voice_id or (job.request.tts.voice_id if job.request.tts else None),

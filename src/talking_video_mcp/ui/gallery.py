@@ -9,21 +9,31 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast, get_args
+from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from talking_video_mcp.errors import TalkingVideoError
 from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, ModelId
 from talking_video_mcp.services import Services
+from talking_video_mcp.settings import Settings
 from talking_video_mcp.tools import jobs
 from talking_video_mcp.ui.pages import page
 from talking_video_mcp.ui.ranges import RangeNotSatisfiable, parse_range
 from talking_video_mcp.ui.state import StateRef
-from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, video_file
+from talking_video_mcp.ui.videos import (
+    VIDEO_MIME,
+    VideoUnavailable,
+    job_text,
+    lookup_video,
+    stored_copy,
+    valid_job_id,
+    video_file,
+)
 
 MAX_JOBS = 200
 _READ_BLOCK = 256 * 1024
@@ -35,11 +45,20 @@ _LOOPBACK_ONLY = TransportSecuritySettings(
 _COMMON_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
 
 
-def _csp(nonce: str) -> str:
+def _csp(nonce: str, media: str = "") -> str:
     return (
         f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
-        "media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        f"media-src 'self'{media}; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+
+
+def _store_origin(settings: Settings) -> str:
+    """The video store's origin for media-src: videos made on another replica play from there."""
+    if not settings.storage_url:
+        return ""
+    endpoint = settings.storage_public_endpoint or settings.aws_endpoint_url
+    parts = urlsplit(endpoint) if endpoint else None
+    return f" {parts.scheme}://{parts.netloc}" if parts else " https://*.amazonaws.com"
 
 
 def _error(message: str, status: int, **headers: str) -> JSONResponse:
@@ -60,7 +79,10 @@ def _list_jobs(state: Services, status: JobStatus | None, model: str | None, lim
             try:
                 size = video_file(state, job).stat().st_size
             except (VideoUnavailable, OSError):
-                item["video_missing"] = True
+                if job.state.get("storage_key") and state.downloads.storage is not None:
+                    item.update(video_src=f"videos/{job.id}.mp4")  # redirected to the store (see `video`)
+                else:
+                    item["video_missing"] = True
             else:
                 item.update(video_src=f"videos/{job.id}.mp4", video_bytes=size)
         out.append(item)
@@ -139,8 +161,10 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
         if (answer := await refused(request)) is not None:
             return answer
         nonce = secrets.token_urlsafe(16)
+        lazy = ref.get()
+        media = _store_origin(lazy.settings) if lazy is not None else ""
         return HTMLResponse(html.replace("{{NONCE}}", nonce), headers={
-            **_COMMON_HEADERS, "content-security-policy": _csp(nonce), "cache-control": "no-store"})
+            **_COMMON_HEADERS, "content-security-policy": _csp(nonce, media), "cache-control": "no-store"})
 
     async def list_jobs(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
@@ -173,6 +197,13 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
             _, path = await anyio.to_thread.run_sync(lookup_video, state, job_id)
             return await anyio.to_thread.run_sync(video_response, request, path, job_id)
         except VideoUnavailable as exc:
+            job = await anyio.to_thread.run_sync(state.store.get, job_id) if valid_job_id(job_id) else None
+            try:
+                stored = await anyio.to_thread.run_sync(stored_copy, state, job) if job is not None else None
+            except TalkingVideoError as failed:
+                return _error(str(failed), 503)
+            if stored is not None:  # made on another replica: from the video store
+                return RedirectResponse(stored, status_code=307, headers=_COMMON_HEADERS)
             return _error(str(exc), exc.status)
         except OSError:
             return _error(f"the video file of job {job_id} cannot be read", 410)

@@ -10,12 +10,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.errors import StorageError, TalkingVideoError
 from talking_video_mcp.models import JobView
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import jobs
 from talking_video_mcp.ui.pages import NOTICES
-from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, video_file
+from talking_video_mcp.ui.videos import VIDEO_MIME, VideoUnavailable, job_text, lookup_video, valid_job_id, video_file
 
 
 class VideoDetails(BaseModel):
@@ -63,7 +64,7 @@ async def _details(state: Services, job_id: str, chunk_bytes: int) -> VideoDetai
         try:
             size = (await anyio.to_thread.run_sync(video_file, state, job)).stat().st_size
         except (VideoUnavailable, OSError):
-            size = None
+            size = await anyio.to_thread.run_sync(_stored_size, state, job)
     notice = NOTICES.get(job.status)
     if job.status == "completed" and size is None and job.video_path:
         notice = "The video file of this job is no longer on disk."
@@ -71,8 +72,29 @@ async def _details(state: Services, job_id: str, chunk_bytes: int) -> VideoDetai
                         title=text.title, notice=notice, video_bytes=size, chunk_bytes=chunk_bytes)
 
 
+def _stored_size(state: Services, job: JobRecord) -> int | None:
+    """The size of the job's video in the store (made on another replica), when it is there."""
+    key, storage = job.state.get("storage_key"), state.downloads.storage
+    if not key or storage is None:
+        return None
+    try:
+        return storage.read(str(key), 0, 0)[1]
+    except StorageError:
+        return None
+
+
 def _read(state: Services, job_id: str, offset: int, length: int) -> tuple[bytes, int]:
-    _, path = lookup_video(state, job_id)
+    try:
+        _, path = lookup_video(state, job_id)
+    except VideoUnavailable:
+        job = state.store.get(job_id) if valid_job_id(job_id) else None
+        key, storage = (job.state.get("storage_key"), state.downloads.storage) if job else (None, None)
+        if job is None or job.status != "completed" or not key or storage is None:
+            raise
+        data, total = storage.read(str(key), offset, length)  # made on another replica: from the store
+        if offset > total:
+            raise VideoUnavailable(f"offset {offset} is past the end of the video ({total} bytes).", 416) from None
+        return data, total
     with path.open("rb") as fh:
         total = fh.seek(0, 2)
         if offset > total:
@@ -91,7 +113,7 @@ async def chunk_result(ctx: Context, job_id: str, offset: int, length: int) -> C
     state = await _state(ctx)
     try:
         data, total = await anyio.to_thread.run_sync(_read, state, job_id, offset, length)
-    except VideoUnavailable as exc:
+    except (VideoUnavailable, StorageError) as exc:
         raise ToolError(str(exc)) from None
     except OSError as exc:
         raise ToolError(f"the video file of job {job_id} cannot be read: {exc.strerror or exc}") from None

@@ -42,6 +42,19 @@ def video_file(state: Services, job: JobRecord) -> Path:
     return path
 
 
+STORED_LINK_S = 3600
+
+
+def stored_copy(state: Services, job: JobRecord) -> str | None:
+    """A presigned URL of the job's video in the store (TALKING_VIDEO_STORAGE_URL), when it was stored there:
+    how a replica that did not make the video serves it."""
+    key = job.state.get("storage_key")
+    storage = state.downloads.storage
+    if job.status != "completed" or not key or storage is None:
+        return None
+    return storage.presign(str(key), STORED_LINK_S)
+
+
 def lookup_video(state: Services, job_id: str) -> tuple[JobRecord, Path]:
     """Blocking (call it in a thread): the job and its video file, or VideoUnavailable."""
     if not valid_job_id(job_id):

@@ -1,0 +1,88 @@
+"""`GET /downloads/{job_id}.mp4?expires=..&signature=..`: a finished video for whoever holds its signed link
+(downloads.py), with no MCP session and no token: the link is the credential. Range requests get 206. Any
+replica answers: from its own disk, or by redirecting to the video store when the video was made elsewhere.
+Every link that is not exactly one this server signed, or that has expired, gets the same 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from talking_video_mcp.domain.records import JobRecord
+from talking_video_mcp.downloads import ROUTE, parse_link
+from talking_video_mcp.errors import StorageError, TalkingVideoError
+from talking_video_mcp.services import Services
+from talking_video_mcp.ui.gallery import video_response
+from talking_video_mcp.ui.state import StateRef
+from talking_video_mcp.ui.videos import VideoUnavailable, video_file
+
+_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store"}
+REFUSED = "this download link is not valid or has expired; ask for the job again (check_video_status) for a new one"
+
+
+class Refused(Exception):
+    """Answered with `status` and `message`; nothing about the job is told before the signature holds."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=_HEADERS)
+
+
+def _signed_job(state: Services, request: Request, now: float) -> tuple[JobRecord, int]:
+    """Blocking: the job the link was signed for and its expiry, or Refused(403)."""
+    link = parse_link(str(request.path_params.get("tail", "")), request.url.query)
+    if link is None:
+        raise Refused(REFUSED)
+    job = state.store.get(link.job_id)
+    owner = getattr(job, "owner", None)  # merge: JobRecord.owner from issue-17a
+    if job is None or not state.downloads.signer.valid(link, owner, now):
+        raise Refused(REFUSED)
+    return job, link.expires
+
+
+def _answer(state: Services, request: Request, now: float) -> Response:
+    """Blocking: the file from this disk (ranges honoured), or a redirect to the stored copy."""
+    job, expires = _signed_job(state, request, now)
+    try:
+        return video_response(request, video_file(state, job), job.id)
+    except VideoUnavailable as exc:
+        key = job.state.get("storage_key")
+        storage = state.downloads.storage
+        if storage is None or not key:
+            raise Refused(str(exc), exc.status) from None
+        # Made on another replica: the store's own presigned URL, for no longer than this link lives.
+        try:
+            return RedirectResponse(storage.presign(str(key), int(expires - now)), status_code=307, headers=_HEADERS)
+        except StorageError as failed:
+            raise Refused(str(failed), 503) from None
+
+
+def add_download_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
+    """Register `/downloads/...` on `mcp`'s HTTP apps (http_app lets it through without a bearer token)."""
+
+    async def download(request: Request) -> Response:
+        lazy = ref.get()
+        try:
+            if lazy is None:
+                return _error("the server is starting; try again in a moment", 503)
+            state = await lazy.get()
+        except TalkingVideoError as exc:
+            return _error(str(exc), 503)
+        now = state.downloads.clock()
+        try:
+            return await anyio.to_thread.run_sync(_answer, state, request, now)
+        except Refused as exc:
+            return _error(str(exc), exc.status)
+        except OSError:
+            return _error("the video file cannot be read", 410)
+
+    mcp.custom_route(ROUTE + "/{tail:path}", methods=["GET", "HEAD"], name="download",
+                     include_in_schema=False)(download)
