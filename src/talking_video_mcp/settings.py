@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SEGMIND_DEFAULT_BASE_URL = "https://api.segmind.com"
@@ -46,7 +46,17 @@ class Settings(BaseSettings):
     )
     max_job_cost_usd: float = Field(default=5.0, ge=0, alias="TALKING_VIDEO_MAX_JOB_COST_USD")
     daily_budget_usd: float = Field(default=25.0, ge=0, alias="TALKING_VIDEO_DAILY_BUDGET_USD")
+    # A team's per-user limit on top of the total above (OAuth only: without sign-in there is one user).
+    user_daily_budget_usd: float | None = Field(default=None, ge=0, alias="TALKING_VIDEO_USER_DAILY_BUDGET_USD")
     http_token: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_HTTP_TOKEN")
+    # OAuth 2.1 sign-in on the HTTP transport (http_app.py, oauth.py): the server's external base URL (its MCP
+    # endpoint is <public_url>/mcp, the audience tokens must name), the authorization server that issues them,
+    # and the scopes a token must carry.
+    public_url: str | None = Field(default=None, alias="TALKING_VIDEO_PUBLIC_URL")
+    oauth_issuer: str | None = Field(default=None, alias="TALKING_VIDEO_OAUTH_ISSUER")
+    oauth_scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["mcp:tools"], alias="TALKING_VIDEO_OAUTH_SCOPES"
+    )
     http_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="TALKING_VIDEO_HTTP_ALLOWED_HOSTS"
     )
@@ -80,6 +90,43 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("oauth_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("public_url", "oauth_issuer", mode="before")
+    @classmethod
+    def _check_url(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            text = value.strip().rstrip("/")
+            if not text:
+                return None
+            parts = urlsplit(text)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                name = "TALKING_VIDEO_PUBLIC_URL" if info.field_name == "public_url" else "TALKING_VIDEO_OAUTH_ISSUER"
+                raise ValueError(f"{name} must be an http(s) URL such as https://videos.example.com")
+            return text
+        return value
+
+    @model_validator(mode="after")
+    def _check_oauth(self) -> Settings:
+        if self.oauth_issuer and not self.public_url:
+            raise ValueError(
+                "TALKING_VIDEO_OAUTH_ISSUER needs TALKING_VIDEO_PUBLIC_URL (the server's external base URL, the "
+                "audience of its tokens)"
+            )
+        if self.oauth_issuer and self.http_token is not None and self.http_token.get_secret_value():
+            raise ValueError("set either TALKING_VIDEO_OAUTH_ISSUER or TALKING_VIDEO_HTTP_TOKEN, not both")
+        return self
+
+    @property
+    def mcp_url(self) -> str | None:
+        """This server's MCP endpoint as clients reach it: the resource (audience) OAuth tokens are for."""
+        return f"{self.public_url}/mcp" if self.public_url else None
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.identity import current_owner
 from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.services import LazyServices
 from talking_video_mcp.tools import prompts
@@ -20,7 +21,7 @@ def register(mcp: CompactServer) -> None:
         lazy = ctx.request_context.lifespan_context
         assert isinstance(lazy, LazyServices)
         try:
-            state = await lazy.get()
+            state = (await lazy.get()).for_owner(current_owner())  # another user's job is not found
             job = await jobs.get_job(state, job_id)
         except TalkingVideoError as exc:
             raise ResourceNotFoundError(str(exc)) from None

@@ -25,7 +25,8 @@ def view(state: Services, job: JobRecord) -> JobView:
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:
-    job = await anyio.to_thread.run_sync(state.store.get, job_id.strip())
+    # Another user's job answers exactly like an unknown id.
+    job = await anyio.to_thread.run_sync(lambda: state.store.get(job_id.strip(), owner=state.owner_id))
     if job is None:
         raise JobNotFound(f"job_id {job_id!r} is not in the ledger; call list_jobs to see the jobs there are.")
     return job
@@ -69,7 +70,8 @@ async def list_jobs(
 ) -> JobList:
     before = _decode_cursor(cursor) if cursor else None
     rows = await anyio.to_thread.run_sync(
-        lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before)
+        lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before,
+                                      owner=state.owner_id)
     )
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit and page else None
