@@ -43,7 +43,8 @@ class JwksCache:
         self.timeout_s = timeout_s
         self._jwks_uri: str | None = None
         self._keys: dict[str, Any] = {}
-        self._fetched_at: float | None = None
+        self._loaded = False
+        self._refetched_at = -float("inf")  # the last fetch after the keys were loaded (rate-limited)
         self._lock = anyio.Lock()
 
     async def key(self, kid: str | None) -> Any:
@@ -54,8 +55,10 @@ class JwksCache:
         async with self._lock:
             found = self._lookup(kid)
             now = time.monotonic()
-            if found is None and (self._fetched_at is None or now - self._fetched_at >= self.refetch_interval_s):
-                self._fetched_at = now
+            # The first fetch (retried at most once a second while the issuer is away), then again for a key id
+            # we do not know (a rotation) at most once per interval, so random key ids cannot hammer the issuer.
+            if found is None and now - self._refetched_at >= (self.refetch_interval_s if self._loaded else 1.0):
+                self._refetched_at = now
                 try:
                     await self._refresh()
                 except Exception as exc:  # the issuer is away or answers nonsense: no token is good meanwhile
@@ -79,6 +82,8 @@ class JwksCache:
             response.raise_for_status()
             keys = PyJWKSet.from_dict(response.json()).keys
         self._keys = {str(k.key_id): k for k in keys if k.public_key_use in (None, "sig")}
+        if not self._loaded:
+            self._loaded, self._refetched_at = True, -float("inf")  # the first load does not count
         log.info("OAuth: %d signing key(s) of %s", len(self._keys), self.issuer)
 
     async def _discover(self, http: httpx.AsyncClient) -> str:
