@@ -120,6 +120,18 @@ def oauth_options(settings: Settings) -> dict[str, Any]:
     return {"auth": auth, "token_verifier": JwtTokenVerifier(settings.oauth_issuer, settings.mcp_url)}
 
 
+def serve_root_metadata(server: Any, auth: Any) -> None:
+    """The protected-resource metadata also at the root well-known path, where MCP clients look when a 401
+    names none (the SDK serves it at the RFC 9728 path, /.well-known/oauth-protected-resource/mcp)."""
+    from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
+    from mcp.shared.auth import ProtectedResourceMetadata
+
+    metadata = ProtectedResourceMetadata(resource=auth.resource_server_url, authorization_servers=[auth.issuer_url],
+                                         scopes_supported=auth.required_scopes)
+    server.custom_route("/.well-known/oauth-protected-resource", methods=["GET"], name="resource_metadata_root",
+                        include_in_schema=False)(ProtectedResourceMetadataHandler(metadata).handle)
+
+
 def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
     from talking_video_mcp.server import build_server  # the SDK (~0.7 s): not for importers of is_loopback
 
@@ -129,7 +141,10 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
             f"refusing to listen on {host}: set TALKING_VIDEO_HTTP_TOKEN to require a bearer token off loopback "
             "(or TALKING_VIDEO_OAUTH_ISSUER and TALKING_VIDEO_PUBLIC_URL for OAuth sign-in)"
         )
-    server = build_server(settings, gallery=True, **oauth_options(settings))
+    oauth = oauth_options(settings)
+    server = build_server(settings, gallery=True, **oauth)
+    if oauth:
+        serve_root_metadata(server, oauth["auth"])
     public = urlsplit(settings.public_url) if settings.public_url else None  # the name clients reach us by
     names = [public.netloc, public.hostname or ""] if public else []
     guard = security_settings(host, port, [*settings.http_allowed_hosts, *filter(None, names)])

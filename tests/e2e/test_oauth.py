@@ -71,6 +71,8 @@ def test_metadata_and_401_point_clients_to_the_authorization_server(stack: Stack
     assert body["resource"] == stack.url
     assert body["authorization_servers"] == [stack.auth.issuer]
     assert body["scopes_supported"] == ["mcp:tools"]
+    # Also at the root well-known path, where clients look when a 401 names no metadata.
+    assert httpx.get(f"http://127.0.0.1:{stack.server.port}/.well-known/oauth-protected-resource").json() == body
     # The authorization server it names publishes its metadata (what a client reads next).
     discovery = httpx.get(f"{stack.auth.issuer}/.well-known/oauth-authorization-server", timeout=10).json()
     assert discovery["issuer"] == stack.auth.issuer and "S256" in discovery["code_challenge_methods_supported"]
