@@ -91,6 +91,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("user_daily_budget_usd", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # `VAR=` in docker-compose
+
     @field_validator("oauth_scopes", mode="before")
     @classmethod
     def _split_scopes(cls, value: object) -> object:
