@@ -31,7 +31,8 @@ def discovery_urls(issuer: str) -> list[str]:
     """Where the issuer's metadata may be: RFC 8414 (path after the well-known part), then OpenID Connect."""
     parts = urlsplit(issuer)
     base, path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
-    return [f"{base}/.well-known/oauth-authorization-server{path}", f"{issuer}/.well-known/openid-configuration"]
+    return [f"{base}/.well-known/oauth-authorization-server{path}",
+            f"{issuer.rstrip('/')}/.well-known/openid-configuration"]
 
 
 class JwksCache:
@@ -60,9 +61,13 @@ class JwksCache:
             if found is None and now - self._refetched_at >= (self.refetch_interval_s if self._loaded else 1.0):
                 self._refetched_at = now
                 try:
-                    await self._refresh()
+                    self._keys = await self._fetch()
                 except Exception as exc:  # the issuer is away or answers nonsense: no token is good meanwhile
                     log.warning("OAuth: could not fetch the signing keys of %s: %s", self.issuer, exc)
+                else:
+                    log.info("OAuth: %d signing key(s) of %s", len(self._keys), self.issuer)
+                    if not self._loaded:
+                        self._loaded, self._refetched_at = True, -float("inf")  # the first load does not count
                 found = self._lookup(kid)
         return found
 
@@ -71,7 +76,8 @@ class JwksCache:
             return next(iter(self._keys.values())) if len(self._keys) == 1 else None
         return self._keys.get(kid)
 
-    async def _refresh(self) -> None:
+    async def _fetch(self) -> dict[str, Any]:
+        """The issuer's signing keys by key id, from its JWKS (found through its discovery document once)."""
         import httpx  # with the first token, not at start-up
         from jwt import PyJWKSet  # PyJWT and cryptography: about 40 ms of imports, not for stdio users
 
@@ -81,10 +87,7 @@ class JwksCache:
             response = await http.get(self._jwks_uri)
             response.raise_for_status()
             keys = PyJWKSet.from_dict(response.json()).keys
-        self._keys = {str(k.key_id): k for k in keys if k.public_key_use in (None, "sig")}
-        if not self._loaded:
-            self._loaded, self._refetched_at = True, -float("inf")  # the first load does not count
-        log.info("OAuth: %d signing key(s) of %s", len(self._keys), self.issuer)
+        return {str(k.key_id): k for k in keys if k.public_key_use in (None, "sig")}
 
     async def _discover(self, http: httpx.AsyncClient) -> str:
         for url in discovery_urls(self.issuer):
@@ -107,7 +110,7 @@ class JwtTokenVerifier:
         self.keys = keys or JwksCache(issuer)
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        import jwt  # see JwksCache._refresh
+        import jwt  # see JwksCache._fetch
 
         try:
             header = jwt.get_unverified_header(token)

@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     @classmethod
     def _check_url(cls, value: object, info: ValidationInfo) -> object:
         if isinstance(value, str):
-            text = value.strip().rstrip("/")
+            # An issuer is compared as written (some end in "/"); the public URL is a base for paths.
+            text = value.strip() if info.field_name == "oauth_issuer" else value.strip().rstrip("/")
             if not text:
                 return None
             parts = urlsplit(text)

@@ -45,7 +45,7 @@ def test_oauth_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TALKING_VIDEO_USER_DAILY_BUDGET_USD", "3.5")
     settings = Settings()
     assert settings.mcp_url == "https://videos.example.com/mcp"
-    assert settings.oauth_issuer == "https://login.example.com/tenant"
+    assert settings.oauth_issuer == "https://login.example.com/tenant/"  # issuers are compared as written
     assert settings.oauth_scopes == ["mcp:tools", "videos:write"] and settings.user_daily_budget_usd == 3.5
     monkeypatch.setenv("TALKING_VIDEO_HTTP_TOKEN", "t" * 40)
     with pytest.raises(ValueError, match="either TALKING_VIDEO_OAUTH_ISSUER or TALKING_VIDEO_HTTP_TOKEN"):

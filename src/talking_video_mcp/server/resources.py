@@ -6,7 +6,6 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from talking_video_mcp.errors import TalkingVideoError
-from talking_video_mcp.identity import current_owner
 from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.services import LazyServices
 from talking_video_mcp.tools import prompts
@@ -16,7 +15,8 @@ def register(mcp: CompactServer) -> None:
     @mcp.resource("video://jobs/{job_id}", name="job", mime_type="application/json",
                   description="A job of the ledger as JSON (status, progress, result paths)")
     async def job_resource(job_id: str, ctx: Context) -> str:
-        from talking_video_mcp.tools import jobs  # with the tools (see server/__init__.py)
+        from talking_video_mcp.identity import current_owner  # with the tools (see server/__init__.py)
+        from talking_video_mcp.tools import jobs
 
         lazy = ctx.request_context.lifespan_context
         assert isinstance(lazy, LazyServices)
