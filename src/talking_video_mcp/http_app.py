@@ -7,13 +7,18 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from talking_video_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from mcp.server.auth.settings import AuthSettings
+
+    from talking_video_mcp.server.base import CompactServer
 
 
 def is_loopback(host: str) -> bool:
@@ -120,12 +125,14 @@ def oauth_options(settings: Settings) -> dict[str, Any]:
     return {"auth": auth, "token_verifier": JwtTokenVerifier(settings.oauth_issuer, settings.mcp_url)}
 
 
-def serve_root_metadata(server: Any, auth: Any) -> None:
+def serve_root_metadata(server: CompactServer, auth: AuthSettings) -> None:
     """The protected-resource metadata also at the root well-known path, where MCP clients look when a 401
     names none (the SDK serves it at the RFC 9728 path, /.well-known/oauth-protected-resource/mcp)."""
     from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
     from mcp.shared.auth import ProtectedResourceMetadata
 
+    if auth.resource_server_url is None:
+        return
     metadata = ProtectedResourceMetadata(resource=auth.resource_server_url, authorization_servers=[auth.issuer_url],
                                          scopes_supported=auth.required_scopes)
     server.custom_route("/.well-known/oauth-protected-resource", methods=["GET"], name="resource_metadata_root",

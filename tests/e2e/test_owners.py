@@ -133,10 +133,12 @@ async def _kept_apart(users: Users, site: Site, job: dict[str, Any], *, beta_bas
     own = httpx.get(f"{beta_base}/videos/{job_id}.mp4", headers=alpha, timeout=10)
     assert own.status_code == 200 and own.headers["content-type"] == "video/mp4" and own.content
     assert job_id in {j["job_id"] for j in httpx.get(f"{beta_base}/api/jobs", headers=alpha, timeout=10).json()["jobs"]}
-    # Not signed in: the gallery's data and files are refused outright, as /mcp is.
+    # Not signed in, or without the scope: the gallery's data and files are refused outright, as /mcp is.
+    narrow = {"authorization": f"Bearer {site.auth.token('narrow', scope='mcp:other')}"}
     for path in ("/api/jobs", f"/videos/{job_id}.mp4"):
         anonymous = httpx.get(f"{beta_base}{path}", timeout=10)
         assert anonymous.status_code == 401 and "resource_metadata=" in anonymous.headers["www-authenticate"]
+        assert httpx.get(f"{beta_base}{path}", headers=narrow, timeout=10).status_code == 403
     still = structured(await users.alpha.call_tool("check_video_status", {"job_id": job_id}))
     assert still["status"] == "completed"
 
