@@ -156,6 +156,11 @@ async def _budgets_and_keys(users: Users, media: dict[str, str]) -> dict[str, An
     for user in (users.alpha, users.beta):
         over = await user.call_tool("generate_talking_video", s2v_args(media, force_new=True))
         assert over.is_error and "TALKING_VIDEO_USER_DAILY_BUDGET_USD" in error_text(over), error_text(over)
+    account = structured(await users.alpha.call_tool("get_account", {}))
+    assert account["user_daily_budget_usd"] == USER_BUDGET
+    assert account["user_spent_today_usd"] == pytest.approx(JOB_PRICE)
+    assert account["spent_today_usd"] == pytest.approx(2 * JOB_PRICE)  # the team's: alpha's and beta's
+    assert account["budget_left_today_usd"] == pytest.approx(USER_BUDGET - JOB_PRICE)
     done = await wait_for_job(users.alpha, first)
     assert done["status"] == "completed", done
     return done
