@@ -463,3 +463,23 @@ def test_rows_written_before_requests_were_typed_are_still_read(store: Any) -> N
     assert type(loaded).__name__ == "SpeakRequest" and loaded.endpoint == "speak"
     assert loaded.speech is not None and loaded.speech.prompt == "Hello there"
     assert loaded.display.script == "Hello there" and loaded.payload.quality == "high"
+
+
+def test_the_jobs_command_shows_and_filters_owners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from talking_video_mcp import cli
+
+    monkeypatch.delenv("TALKING_VIDEO_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TALKING_VIDEO_HOME", str(tmp_path))
+    store = JobStore(tmp_path / "jobs.sqlite")
+    try:
+        alices = make(store, owner=Owner.of_token("alice", "app"))
+        local = make(store)
+    finally:
+        store.close()
+    assert cli.main(["jobs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(alices.id in line and line.endswith("[alice]") for line in lines)
+    assert any(local.id in line and "[" not in line for line in lines)
+    assert cli.main(["jobs", "--owner", "alice"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [alices.id]
