@@ -118,8 +118,12 @@ async def _kept_apart(users: Users, site: Site, job: dict[str, Any], *, beta_bas
         unknown = await users.beta.call_tool(tool, {"job_id": ghost, **args})
         assert theirs.is_error and unknown.is_error, tool
         assert _unknown(error_text(theirs), job_id) == _unknown(error_text(unknown), ghost), tool
-    with pytest.raises(Exception, match="not in the ledger"):
-        await users.beta.read_resource(f"video://jobs/{job_id}")
+    refusals = []
+    for some_id in (job_id, ghost):
+        with pytest.raises(Exception, match="not in the ledger") as refused:
+            await users.beta.read_resource(f"video://jobs/{some_id}")
+        refusals.append(_unknown(str(refused.value), some_id))
+    assert refusals[0] == refusals[1]
     mine = await users.alpha.read_resource(f"video://jobs/{job_id}")
     assert job_id in mine.contents[0].text
 
