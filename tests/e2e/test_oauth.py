@@ -74,7 +74,7 @@ def test_metadata_and_401_point_clients_to_the_authorization_server(stack: Stack
     # Also at the root well-known path, where clients look when a 401 names no metadata.
     assert httpx.get(f"http://127.0.0.1:{stack.server.port}/.well-known/oauth-protected-resource").json() == body
     # The authorization server it names publishes its metadata (what a client reads next).
-    discovery = httpx.get(f"{stack.auth.issuer}/.well-known/oauth-authorization-server", timeout=10).json()
+    discovery = httpx.get(f"{stack.auth.issuer}/.well-known/openid-configuration", timeout=10).json()
     assert discovery["issuer"] == stack.auth.issuer and "S256" in discovery["code_challenge_methods_supported"]
 
     anonymous = initialize(stack.url, None)

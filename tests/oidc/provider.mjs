@@ -34,6 +34,7 @@ const provider = new Provider(issuer, {
     },
   ],
   jwks: JSON.parse(fs.readFileSync(process.env.OIDC_JWKS, 'utf8')),
+  cookies: { keys: ['cookie-key-of-a-throwaway-test-server'] },
   scopes: ['openid', 'offline_access', 'mcp:tools', 'mcp:other'],
   findAccount: (ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -76,4 +77,5 @@ provider.use(async (ctx, next) => {
   ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }));
 });
 
+provider.on('server_error', (ctx, err) => console.error('server_error', err));
 provider.listen(port, '127.0.0.1', () => console.log('ready'));
