@@ -74,7 +74,7 @@ def env_for(settings: Settings) -> dict[str, str]:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         elif isinstance(value, list):
-            value = ("," if name == "http_allowed_hosts" else os.pathsep).join(str(v) for v in value)
+            value = ("," if name in ("http_allowed_hosts", "oauth_scopes") else os.pathsep).join(str(v) for v in value)
         env[field.alias] = str(value)
     return env
 

@@ -120,9 +120,10 @@ def _jobs(args: argparse.Namespace) -> int:
         return 0
     store = open_store(settings)
     try:
-        for job in store.list_jobs(status=args.status, limit=args.limit):
+        for job in store.list_jobs(status=args.status, limit=args.limit, owner=args.owner):
             where = job.video_path or job.audio_path or job.error or ""
-            print(f"{job.id}  {utc_iso(job.created_at)}  {job.model:34}  {job.status:14}  {where}")
+            whose = f"  [{job.owner}]" if job.owner else ""  # an OAuth user's job
+            print(f"{job.id}  {utc_iso(job.created_at)}  {job.model:34}  {job.status:14}  {where}{whose}")
     finally:
         store.close()
     return 0
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="list jobs in the ledger")
     jobs.add_argument("--status", default=None)
     jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--owner", default=None, help="only this OAuth user's jobs (the token subject)")
     jobs.set_defaults(func=_jobs)
     doctor = sub.add_parser("doctor", help="check keys, home, allowed folders, voices and transport; exit 0 when ready")
     doctor.add_argument("--transport", choices=["stdio", "http"], default="stdio", help="the transport serve will use")

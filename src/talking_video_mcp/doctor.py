@@ -206,6 +206,10 @@ def check_transport(settings: Settings, transport: str, host: str) -> Check:
 
     if transport == "stdio":
         return Check("transport", "ok", "stdio: the MCP client starts the server; no listener, no token needed.")
+    if settings.oauth_issuer:
+        return Check("transport", "ok", f"HTTP on {host} with OAuth sign-in: tokens from {settings.oauth_issuer} "
+                     f"for {settings.mcp_url} with scope {' '.join(settings.oauth_scopes)}; each user sees their own "
+                     "jobs.")
     token = settings.http_token.get_secret_value() if settings.http_token else ""
     if not is_loopback(host):
         if not token:

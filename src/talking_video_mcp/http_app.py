@@ -1,4 +1,5 @@
-"""The streamable HTTP transport: `/mcp`, guarded by a bearer token and Host/Origin checks."""
+"""The streamable HTTP transport: `/mcp`, guarded by OAuth sign-in or a static bearer token, and Host/Origin
+checks."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Sequence
-from typing import Any
-from urllib.parse import parse_qs
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from talking_video_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from mcp.server.auth.settings import AuthSettings
+
+    from talking_video_mcp.server.base import CompactServer
 
 
 def is_loopback(host: str) -> bool:
@@ -105,16 +111,52 @@ def security_settings(host: str, port: int, extra_hosts: Sequence[str] = ()) -> 
     )
 
 
+def oauth_options(settings: Settings) -> dict[str, Any]:
+    """`build_server`'s OAuth arguments: the SDK serves the protected-resource metadata for our `/mcp` URL and
+    answers 401/403; oauth.py checks each token against the issuer's keys."""
+    if not (settings.oauth_issuer and settings.mcp_url):
+        return {}
+    from mcp.server.auth.settings import AuthSettings
+
+    from talking_video_mcp.oauth import JwtTokenVerifier
+
+    auth = AuthSettings(
+        issuer_url=settings.oauth_issuer, resource_server_url=settings.mcp_url,  # type: ignore[arg-type]
+        required_scopes=settings.oauth_scopes, validate_token_resource=True,
+    )
+    return {"auth": auth, "token_verifier": JwtTokenVerifier(settings.oauth_issuer, settings.mcp_url)}
+
+
+def serve_root_metadata(server: CompactServer, auth: AuthSettings) -> None:
+    """The protected-resource metadata also at the root well-known path, where MCP clients look when a 401
+    names none (the SDK serves it at the RFC 9728 path, /.well-known/oauth-protected-resource/mcp)."""
+    from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
+    from mcp.shared.auth import ProtectedResourceMetadata
+
+    if auth.resource_server_url is None:
+        return
+    metadata = ProtectedResourceMetadata(resource=auth.resource_server_url, authorization_servers=[auth.issuer_url],
+                                         scopes_supported=auth.required_scopes)
+    server.custom_route("/.well-known/oauth-protected-resource", methods=["GET"], name="resource_metadata_root",
+                        include_in_schema=False)(ProtectedResourceMetadataHandler(metadata).handle)
+
+
 def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
     from talking_video_mcp.server import build_server  # the SDK (~0.7 s): not for importers of is_loopback
 
     token = settings.http_token.get_secret_value() if settings.http_token else None
-    if not is_loopback(host) and not token:
+    if not is_loopback(host) and not token and not settings.oauth_issuer:
         raise SystemExit(
-            f"refusing to listen on {host}: set TALKING_VIDEO_HTTP_TOKEN to require a bearer token off loopback"
+            f"refusing to listen on {host}: set TALKING_VIDEO_HTTP_TOKEN to require a bearer token off loopback "
+            "(or TALKING_VIDEO_OAUTH_ISSUER and TALKING_VIDEO_PUBLIC_URL for OAuth sign-in)"
         )
-    server = build_server(settings, gallery=True)
-    guard = security_settings(host, port, settings.http_allowed_hosts)
+    oauth = oauth_options(settings)
+    server = build_server(settings, gallery=True, **oauth)
+    if oauth:
+        serve_root_metadata(server, oauth["auth"])
+    public = urlsplit(settings.public_url) if settings.public_url else None  # the name clients reach us by
+    names = [public.netloc, public.hostname or ""] if public else []
+    guard = security_settings(host, port, [*settings.http_allowed_hosts, *filter(None, names)])
     app: Any = server.streamable_http_app(
         transport_security=guard, host=host, stateless_http=settings.http_stateless
     )

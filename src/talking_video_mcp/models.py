@@ -126,6 +126,9 @@ class AccountView(BaseModel):
     daily_budget_usd: float
     spent_today_usd: float
     budget_left_today_usd: float
+    user_daily_budget_usd: float | None = Field(
+        default=None, description="Signed-in users: your own daily limit, besides the total")
+    user_spent_today_usd: float | None = None
 
 
 class Motion(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import anyio
@@ -17,6 +17,7 @@ import anyio
 from talking_video_mcp.errors import TalkingVideoError
 
 if TYPE_CHECKING:
+    from talking_video_mcp.domain.records import Owner
     from talking_video_mcp.downloads import Downloads
     from talking_video_mcp.jobs.ledger import Ledger
     from talking_video_mcp.jobs.runner import JobRunner
@@ -33,6 +34,16 @@ class Services:
     registry: ProviderRegistry
     runner: JobRunner
     downloads: Downloads
+    # The signed-in user of this request (OAuth); None: the one implicit user of stdio and static-token mode.
+    owner: Owner | None = None
+
+    @property
+    def owner_id(self) -> str | None:
+        return self.owner.id if self.owner else None
+
+    def for_owner(self, owner: Owner | None) -> Services:
+        """These services as one request's user sees them."""
+        return replace(self, owner=owner)
 
 
 Opener = Callable[["Settings"], AbstractAsyncContextManager[Services]]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 SEGMIND_DEFAULT_BASE_URL = "https://api.segmind.com"
 SEGMIND_DEFAULT_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
@@ -63,7 +63,18 @@ class Settings(BaseModel):
     )
     max_job_cost_usd: float = Field(default=5.0, ge=0, alias="TALKING_VIDEO_MAX_JOB_COST_USD")
     daily_budget_usd: float = Field(default=25.0, ge=0, alias="TALKING_VIDEO_DAILY_BUDGET_USD")
+    # A team's per-user limit on top of the total above (OAuth only: without sign-in there is one user).
+    user_daily_budget_usd: float | None = Field(default=None, ge=0, alias="TALKING_VIDEO_USER_DAILY_BUDGET_USD")
     http_token: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_HTTP_TOKEN")
+    # The server's external base URL (https://videos.example.com): the base of the download links it hands out
+    # (unset: the base URL each HTTP request came in on) and, with OAuth 2.1 sign-in (http_app.py, oauth.py),
+    # <public_url>/mcp is the audience tokens must name. Then the authorization server that issues them, and
+    # the scopes a token must carry.
+    public_url: str | None = Field(default=None, alias="TALKING_VIDEO_PUBLIC_URL")
+    oauth_issuer: str | None = Field(default=None, alias="TALKING_VIDEO_OAUTH_ISSUER")
+    oauth_scopes: list[str] = Field(
+        default_factory=lambda: ["mcp:tools"], alias="TALKING_VIDEO_OAUTH_SCOPES"
+    )
     http_allowed_hosts: list[str] = Field(
         default_factory=list, alias="TALKING_VIDEO_HTTP_ALLOWED_HOSTS"
     )
@@ -76,9 +87,6 @@ class Settings(BaseModel):
     render_slots: int | None = Field(default=None, ge=0, le=64, alias="TALKING_VIDEO_RENDER_SLOTS")
     # Streamable HTTP without server-side sessions, so any replica behind a load balancer can answer.
     http_stateless: bool = Field(default=False, alias="TALKING_VIDEO_HTTP_STATELESS")
-    # The server's external base URL (https://videos.example.com), for the links it hands out; unset: the
-    # base URL each HTTP request came in on.
-    public_url: str | None = Field(default=None, alias="TALKING_VIDEO_PUBLIC_URL", pattern=r"^https?://[^\s?#]+$")
     # Signs download links (HMAC-SHA256). Replicas must share it; unset: one is made once in the home folder.
     url_secret: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_URL_SECRET")
     download_url_ttl_s: int = Field(default=86_400, ge=1, le=604_800, alias="TALKING_VIDEO_DOWNLOAD_URL_TTL")
@@ -116,6 +124,49 @@ class Settings(BaseModel):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("user_daily_budget_usd", mode="before")
+    @classmethod
+    def _blank_budget_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # `VAR=` in docker-compose
+
+    @field_validator("oauth_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("public_url", "oauth_issuer", mode="before")
+    @classmethod
+    def _check_url(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):
+            # An issuer is compared as written (some end in "/"); the public URL is a base for paths.
+            text = value.strip() if info.field_name == "oauth_issuer" else value.strip().rstrip("/")
+            if not text:
+                return None
+            parts = urlsplit(text)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                name = "TALKING_VIDEO_PUBLIC_URL" if info.field_name == "public_url" else "TALKING_VIDEO_OAUTH_ISSUER"
+                raise ValueError(f"{name} must be an http(s) URL such as https://videos.example.com")
+            return text
+        return value
+
+    @model_validator(mode="after")
+    def _check_oauth(self) -> Settings:
+        if self.oauth_issuer and not self.public_url:
+            raise ValueError(
+                "TALKING_VIDEO_OAUTH_ISSUER needs TALKING_VIDEO_PUBLIC_URL (the server's external base URL, the "
+                "audience of its tokens)"
+            )
+        if self.oauth_issuer and self.http_token is not None and self.http_token.get_secret_value():
+            raise ValueError("set either TALKING_VIDEO_OAUTH_ISSUER or TALKING_VIDEO_HTTP_TOKEN, not both")
+        return self
+
+    @property
+    def mcp_url(self) -> str | None:
+        """This server's MCP endpoint as clients reach it: the resource (audience) OAuth tokens are for."""
+        return f"{self.public_url}/mcp" if self.public_url else None
+
     @field_validator("database_url", mode="before")
     @classmethod
     def _check_database_url(cls, value: object) -> object:
@@ -128,7 +179,7 @@ class Settings(BaseModel):
             return SecretStr(text.strip())
         return value
 
-    @field_validator("public_url", "storage_url", "storage_public_endpoint", "aws_endpoint_url", "aws_region",
+    @field_validator("storage_url", "storage_public_endpoint", "aws_endpoint_url", "aws_region",
                      mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

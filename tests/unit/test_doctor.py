@@ -180,6 +180,13 @@ def test_http_with_a_short_token_warns(settings: Settings) -> None:
     assert check.status == "warn" and "openssl rand" in check.fix
 
 
+def test_http_off_loopback_with_oauth_is_ready(settings: Settings) -> None:
+    oauth = settings.model_copy(update={"http_token": None, "public_url": "https://videos.example.com",
+                                        "oauth_issuer": "https://login.example.com"})
+    check = doctor.check_transport(oauth, "http", "0.0.0.0")
+    assert check.status == "ok" and "https://videos.example.com/mcp" in check.detail and "mcp:tools" in check.detail
+
+
 def test_http_on_loopback_without_token_warns(settings: Settings) -> None:
     check = doctor.check_transport(settings.model_copy(update={"http_token": None}), "http", "127.0.0.1")
     assert check.status == "warn"

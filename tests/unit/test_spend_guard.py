@@ -15,14 +15,17 @@ pytestmark = pytest.mark.anyio
 DAY = 86400.0
 
 
-def state(cap: float, budget: float, spent: float, asked: list[float] | None = None) -> Any:
-    def spent_since(since: float) -> float:
+def state(cap: float, budget: float, spent: float, asked: list[float] | None = None, *, owner: str | None = None,
+          user_budget: float | None = None, spent_by: dict[str, float] | None = None) -> Any:
+    def spent_since(since: float, *, owner: str | None = None) -> float:
         if asked is not None:
             asked.append(since)
-        return spent
+        return spent if owner is None else (spent_by or {}).get(owner, 0.0)
 
-    return SimpleNamespace(settings=SimpleNamespace(max_job_cost_usd=cap, daily_budget_usd=budget),
-                           store=SimpleNamespace(spent_since=spent_since))
+    return SimpleNamespace(
+        settings=SimpleNamespace(max_job_cost_usd=cap, daily_budget_usd=budget, user_daily_budget_usd=user_budget),
+        store=SimpleNamespace(spent_since=spent_since), owner=SimpleNamespace(id=owner) if owner else None,
+        owner_id=owner)
 
 
 @pytest.mark.parametrize("cost", [None, 0.0])
@@ -44,6 +47,22 @@ async def test_the_daily_budget_is_inclusive_and_counts_from_midnight_utc(monkey
     assert await video.spend_check(state(cap=10.0, budget=5.0, spent=3.01), 2.0) == (
         "This job is estimated at $2.00; $3.01 of today's $5.00 budget (TALKING_VIDEO_DAILY_BUDGET_USD) is already "
         "committed.")
+
+
+async def test_a_users_budget_holds_beside_the_total() -> None:
+    """TALKING_VIDEO_USER_DAILY_BUDGET_USD counts only the signed-in user's jobs; the total still counts all."""
+    team = {"alice": 4.0, "bob": 0.5}
+    alice = state(cap=10.0, budget=100.0, spent=4.5, owner="alice", user_budget=5.0, spent_by=team)
+    assert await video.spend_check(alice, 1.0) is None
+    assert await video.spend_check(alice, 1.01) == (
+        "This job is estimated at $1.01; $4.00 of your $5.00 daily budget (TALKING_VIDEO_USER_DAILY_BUDGET_USD) is "
+        "already committed.")
+    bob = state(cap=10.0, budget=5.0, spent=4.5, owner="bob", user_budget=5.0, spent_by=team)
+    assert await video.spend_check(bob, 1.0) == (
+        "This job is estimated at $1.00; $4.50 of today's $5.00 budget (TALKING_VIDEO_DAILY_BUDGET_USD) is already "
+        "committed.")
+    # Without sign-in there is one user: the per-user limit does not apply, the total does.
+    assert await video.spend_check(state(cap=10.0, budget=100.0, spent=4.5, user_budget=1.0), 2.0) is None
 
 
 def test_start_of_day_utc() -> None:

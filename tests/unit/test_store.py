@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from talking_video_mcp.domain.records import NewJob
+from talking_video_mcp.domain.records import NewJob, Owner
 from talking_video_mcp.errors import LedgerError
 from talking_video_mcp.jobs.ledger import Ledger, open_store
 from talking_video_mcp.jobs.store import JobStore
@@ -200,6 +200,59 @@ def test_idempotency_key_is_unique(store: Any) -> None:
     make(store)
     make(store)  # jobs without a key never collide
     assert len(store.list_jobs(limit=10)) == 3
+
+
+def test_owners_see_only_their_jobs(store: Any, clock: Clock) -> None:
+    """OAuth users: reads with an owner see only that owner's jobs; reads without one see every job; keys,
+    duplicates and spend are counted per owner (None: the implicit user of stdio and static-token mode)."""
+    alice, bob = Owner.of_token("alice", "app-1"), Owner.of_token(None, "robot")
+    assert bob.id == "client:robot"
+    mine = make(store, owner=alice, idempotency_key="k", request_hash="h")
+    assert (mine.owner, mine.owner_client) == ("alice", "app-1") and store.get(mine.id) == mine
+    clock.now += 1
+    theirs = make(store, owner=bob, idempotency_key="k", request_hash="h", cost_estimate_usd=2.0)
+    clock.now += 1
+    local = make(store, idempotency_key="k", request_hash="h", cost_estimate_usd=4.0)  # the implicit user
+    with pytest.raises(LedgerError):
+        make(store, owner=alice, idempotency_key="k")  # still unique per owner
+    assert store.get(mine.id, owner="alice") == mine and store.get(mine.id, owner=bob.id) is None
+    assert [j.id for j in store.list_jobs(owner="alice")] == [mine.id]
+    assert [j.id for j in store.list_jobs()] == [local.id, theirs.id, mine.id]
+    assert store.find_by_idempotency_key("k", owner="alice") == mine
+    assert store.find_by_idempotency_key("k", owner=bob.id) == theirs
+    assert store.find_by_idempotency_key("k") == local
+    assert store.find_by_idempotency_key("k", owner="carol") is None
+    assert store.find_recent_duplicate("h", 60, owner="alice") == mine
+    assert store.find_recent_duplicate("h", 60) == local
+    assert store.find_recent_duplicate("h", 60, owner="carol") is None
+    assert store.spent_since(0, owner="alice") == 1.0 and store.spent_since(0, owner=bob.id) == 2.0
+    assert store.spent_since(0) == 7.0
+
+
+def test_a_version_1_sqlite_ledger_gains_owners_and_keeps_its_jobs(tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from talking_video_mcp.domain.requests import dump_request
+    from talking_video_mcp.jobs.sql_ledger import create_table_sql
+
+    path = tmp_path / "jobs.sqlite"
+    with sqlite3.connect(path) as conn:  # the ledger as the previous release made it
+        conn.execute(create_table_sql("sqlite", 1))
+        conn.execute("CREATE UNIQUE INDEX jobs_idem ON jobs(idempotency_key) WHERE idempotency_key IS NOT NULL")
+        request = json.dumps(dump_request(stored_request(S2V, script="hi")))
+        conn.execute("INSERT INTO jobs (id, model, provider, kind, status, request, created_at, updated_at, "
+                     "idempotency_key) VALUES ('job_old', ?, 'segmind', 'talking_video', 'completed', ?, 1, 1, 'k')",
+                     (S2V, request))
+        conn.execute("PRAGMA user_version=1")
+    store = JobStore(path)
+    try:
+        old = store.get("job_old")
+        assert old is not None and old.owner is None and old.status == "completed"
+        assert store.find_by_idempotency_key("k") == old
+        assert make(store, owner=Owner("alice"), idempotency_key="k").owner == "alice"
+    finally:
+        store.close()
 
 
 def test_find_recent_duplicate(store: Any, clock: Clock) -> None:
@@ -410,3 +463,23 @@ def test_rows_written_before_requests_were_typed_are_still_read(store: Any) -> N
     assert type(loaded).__name__ == "SpeakRequest" and loaded.endpoint == "speak"
     assert loaded.speech is not None and loaded.speech.prompt == "Hello there"
     assert loaded.display.script == "Hello there" and loaded.payload.quality == "high"
+
+
+def test_the_jobs_command_shows_and_filters_owners(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from talking_video_mcp import cli
+
+    monkeypatch.delenv("TALKING_VIDEO_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TALKING_VIDEO_HOME", str(tmp_path))
+    store = JobStore(tmp_path / "jobs.sqlite")
+    try:
+        alices = make(store, owner=Owner.of_token("alice", "app"))
+        local = make(store)
+    finally:
+        store.close()
+    assert cli.main(["jobs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(alices.id in line and line.endswith("[alice]") for line in lines)
+    assert any(local.id in line and "[" not in line for line in lines)
+    assert cli.main(["jobs", "--owner", "alice"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [alices.id]

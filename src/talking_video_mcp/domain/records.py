@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 ColumnType = Literal["text", "real", "integer", "json", "request"]
 
 
-def column(kind: ColumnType, *, default: Any = None, required: bool = False, updatable: bool = False) -> Any:
-    """A record field that is also a ledger column. `required`: NOT NULL without a default."""
-    meta = {"column": kind, "required": required, "updatable": updatable}
+def column(kind: ColumnType, *, default: Any = None, required: bool = False, updatable: bool = False,
+           since: int = 1) -> Any:
+    """A record field that is also a ledger column. `required`: NOT NULL without a default. `since`: the
+    ledger schema version that added it (the SQLite migrations add the later ones to older ledgers)."""
+    meta = {"column": kind, "required": required, "updatable": updatable, "since": since}
     if kind == "json":
         return field(default_factory=dict, metadata=meta)
     if required:
@@ -58,6 +60,11 @@ class JobRecord:
     polls: int = column("integer", default=0, updatable=True)
     lease_owner: str | None = column("text")
     lease_until: float = column("real", default=0.0)
+    # Who made the job (OAuth): the token's subject, or "client:<client_id>" for a token without one; None is
+    # the one implicit user of stdio and static-token mode. Jobs are shown, read, canceled, counted against a
+    # user's budget and matched by idempotency key only for their owner (see `Owner`).
+    owner: str | None = column("text", since=2)
+    owner_client: str | None = column("text", since=2)  # the OAuth client it came through, for the record
 
     @property
     def active(self) -> bool:
@@ -71,11 +78,12 @@ class Column:
     required: bool
     default: Any
     updatable: bool
+    since: int
 
 
 COLUMNS: tuple[Column, ...] = tuple(
     Column(f.name, f.metadata["column"], f.metadata["required"], None if f.default is MISSING else f.default,
-           f.metadata["updatable"])
+           f.metadata["updatable"], f.metadata["since"])
     for f in fields(JobRecord)
 )
 """The ledger's `jobs` table, in column order."""
@@ -93,6 +101,20 @@ def utc_iso(ts: float) -> str:
 
 
 @dataclass(frozen=True)
+class Owner:
+    """The signed-in user a request comes from (OAuth). Without one (stdio, static token) there is one
+    implicit user, who sees every job."""
+
+    id: str
+    client: str | None = None
+
+    @classmethod
+    def of_token(cls, subject: str | None, client_id: str) -> Owner:
+        """The token's subject; a token without one (some client-credentials tokens) is its client's."""
+        return cls(id=subject or f"client:{client_id}", client=client_id)
+
+
+@dataclass(frozen=True)
 class NewJob:
     """What a job is created from: a prepared request, and how it was asked for."""
 
@@ -104,6 +126,7 @@ class NewJob:
     request_hash: str | None = None
     step: str | None = None
     job_id: str | None = None
+    owner: Owner | None = None
 
     def record(self, now: float) -> JobRecord:
         """The queued job as both backends insert it."""
@@ -111,7 +134,8 @@ class NewJob:
             id=self.job_id or f"job_{uuid.uuid4().hex[:16]}", model=self.request.model, provider=self.provider,
             kind=self.kind, status="queued", step=self.step, request=self.request, created_at=now, updated_at=now,
             cost_estimate_usd=self.cost_estimate_usd, idempotency_key=self.idempotency_key,
-            request_hash=self.request_hash,
+            request_hash=self.request_hash, owner=self.owner.id if self.owner else None,
+            owner_client=self.owner.client if self.owner else None,
         )
 
 

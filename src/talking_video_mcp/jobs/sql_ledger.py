@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from talking_video_mcp.domain.records import COLUMNS, JobRecord, NewJob, check_updatable, held_by_another
+from talking_video_mcp.domain.records import COLUMNS, Column, JobRecord, NewJob, check_updatable, held_by_another
 from talking_video_mcp.names import ACTIVE_STATUSES, JobStatus
 
 SPEND_COUNTS_SQL = (
@@ -20,6 +20,8 @@ SPEND_COUNTS_SQL = (
 """Jobs whose estimate counts against the daily budget: submitted, or about to be, or maybe submitted."""
 REUSABLE_SQL = "status NOT IN ('failed', 'canceled', 'expired')"
 """Jobs an identical request may be answered with (re-calls after a client timeout)."""
+SAME_OWNER_SQL = "COALESCE(owner, '') = ?"
+"""Jobs of one owner, the implicit user (NULL) as ''; the form the idempotency index is on."""
 ACTIVE_SQL = f"status IN ({', '.join(repr(s) for s in sorted(ACTIVE_STATUSES))})"
 """Jobs the runner still drives (models.ACTIVE_STATUSES)."""
 
@@ -38,22 +40,28 @@ def column_types(dialect: str) -> dict[str, str]:
     return {c.name: types[c.kind] for c in COLUMNS}
 
 
-def create_table_sql(dialect: str) -> str:
-    """CREATE TABLE jobs, made from the record's column declarations."""
-    types = _SQL_TYPES[dialect]
-    lines = []
-    for c in COLUMNS:
-        line = f"{c.name} {types[c.kind]}"
-        if c.name == "id":
-            line += " PRIMARY KEY"
-        elif c.required or c.default is not None or c.kind == "json":
-            line += " NOT NULL"
-        if c.kind == "json":
-            line += " DEFAULT '{}'"
-        elif c.default is not None:
-            line += f" DEFAULT {c.default!r}"
-        lines.append(line)
+def _column_sql(dialect: str, c: Column) -> str:
+    line = f"{c.name} {_SQL_TYPES[dialect][c.kind]}"
+    if c.name == "id":
+        line += " PRIMARY KEY"
+    elif c.required or c.default is not None or c.kind == "json":
+        line += " NOT NULL"
+    if c.kind == "json":
+        line += " DEFAULT '{}'"
+    elif c.default is not None:
+        line += f" DEFAULT {c.default!r}"
+    return line
+
+
+def create_table_sql(dialect: str, version: int = 1) -> str:
+    """CREATE TABLE jobs as schema `version` had it, made from the record's column declarations."""
+    lines = [_column_sql(dialect, c) for c in COLUMNS if c.since <= version]
     return "CREATE TABLE jobs (\n    " + ",\n    ".join(lines) + "\n)"
+
+
+def add_columns_sql(dialect: str, version: int) -> list[str]:
+    """ALTER TABLE statements adding the columns schema `version` introduced."""
+    return [f"ALTER TABLE jobs ADD COLUMN {_column_sql(dialect, c)}" for c in COLUMNS if c.since == version]
 
 
 class Cursor(Protocol):
@@ -116,7 +124,10 @@ class SqlLedger:
             cur.execute(query, list(data.values()))
         return record
 
-    def get(self, job_id: str) -> JobRecord | None:
+    def get(self, job_id: str, *, owner: str | None = None) -> JobRecord | None:
+        """The job; with `owner`, only if it is theirs (another user's job is as unknown as a missing one)."""
+        if owner is not None:
+            return self._one("SELECT * FROM jobs WHERE id = ? AND owner = ?", (job_id, owner))
         return self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
     def update(self, job_id: str, *, unless_canceled: bool = True, **changes: Any) -> JobRecord:
@@ -132,15 +143,18 @@ class SqlLedger:
             raise KeyError(job_id)
         return self._row(row)
 
-    def find_by_idempotency_key(self, key: str) -> JobRecord | None:
-        return self._one("SELECT * FROM jobs WHERE idempotency_key = ?", (key,))
+    def find_by_idempotency_key(self, key: str, *, owner: str | None = None) -> JobRecord | None:
+        """The owner's job with this key (keys are per user; `owner=None` is the implicit user)."""
+        return self._one(f"SELECT * FROM jobs WHERE idempotency_key = ? AND {SAME_OWNER_SQL}", (key, owner or ""))  # noqa: S608
 
-    def find_recent_duplicate(self, request_hash: str, within_s: float) -> JobRecord | None:
-        """A job with the same request made recently that has not failed (re-calls after a client timeout)."""
+    def find_recent_duplicate(self, request_hash: str, within_s: float, *,
+                              owner: str | None = None) -> JobRecord | None:
+        """The owner's job with the same request made recently that has not failed (re-calls after a client
+        timeout); `owner=None` is the implicit user."""
         return self._one(
             f"SELECT * FROM jobs WHERE request_hash = ? AND created_at >= ? AND {REUSABLE_SQL} "  # noqa: S608
-            "ORDER BY created_at DESC LIMIT 1",
-            (request_hash, self.clock() - within_s),
+            f"AND {SAME_OWNER_SQL} ORDER BY created_at DESC LIMIT 1",
+            (request_hash, self.clock() - within_s, owner or ""),
         )
 
     def list_jobs(
@@ -150,9 +164,14 @@ class SqlLedger:
         model: str | None = None,
         limit: int = 20,
         before: tuple[float, str] | None = None,
+        owner: str | None = None,
     ) -> list[JobRecord]:
+        """Newest first; with `owner`, only that user's jobs."""
         clauses: list[str] = []
         args: list[Any] = []
+        if owner is not None:
+            clauses.append("owner = ?")
+            args.append(owner)
         if status:
             clauses.append("status = ?")
             args.append(status)
@@ -207,13 +226,15 @@ class SqlLedger:
         with self._cursor(write=True) as cur:
             cur.execute("UPDATE jobs SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (self.owner,))
 
-    def spent_since(self, since: float) -> float:
-        """Estimated spend of jobs that were (or may have been) submitted since `since`."""
+    def spent_since(self, since: float, *, owner: str | None = None) -> float:
+        """Estimated spend of jobs that were (or may have been) submitted since `since`: everyone's, or with
+        `owner` that user's."""
+        mine = " AND owner = ?" if owner is not None else ""
         with self._cursor() as cur:
             row = cur.execute(
                 f"SELECT COALESCE(SUM(cost_estimate_usd), 0) AS spent FROM jobs WHERE created_at >= ? "  # noqa: S608
-                f"AND {SPEND_COUNTS_SQL}",
-                (since,),
+                f"AND {SPEND_COUNTS_SQL}{mine}",
+                (since, owner) if owner is not None else (since,),
             ).fetchone()
         return float(row["spent"]) if row else 0.0
 

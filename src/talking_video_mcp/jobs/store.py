@@ -15,10 +15,11 @@ from typing import Any
 
 from talking_video_mcp.domain.records import process_identity
 from talking_video_mcp.errors import LedgerError
-from talking_video_mcp.jobs.sql_ledger import SqlLedger, create_table_sql
+from talking_video_mcp.jobs.sql_ledger import SqlLedger, add_columns_sql, create_table_sql
 from talking_video_mcp.rate_budget import Budget, RequestBudget
 
-# Applied in order, recorded in PRAGMA user_version. Version 1 is the table as records.py declares it.
+# Applied in order, recorded in PRAGMA user_version. Each version's columns are declared in records.py
+# (`column(..., since=N)`).
 _MIGRATIONS: dict[int, list[str]] = {
     1: [
         create_table_sql("sqlite"),
@@ -26,6 +27,14 @@ _MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX jobs_created ON jobs(created_at)",
         "CREATE UNIQUE INDEX jobs_idem ON jobs(idempotency_key) WHERE idempotency_key IS NOT NULL",
         "CREATE INDEX jobs_hash ON jobs(request_hash, created_at)",
+    ],
+    # Jobs have owners (OAuth users): idempotency keys are unique per owner.
+    2: [
+        *add_columns_sql("sqlite", 2),
+        "DROP INDEX jobs_idem",
+        "CREATE UNIQUE INDEX jobs_idem ON jobs(COALESCE(owner, ''), idempotency_key) "
+        "WHERE idempotency_key IS NOT NULL",
+        "CREATE INDEX jobs_owner ON jobs(owner, created_at)",
     ],
 }
 SCHEMA_VERSION = max(_MIGRATIONS)

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 
 from talking_video_mcp import __version__, ui
 from talking_video_mcp.jobs.home import prepare_home
@@ -24,8 +26,10 @@ INSTRUCTIONS = (
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def build_server(settings: Settings | None = None, *, gallery: bool = False) -> CompactServer:
-    """The MCP server; `gallery=True` (the HTTP transport) also serves the job gallery at `/`."""
+def build_server(settings: Settings | None = None, *, gallery: bool = False, auth: AuthSettings | None = None,
+                 token_verifier: TokenVerifier | None = None) -> CompactServer:
+    """The MCP server; `gallery=True` (the HTTP transport) also serves the job gallery at `/`; `auth` and
+    `token_verifier`: OAuth sign-in on the HTTP transport (http_app.py)."""
     settings = settings or Settings()
     higgsfield = bool(settings.unifically_api_key) or settings.sandbox
     state_ref = ui.StateRef()  # the gallery's HTTP routes read the lifespan's Services through it
@@ -47,6 +51,7 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False) -> 
     mcp = CompactServer(
         "talking-video-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
         extensions=[ui.player_app()], log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
+        auth=auth, token_verifier=token_verifier,
     )
 
     def register() -> None:

@@ -32,8 +32,15 @@ def price_table(unit_price_usd: float) -> list[PriceRow]:
 
 async def get_account(state: Services) -> AccountView:
     accounts = [await provider.account() for provider in state.registry]
-    spent = await anyio.to_thread.run_sync(state.store.spent_since, start_of_day_utc(time.time()))
+    since = start_of_day_utc(time.time())
+    spent = await anyio.to_thread.run_sync(state.store.spent_since, since)
     budget = state.settings.daily_budget_usd
+    left = budget - spent
+    user_budget = state.settings.user_daily_budget_usd if state.owner is not None else None
+    mine: float | None = None
+    if user_budget is not None:  # a signed-in user's own limit also bounds what is left to them
+        mine = await anyio.to_thread.run_sync(lambda: state.store.spent_since(since, owner=state.owner_id))
+        left = min(left, user_budget - mine)
     return AccountView(
         providers=accounts,
         default_model=state.registry.default_model(),
@@ -41,5 +48,7 @@ async def get_account(state: Services) -> AccountView:
         max_job_cost_usd=state.settings.max_job_cost_usd,
         daily_budget_usd=budget,
         spent_today_usd=round(spent, 4),
-        budget_left_today_usd=round(max(0.0, budget - spent), 4),
+        budget_left_today_usd=round(max(0.0, left), 4),
+        user_daily_budget_usd=user_budget,
+        user_spent_today_usd=None if mine is None else round(mine, 4),
     )

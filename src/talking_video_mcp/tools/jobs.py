@@ -37,16 +37,16 @@ def download_url(state: Services, job: JobRecord) -> str | None:
     base = request_base.get()
     if base is None or job.status != "completed" or not job.video_path:
         return None
-    owner = getattr(job, "owner", None)  # merge: JobRecord.owner from issue-17a
     try:
-        return state.downloads.url(job.id, owner, base=base, stored_key=job.state.get("storage_key"))
+        return state.downloads.url(job.id, job.owner, base=base, stored_key=job.state.get("storage_key"))
     except StorageError as exc:  # the job is still worth showing; the log says why it has no link
         log.warning("job %s: no download link: %s", job.id, exc)
         return None
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:
-    job = await anyio.to_thread.run_sync(state.store.get, job_id.strip())
+    # Another user's job answers exactly like an unknown id.
+    job = await anyio.to_thread.run_sync(lambda: state.store.get(job_id.strip(), owner=state.owner_id))
     if job is None:
         raise JobNotFound(f"job_id {job_id!r} is not in the ledger; call list_jobs to see the jobs there are.")
     return job
@@ -90,7 +90,8 @@ async def list_jobs(
 ) -> JobList:
     before = _decode_cursor(cursor) if cursor else None
     rows = await anyio.to_thread.run_sync(
-        lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before)
+        lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before,
+                                      owner=state.owner_id)
     )
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit and page else None

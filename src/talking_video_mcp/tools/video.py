@@ -48,7 +48,16 @@ async def spend_check(state: Services, cost: float | None) -> str | None:
             f"This job is estimated at ${cost:.2f}, above the per-job limit of ${cap:.2f} "
             "(TALKING_VIDEO_MAX_JOB_COST_USD)."
         )
-    spent = await anyio.to_thread.run_sync(state.store.spent_since, start_of_day_utc(time.time()))
+    since = start_of_day_utc(time.time())
+    user_budget = state.settings.user_daily_budget_usd
+    if state.owner is not None and user_budget is not None:
+        mine = await anyio.to_thread.run_sync(lambda: state.store.spent_since(since, owner=state.owner_id))
+        if mine + cost > user_budget:
+            return (
+                f"This job is estimated at ${cost:.2f}; ${mine:.2f} of your ${user_budget:.2f} daily budget "
+                "(TALKING_VIDEO_USER_DAILY_BUDGET_USD) is already committed."
+            )
+    spent = await anyio.to_thread.run_sync(state.store.spent_since, since)
     budget = state.settings.daily_budget_usd
     if spent + cost > budget:
         return (
@@ -140,7 +149,7 @@ async def submit_job(
     new = NewJob(
         request=prepared.request, provider=prepared.provider, kind=prepared.kind,
         cost_estimate_usd=prepared.cost_estimate_usd, idempotency_key=options.idempotency_key,
-        request_hash=digest, step=prepared.first_step,
+        request_hash=digest, step=prepared.first_step, owner=state.owner,
     )
     job = await anyio.to_thread.run_sync(state.store.create, new)
     state.runner.wake()
@@ -160,7 +169,8 @@ async def _existing_job(state: Services, digest: str, options: SubmitOptions) ->
     """The job already made for this request: by idempotency key, or an identical one of the last 10 min."""
     key = options.idempotency_key
     if key:
-        existing = await anyio.to_thread.run_sync(state.store.find_by_idempotency_key, key)
+        existing = await anyio.to_thread.run_sync(
+            lambda: state.store.find_by_idempotency_key(key, owner=state.owner_id))
         if existing is not None and existing.request_hash != digest:
             raise InvalidInput(
                 "idempotency_key", f"was already used for a different request (job {existing.id}); use a new key."
@@ -168,7 +178,8 @@ async def _existing_job(state: Services, digest: str, options: SubmitOptions) ->
     elif options.force_new:
         return None
     else:
-        existing = await anyio.to_thread.run_sync(state.store.find_recent_duplicate, digest, DUPLICATE_WINDOW_S)
+        existing = await anyio.to_thread.run_sync(
+            lambda: state.store.find_recent_duplicate(digest, DUPLICATE_WINDOW_S, owner=state.owner_id))
     return existing.id if existing is not None else None
 
 

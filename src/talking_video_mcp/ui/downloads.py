@@ -41,9 +41,8 @@ def _signed_job(state: Services, request: Request, now: float) -> tuple[JobRecor
     link = parse_link(str(request.path_params.get("tail", "")), request.url.query)
     if link is None:
         raise Refused(REFUSED)
-    job = state.store.get(link.job_id)
-    owner = getattr(job, "owner", None)  # merge: JobRecord.owner from issue-17a
-    if job is None or not state.downloads.signer.valid(link, owner, now):
+    job = state.store.get(link.job_id)  # no owner filter: the signature binds the link to the job's owner
+    if job is None or not state.downloads.signer.valid(link, job.owner, now):
         raise Refused(REFUSED)
     return job, link.expires
 

@@ -12,12 +12,16 @@ from typing import Any, cast, get_args
 from urllib.parse import urlsplit
 
 import anyio
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.routes import build_resource_metadata_url
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.identity import current_owner
 from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, ModelId
 from talking_video_mcp.services import Services
 from talking_video_mcp.settings import Settings
@@ -66,9 +70,25 @@ def _error(message: str, status: int, **headers: str) -> JSONResponse:
                         headers={**_COMMON_HEADERS, "cache-control": "no-store", **headers})
 
 
+def signed_in(request: Request, auth: AuthSettings) -> Response | None:
+    """None when the request carries a good access token with the required scopes (the SDK's bearer
+    middleware checked it for every route); else the 401/403 the SDK answers on /mcp."""
+    metadata = build_resource_metadata_url(auth.resource_server_url) if auth.resource_server_url else None
+    hint = f', resource_metadata="{metadata}"' if metadata else ""
+    if not isinstance(request.scope.get("user"), AuthenticatedUser):
+        return _error("sign in: send an OAuth access token as Authorization: Bearer <token>", 401,
+                      **{"www-authenticate": f'Bearer error="invalid_token"{hint}'})
+    granted = getattr(request.scope.get("auth"), "scopes", [])
+    missing = [s for s in auth.required_scopes or [] if s not in granted]
+    if missing:
+        return _error(f"the access token lacks the scope {missing[0]}", 403,
+                      **{"www-authenticate": f'Bearer error="insufficient_scope", scope="{" ".join(missing)}"{hint}'})
+    return None
+
+
 def _list_jobs(state: Services, status: JobStatus | None, model: str | None, limit: int) -> dict[str, Any]:
     """Blocking: the newest jobs as the gallery shows them."""
-    rows = state.store.list_jobs(status=status, model=model, limit=limit)
+    rows = state.store.list_jobs(status=status, model=model, limit=limit, owner=state.owner_id)
     out: list[dict[str, Any]] = []
     for job in rows:
         item = jobs.view(state, job).model_dump(mode="json")
@@ -148,11 +168,15 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
             settings = None
         return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
 
-    async def current_state() -> Services | Response:
+    async def current_state(request: Request) -> Services | Response:
+        """The services as the request's user sees them; with OAuth, a request that is not signed in gets
+        401 (as on /mcp), so the gallery never shows anyone's jobs to nobody in particular."""
+        if mcp.settings.auth is not None and (answer := signed_in(request, mcp.settings.auth)) is not None:
+            return answer
         lazy = ref.get()
         try:
             if lazy is not None:
-                return await lazy.get()
+                return (await lazy.get()).for_owner(current_owner())
         except TalkingVideoError as exc:
             return _error(str(exc), 503)
         return _error("the server is starting; try again in a moment", 503)
@@ -169,7 +193,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     async def list_jobs(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
             return answer
-        state = await current_state()
+        state = await current_state(request)
         if isinstance(state, Response):
             return state
         asked = request.query_params.get("status") or None
@@ -189,7 +213,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     async def video(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
             return answer
-        state = await current_state()
+        state = await current_state(request)
         if isinstance(state, Response):
             return state
         job_id = str(request.path_params.get("job_id", ""))

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.errors import StorageError, TalkingVideoError
+from talking_video_mcp.identity import current_owner
 from talking_video_mcp.models import JobView
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import jobs
@@ -48,7 +49,7 @@ async def _state(ctx: Context) -> Services:
     lazy = ctx.request_context.lifespan_context
     assert isinstance(lazy, LazyServices)
     try:
-        return await lazy.get()
+        return (await lazy.get()).for_owner(current_owner())  # with OAuth, only the caller's jobs
     except TalkingVideoError as exc:
         raise ToolError(str(exc)) from None
 

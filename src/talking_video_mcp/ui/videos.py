@@ -59,7 +59,7 @@ def lookup_video(state: Services, job_id: str) -> tuple[JobRecord, Path]:
     """Blocking (call it in a thread): the job and its video file, or VideoUnavailable."""
     if not valid_job_id(job_id):
         raise VideoUnavailable("not a job id.", 404)
-    job = state.store.get(job_id)
+    job = state.store.get(job_id, owner=state.owner_id)  # another user's job is as unknown as a missing one
     if job is None:
         raise VideoUnavailable(f"job_id {job_id!r} is not in the ledger.", 404)
     return job, video_file(state, job)
