@@ -103,6 +103,10 @@ class ProviderAccount(BaseModel):
     balance: float | None = None
     balance_unit: str | None = None
     free_credits: float | None = None
+    balance_age_s: float | None = Field(default=None, description="How many seconds ago the balance was read")
+    refresh_in_s: float | None = Field(
+        default=None, description="Set when the balance is not fresh: seconds until a new reading comes")
+    note: str | None = Field(default=None, description="Why the balance is old or missing, in one sentence")
     error: str | None = None
     models: list[str] = Field(default_factory=list)
 
@@ -116,6 +120,9 @@ class PriceRow(BaseModel):
 
 
 class AccountView(BaseModel):
+    sandbox: bool = Field(default=False, description="True when the built-in provider emulator answers: "
+                          "balances, jobs and videos are not real and nothing is charged")
+    notes: list[str] = Field(default_factory=list, description="What the user should know about these figures")
     providers: list[ProviderAccount]
     default_model: str
     prices: list[PriceRow]
