@@ -37,7 +37,12 @@ class JobView(BaseModel):
     status: JobStatus | Literal["dry_run"]
     step: str | None = Field(default=None, description="The step running now, e.g. tts, submit, render, poll")
     progress: float = Field(ge=0, le=1, description="0..1, an estimate for cloud jobs")
-    eta_seconds: float | None = None
+    eta_seconds: float | None = Field(
+        default=None, description="Seconds left, an estimate (a local render: from the audio length and this "
+        "machine's measured render speed)")
+    detail: str | None = Field(default=None, description="What the job is doing now, when its status does not "
+                               "say it, e.g. waiting for a render slot")
+    queue_position: int | None = Field(default=None, description="Place in line for a render slot (1: next)")
     created_at: str
     updated_at: str
     video_path: str | None = Field(default=None, description="Local file of the result once downloaded")

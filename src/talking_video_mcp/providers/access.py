@@ -12,7 +12,6 @@ from talking_video_mcp.models import ProviderAccount, ProviderName
 from talking_video_mcp.provider_http import Budget, RetryPolicy, send
 from talking_video_mcp.providers.reads import CachedReads
 
-
 BALANCE_TTL_S = 60.0
 _BALANCE_FIELDS = {"balance", "balance_unit", "free_credits"}
 

@@ -16,6 +16,8 @@ from talking_video_mcp.providers.access import ProviderAccess
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.local import LocalProvider, preset_path
 from talking_video_mcp.providers.reads import CachedReads
+from talking_video_mcp.providers.render_rate import FILE_NAME as RENDER_RATE_FILE
+from talking_video_mcp.providers.render_rate import RenderRates
 from talking_video_mcp.providers.segmind import SegmindProvider
 from talking_video_mcp.providers.unifically import UnificallyProvider
 from talking_video_mcp.settings import Settings
@@ -102,6 +104,6 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
     providers: list[Provider] = [
         SegmindProvider(segmind, upload_url=settings.segmind_upload_url, inputs=inputs),
         UnificallyProvider(unifically, inputs=inputs, unit_price_usd=settings.unifically_unit_price_usd),
-        LocalProvider(inputs=inputs),
+        LocalProvider(inputs=inputs, rates=RenderRates(settings.home / RENDER_RATE_FILE)),
     ]
     return ProviderRegistry(providers, reads=[segmind.reads, unifically.reads])

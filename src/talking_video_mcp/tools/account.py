@@ -13,7 +13,6 @@ from talking_video_mcp.providers import unifically_catalog as uni
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.video import start_of_day_utc
 
-
 SANDBOX_NOTE = (
     "Sandbox mode (TALKING_VIDEO_SANDBOX): the built-in provider emulator answers for Segmind and Unifically, "
     "so these balances and the videos they make are not real and nothing is charged; unset TALKING_VIDEO_SANDBOX "

@@ -1,0 +1,98 @@
+"""How long a local render has left, and where a job waiting for a render slot stands in line.
+
+The render writes its plan into the job's state when it starts (`RenderPlan`: the audio length and the time
+this machine is expected to take, from its measured rate); its progress moves from RENDER_START to
+RENDER_START + RENDER_SPAN as frames are drawn. The estimate starts from the plan and moves over to the speed
+actually measured in this render as frames come in, so a slow or busy machine corrects it within a few
+percent of progress."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from talking_video_mcp.domain.records import JobRecord
+
+RENDER_START = 0.1  # job progress when the first frame is drawn
+RENDER_SPAN = 0.88  # job progress the frames cover (the rest: speech before, saving after)
+PLAN_KEY = "render"  # where the plan lives in the job's state
+# The measured speed counts fully once this much of the render has been timed.
+_TRUST_AFTER = 0.08
+
+
+@dataclass(frozen=True)
+class RenderPlan:
+    audio_s: float
+    expected_s: float
+    started_at: float
+    first_at: float | None = None  # when the first frames were timed (setup is over)
+    first_fraction: float | None = None
+
+    @classmethod
+    def of(cls, job: JobRecord) -> RenderPlan | None:
+        raw = job.state.get(PLAN_KEY)
+        if not isinstance(raw, Mapping):
+            return None
+        try:
+            first_at, first_fraction = raw.get("first_at"), raw.get("first_fraction")
+            return cls(audio_s=float(raw["audio_s"]), expected_s=float(raw["expected_s"]),
+                       started_at=float(raw["started_at"]),
+                       first_at=None if first_at is None else float(first_at),
+                       first_fraction=None if first_fraction is None else float(first_fraction))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def as_state(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def render_fraction(progress: float) -> float:
+    """The share of frames drawn, from the job's progress."""
+    return min(1.0, max(0.0, (progress - RENDER_START) / RENDER_SPAN))
+
+
+def render_eta(plan: RenderPlan, progress: float, measured_at: float, now: float) -> float:
+    """Seconds left: the plan's estimate for the frames left, blended into the speed measured so far.
+
+    `measured_at` is when `progress` was recorded (the job's updated_at); time since then is taken off."""
+    done = render_fraction(progress)
+    left = plan.expected_s * (1.0 - done)
+    if plan.first_at is not None and plan.first_fraction is not None and measured_at > plan.first_at:
+        timed = done - plan.first_fraction
+        if timed > 0:
+            measured = (1.0 - done) * (measured_at - plan.first_at) / timed
+            weight = min(1.0, timed / _TRUST_AFTER)
+            left = weight * measured + (1.0 - weight) * left
+    elif plan.first_at is None:
+        # Still setting up (reading the photo, finding the face): the whole plan is ahead, less what has passed.
+        left = max(plan.expected_s * 0.9, plan.expected_s - (now - plan.started_at))
+        return round(max(1.0, left), 1)
+    return round(max(1.0, left - max(0.0, now - measured_at)), 1)
+
+
+@dataclass(frozen=True)
+class RenderQueue:
+    """Local jobs waiting for a render slot, first in line first, and how many renders run now."""
+
+    waiting: tuple[str, ...]
+    running: int
+
+    @classmethod
+    def of(cls, active: Sequence[JobRecord], heavy_steps: Mapping[str, frozenset[str]]) -> RenderQueue:
+        """From the active jobs in the order the runner takes them (the ledger's `active_jobs`)."""
+        heavy = [j for j in active if j.step in heavy_steps.get(j.provider, frozenset())]
+        return cls(waiting=tuple(j.id for j in heavy if j.status == "queued"),
+                   running=sum(1 for j in heavy if j.status == "processing"))
+
+    def position(self, job_id: str) -> int | None:
+        """1 for the next job to get a slot; None when the job is not waiting for one."""
+        return self.waiting.index(job_id) + 1 if job_id in self.waiting else None
+
+    def detail(self, job_id: str) -> str | None:
+        place = self.position(job_id)
+        if place is None:
+            return None
+        ahead = f"{place - 1} more ahead of it in line" if place > 1 else "it is next in line"
+        running = f"{self.running} render{'s' if self.running != 1 else ''} running"
+        return f"Waiting for a render slot on this machine ({running}; {ahead})."
