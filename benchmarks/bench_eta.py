@@ -75,14 +75,14 @@ async def _follow(seconds: float, folder: Path) -> dict[str, Any]:
         await client.call_tool("cancel_job", {"job_id": behind["job_id"]})
         rate = json.loads((home / "render-rate.json").read_text()) if (home / "render-rate.json").exists() else {}
     points = _points(samples, finished)
-    waiting = bool(queued_view and queued_view.get("queue_position") == 1
-                   and "render slot" in (queued_view.get("detail") or ""))
+    detail = (queued_view or {}).get("detail") or ""
+    waiting = "render slot" in detail and "next in line" in detail
     return {
         "audio_s": seconds,
         "status": job["status"],
         "render_s": round(finished - samples[0][0], 1) if samples else None,
         "points": points,
-        "queued_job": {k: (queued_view or {}).get(k) for k in ("status", "queue_position", "detail")},
+        "queued_job": {k: (queued_view or {}).get(k) for k in ("status", "detail")},
         "learned_rate": rate,
         "targets": {
             "eta_within_30pct": all(p["met"] for p in points.values()) and len(points) == len(POINTS),

@@ -37,12 +37,10 @@ class JobView(BaseModel):
     status: JobStatus | Literal["dry_run"]
     step: str | None = Field(default=None, description="The step running now, e.g. tts, submit, render, poll")
     progress: float = Field(ge=0, le=1, description="0..1, an estimate for cloud jobs")
-    eta_seconds: float | None = Field(
-        default=None, description="Seconds left, an estimate (a local render: from the audio length and this "
-        "machine's measured render speed)")
-    detail: str | None = Field(default=None, description="What the job is doing now, when its status does not "
-                               "say it, e.g. waiting for a render slot")
-    queue_position: int | None = Field(default=None, description="Place in line for a render slot (1: next)")
+    eta_seconds: float | None = None
+    # Set while a local job waits for a render slot: that it waits, and its place in line. (Every field here is
+    # listed once per job tool in tools/list, which must stay under 16 KiB: one sentence, not several fields.)
+    detail: str | None = None
     created_at: str
     updated_at: str
     video_path: str | None = Field(default=None, description="Local file of the result once downloaded")
@@ -108,10 +106,12 @@ class ProviderAccount(BaseModel):
     balance: float | None = None
     balance_unit: str | None = None
     free_credits: float | None = None
-    balance_age_s: float | None = Field(default=None, description="How many seconds ago the balance was read")
-    refresh_in_s: float | None = Field(
-        default=None, description="Set when the balance is not fresh: seconds until a new reading comes")
-    note: str | None = Field(default=None, description="Why the balance is old or missing, in one sentence")
+    # The balance is cached (providers/reads.py): its age, and when it is not fresh, when a new reading comes
+    # and why (`note`, one sentence). `sandbox`: the built-in emulator answers, nothing is real or charged.
+    sandbox: bool = False
+    balance_age_s: float | None = None
+    refresh_in_s: float | None = None
+    note: str | None = None
     error: str | None = None
     models: list[str] = Field(default_factory=list)
 
@@ -125,9 +125,6 @@ class PriceRow(BaseModel):
 
 
 class AccountView(BaseModel):
-    sandbox: bool = Field(default=False, description="True when the built-in provider emulator answers: "
-                          "balances, jobs and videos are not real and nothing is charged")
-    notes: list[str] = Field(default_factory=list, description="What the user should know about these figures")
     providers: list[ProviderAccount]
     default_model: str
     prices: list[PriceRow]

@@ -14,11 +14,10 @@ from talking_video_mcp.services import Services
 from talking_video_mcp.tools.video import start_of_day_utc
 
 SANDBOX_NOTE = (
-    "Sandbox mode (TALKING_VIDEO_SANDBOX): the built-in provider emulator answers for Segmind and Unifically, "
-    "so these balances and the videos they make are not real and nothing is charged; unset TALKING_VIDEO_SANDBOX "
-    "and set real API keys to use the real providers."
+    "Sandbox mode (TALKING_VIDEO_SANDBOX): the built-in provider emulator answers here, so this balance and the "
+    "videos are not real and nothing is charged; unset TALKING_VIDEO_SANDBOX and set a real API key to use the "
+    "real provider."
 )
-EMULATOR_NOTE = "Emulator balance (sandbox), not a real account."
 
 
 def price_table(unit_price_usd: float) -> list[PriceRow]:
@@ -42,14 +41,12 @@ async def get_account(state: Services) -> AccountView:
     accounts = [await provider.account() for provider in state.registry]
     spent = await anyio.to_thread.run_sync(state.store.spent_since, start_of_day_utc(time.time()))
     budget = state.settings.daily_budget_usd
-    notes = [SANDBOX_NOTE] if state.settings.sandbox else []
     if state.settings.sandbox:
         for account in accounts:
             if account.provider != "local":
-                account.note = " ".join(filter(None, [EMULATOR_NOTE, account.note]))
+                account.sandbox = True
+                account.note = " ".join(filter(None, [SANDBOX_NOTE, account.note]))
     return AccountView(
-        sandbox=state.settings.sandbox,
-        notes=notes,
         providers=accounts,
         default_model=state.registry.default_model(),
         prices=price_table(state.settings.unifically_unit_price_usd),

@@ -66,7 +66,6 @@ def job_view(job: JobRecord, *, typical_seconds: float | None = None, time_scale
         progress=round(min(1.0, max(0.0, job.progress)), 3),
         eta_seconds=eta,
         detail=queue.detail(job.id) if queue is not None and position is not None else None,
-        queue_position=position,
         created_at=utc_iso(job.created_at),
         updated_at=utc_iso(job.updated_at),
         video_path=job.video_path,
