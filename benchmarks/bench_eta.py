@@ -75,6 +75,9 @@ async def _follow(seconds: float, folder: Path) -> dict[str, Any]:
         await client.call_tool("cancel_job", {"job_id": behind["job_id"]})
         rate = json.loads((home / "render-rate.json").read_text()) if (home / "render-rate.json").exists() else {}
     points = _points(samples, finished)
+    start = samples[0][0] if samples else finished
+    trace = [{"t": round(t - start, 1), "progress": p, "eta_s": eta, "real_left_s": round(finished - t, 1)}
+             for i, (t, p, eta) in enumerate(samples) if i % 10 == 0]
     detail = (queued_view or {}).get("detail") or ""
     waiting = "render slot" in detail and "next in line" in detail
     return {
@@ -84,6 +87,7 @@ async def _follow(seconds: float, folder: Path) -> dict[str, Any]:
         "points": points,
         "queued_job": {k: (queued_view or {}).get(k) for k in ("status", "detail")},
         "learned_rate": rate,
+        "trace": trace,
         "targets": {
             "eta_within_30pct": all(p["met"] for p in points.values()) and len(points) == len(POINTS),
             "queued_job_says_it_waits": waiting,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from talking_video_mcp.domain.eta import RENDER_SPAN, RENDER_START, RenderPlan, render_eta
+from talking_video_mcp.domain.eta import RECENT_WINDOW, RENDER_SPAN, RENDER_START, RenderPlan, render_eta
 from talking_video_mcp.providers.render_rate import FILE_NAME, RenderRates
 from talking_video_mcp.server import build_server
 from tests.conftest import make_settings
@@ -41,6 +41,31 @@ def test_the_estimate_follows_the_measured_speed_whatever_the_planned_rate(rate_
             eta = render_eta(plan, progress_at(fraction), measured_at=at, now=at + later)
             real = setup + frames_s + save_s - (at + later)
             assert eta == pytest.approx(real, rel=0.15), (fraction, later, eta, real)
+
+
+def test_when_the_machine_speeds_up_the_recent_speed_counts_most() -> None:
+    """Another job's render ends at 40 % of this one, which then runs 1.6 times faster: by 75 % the estimate
+    has followed (the overall average alone would still be 32 % too high)."""
+    setup, frames_s, speedup, change = 3.0, 92.0, 1.6, 0.4
+
+    def at(fraction: float) -> float:
+        slow = min(fraction, change)
+        return setup + frames_s * slow + frames_s / speedup * max(0.0, fraction - change)
+
+    total = at(1.0) + 0.05 * frames_s / speedup
+    seen: list[tuple[float, float]] = []
+    fraction, errors = 0.01, {}
+    while fraction < 1.0:  # what LocalProvider._progress_writer records, every 2 % of progress
+        mark = next((p for p in reversed(seen) if p[1] <= fraction - RECENT_WINDOW), None)
+        seen.append((at(fraction), fraction))
+        plan = RenderPlan(audio_s=200.0, expected_s=100.0, started_at=0.0, first_at=seen[0][0],
+                          first_fraction=seen[0][1], mark_at=mark[0] if mark else None,
+                          mark_fraction=mark[1] if mark else None)
+        eta = render_eta(plan, progress_at(fraction), measured_at=at(fraction), now=at(fraction))
+        errors[round(progress_at(fraction), 2)] = eta / (total - at(fraction)) - 1
+        fraction += 0.02 / RENDER_SPAN
+    late = [e for p, e in errors.items() if 0.75 <= p <= 0.9]
+    assert late and all(abs(e) <= 0.15 for e in late), errors
 
 
 def test_before_the_first_frames_the_estimate_is_the_plan() -> None:

@@ -104,3 +104,21 @@ async def test_a_failed_read_says_why_and_is_tried_again_next_time() -> None:
     assert failed.value is None and failed.error == "Segmind rejected the API key (HTTP 401)"
     assert failed.refresh_in_s is None
     assert (await reads.read("balance", fetch, ttl_s=60)).value == 7
+
+
+async def test_a_slow_provider_is_not_blamed_on_the_budget() -> None:
+    gate = anyio.Event()
+
+    async def fetch() -> int:
+        await gate.wait()
+        return 5
+
+    async with anyio.create_task_group() as tg:
+        reads = CachedReads(Budget(), wait_s=0.1)
+        reads.bind(tg)
+        slow = await reads.read("balance", fetch, ttl_s=60)
+        assert slow.value is None and slow.slow and slow.refresh_in_s is None
+        assert "has not answered within" in (slow.note("balance") or "")
+        gate.set()
+        await anyio.sleep(0.05)
+        assert (await reads.read("balance", fetch, ttl_s=60)).value == 5

@@ -4,7 +4,8 @@ The render writes its plan into the job's state when it starts (`RenderPlan`: th
 this machine is expected to take, from its measured rate); its progress moves from RENDER_START to
 RENDER_START + RENDER_SPAN as frames are drawn. The estimate starts from the plan and moves over to the speed
 actually measured in this render as frames come in, so a slow or busy machine corrects it within a few
-percent of progress."""
+percent of progress. The speed of the last tenth of the frames counts most: the load of a shared machine
+changes during a long render."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ _TRUST_AFTER = 0.08
 # After the last frame the video is finished (encoder flushed, the audio muxed in): about 5 % of the time the
 # frames took (measured: 4 s after 70 s of frames for a 10-minute video, benchmarks/bench_eta.py).
 _SAVE_SHARE = 0.055
+RECENT_WINDOW = 0.1  # the share of the frames the recent speed is measured over
+_RECENT_WEIGHT = 0.7
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class RenderPlan:
     started_at: float
     first_at: float | None = None  # when the first frames were timed (setup is over)
     first_fraction: float | None = None
+    mark_at: float | None = None  # a point about RECENT_WINDOW of the frames back, for the recent speed
+    mark_fraction: float | None = None
 
     @classmethod
     def of(cls, job: JobRecord) -> RenderPlan | None:
@@ -38,11 +43,10 @@ class RenderPlan:
         if not isinstance(raw, Mapping):
             return None
         try:
-            first_at, first_fraction = raw.get("first_at"), raw.get("first_fraction")
+            optional = {k: None if raw.get(k) is None else float(raw[k])
+                        for k in ("first_at", "first_fraction", "mark_at", "mark_fraction")}
             return cls(audio_s=float(raw["audio_s"]), expected_s=float(raw["expected_s"]),
-                       started_at=float(raw["started_at"]),
-                       first_at=None if first_at is None else float(first_at),
-                       first_fraction=None if first_fraction is None else float(first_fraction))
+                       started_at=float(raw["started_at"]), **optional)
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -65,6 +69,10 @@ def render_eta(plan: RenderPlan, progress: float, measured_at: float, now: float
         timed = done - plan.first_fraction
         if timed > 0:
             frames_s = (measured_at - plan.first_at) / timed  # all the frames, at the speed measured so far
+            if plan.mark_at is not None and plan.mark_fraction is not None and done > plan.mark_fraction \
+                    and measured_at > plan.mark_at:
+                recent_s = (measured_at - plan.mark_at) / (done - plan.mark_fraction)
+                frames_s = _RECENT_WEIGHT * recent_s + (1.0 - _RECENT_WEIGHT) * frames_s
             measured = (1.0 - done + _SAVE_SHARE) * frames_s
             weight = min(1.0, timed / _TRUST_AFTER)
             left = weight * measured + (1.0 - weight) * left

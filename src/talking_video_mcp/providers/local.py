@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 import anyio
 import anyio.from_thread
 
-from talking_video_mcp.domain.eta import PLAN_KEY, RENDER_SPAN, RENDER_START, RenderPlan
+from talking_video_mcp.domain.eta import PLAN_KEY, RECENT_WINDOW, RENDER_SPAN, RENDER_START, RenderPlan
 from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
@@ -186,21 +186,26 @@ class LocalProvider:
 
     @staticmethod
     def _progress_writer(ctl: JobControl, plan: RenderPlan) -> Callable[[float], None]:
-        """The renderer's progress callback (it runs in the render thread): the job's progress every 2 %, and
-        when the first frames were timed, so the ETA can measure this render's own speed."""
+        """The renderer's progress callback (it runs in the render thread): the job's progress every 2 %, with
+        when the first frames were timed and a point about a tenth of the frames back, so the ETA can measure
+        this render's own speed, overall and lately (domain/eta.py)."""
         last = [0.0]
-        timed = [False]
+        seen: list[tuple[float, float]] = []  # (time, fraction) of each write
 
         def on_progress(fraction: float) -> None:
             value = round(RENDER_START + RENDER_SPAN * fraction, 3)
-            if value - last[0] < 0.02 and (timed[0] or fraction <= 0):
+            if value - last[0] < 0.02 and (seen or fraction <= 0):
                 return
             last[0] = value
             fields: dict[str, Any] = {"progress": value}
-            if not timed[0] and fraction > 0:
-                timed[0] = True
-                first = replace(plan, first_at=time.time(), first_fraction=fraction)
-                fields["state"] = {**ctl.job.state, PLAN_KEY: first.as_state()}
+            if fraction > 0:
+                now = time.time()
+                first_at, first_fraction = seen[0] if seen else (now, fraction)
+                mark = next((p for p in reversed(seen) if p[1] <= fraction - RECENT_WINDOW), None)
+                seen.append((now, fraction))
+                timed = replace(plan, first_at=first_at, first_fraction=first_fraction,
+                                mark_at=mark[0] if mark else None, mark_fraction=mark[1] if mark else None)
+                fields["state"] = {**ctl.job.state, PLAN_KEY: timed.as_state()}
             # A canceled job makes update raise; the renderer notices through should_cancel.
             with contextlib.suppress(Exception):
                 anyio.from_thread.run(lambda: ctl.update(**fields))

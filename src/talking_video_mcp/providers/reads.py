@@ -36,9 +36,14 @@ class Reading(Generic[T]):
     refresh_in_s: float | None = None
     error: str | None = None
     per_minute: int = 0
+    slow: bool = False  # the budget let the read go, but the provider has not answered yet
 
     def note(self, what: str) -> str | None:
         """One sentence for the answer when the value is not a fresh reading; None when it is."""
+        if self.slow:
+            have = "" if self.value is None else f" (this one is {round(self.age_s or 0)} s old)"
+            return (f"The {what} is being read{have}: the provider has not answered within "
+                    f"{READ_WAIT_S:g} s; ask again in a moment.")
         if self.refresh_in_s is None:
             return None
         when = f"about {max(1, round(self.refresh_in_s))} s"
@@ -98,6 +103,8 @@ class CachedReads:
             return self._reading(entry)
         if entry.refreshing is None and entry.error is not None:
             return self._reading(entry)  # just read, and it failed: say why
+        if free_in <= 0 and entry.refreshing is not None:
+            return self._reading(entry, slow=True)
         return self._reading(entry, refresh_in=max(free_in, self._budget.free_in(), 1.0))
 
     async def _refresh(self, entry: _Entry, fetch: Callable[[], Awaitable[Any]]) -> None:
@@ -115,7 +122,7 @@ class CachedReads:
             if done is not None:
                 done.set()
 
-    def _reading(self, entry: _Entry, *, refresh_in: float | None = None) -> Reading[Any]:
+    def _reading(self, entry: _Entry, *, refresh_in: float | None = None, slow: bool = False) -> Reading[Any]:
         age = None if entry.at is None else max(0.0, self._clock() - entry.at)
         return Reading(value=entry.value, age_s=None if age is None else round(age, 1), refresh_in_s=refresh_in,
-                       error=entry.error, per_minute=self._budget.per_minute)
+                       error=entry.error, per_minute=self._budget.per_minute, slow=slow)
