@@ -126,3 +126,19 @@ async def test_player_final_states(host_page: Any, settings: Any, status: str, e
     assert await app.locator("#badge").inner_text() == status.capitalize()
     await page.screenshot(path=str(ARTIFACTS / f"player-app-{status}.png"), full_page=True)
     assert not page.problems, page.problems
+
+
+async def test_player_shows_a_job_waiting_for_a_render_slot(host_page: Any, settings: Any) -> None:  # noqa: F811
+    page = host_page
+    seed_job(settings, "processing", model="local", step="render", progress=0.5, script="Rendering now.")
+    waiting = seed_job(settings, "queued", model="local", step="render", script="Waiting for the renderer.")
+    await page.goto(f"{HOST}/host.html")
+    await page.evaluate("id => harness.start('check_video_status', {job_id: id})", waiting)
+    app = app_frame(page)
+    label = app.locator("#progress-label")
+    await app.wait_for_function("() => document.getElementById('progress-label').textContent.includes('render slot')",
+                                timeout=10_000)
+    assert await label.inner_text() == (
+        "Queued — Waiting for a render slot on this machine (1 render running; it is next in line)")
+    assert await app.locator("#badge").inner_text() == "Queued" and await app.locator("#notice").is_hidden()
+    assert not page.problems, page.problems
