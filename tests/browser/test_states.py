@@ -82,7 +82,7 @@ async def test_gallery_cancel_is_neutral_failures_are_sentences_and_waiting_jobs
         assert "step tts: ValueError. This job failed, so there is no video." in await failure.inner_text()
 
         label = await page.locator(f"{card(waiting)} .progress-label").inner_text()
-        assert "Waiting for a render slot on this machine (1 render running; it is next in line)" in label, label
+        assert "Waiting for a render slot (1 render running; it is next in line)" in label, label
         assert "Waiting" not in await page.locator(f"{card(rendering)} .progress-label").inner_text()
         await page.screenshot(path=str(ARTIFACTS / "gallery-states.png"), full_page=True)
         await context.close()
@@ -139,6 +139,6 @@ async def test_player_shows_a_job_waiting_for_a_render_slot(host_page: Any, sett
     await app.wait_for_function("() => document.getElementById('progress-label').textContent.includes('render slot')",
                                 timeout=10_000)
     assert await label.inner_text() == (
-        "Queued — Waiting for a render slot on this machine (1 render running; it is next in line)")
+        "Queued — Waiting for a render slot (1 render running; it is next in line)")
     assert await app.locator("#badge").inner_text() == "Queued" and await app.locator("#notice").is_hidden()
     assert not page.problems, page.problems

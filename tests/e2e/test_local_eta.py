@@ -9,11 +9,20 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from mcp import Client
 
-from talking_video_mcp.domain.eta import RECENT_WINDOW, RENDER_SPAN, RENDER_START, RenderPlan, render_eta
+from talking_video_mcp.domain.eta import (
+    RECENT_WINDOW,
+    RENDER_SPAN,
+    RENDER_START,
+    RenderPlan,
+    RenderQueue,
+    render_eta,
+)
 from talking_video_mcp.providers.render_rate import FILE_NAME, RenderRates
 from talking_video_mcp.server import build_server
 from tests.conftest import make_settings
@@ -109,7 +118,7 @@ async def test_a_local_job_behind_a_running_render_says_it_waits_for_a_slot(home
         waiting = structured(await client.call_tool("check_video_status", {"job_id": second["job_id"]}))
         assert waiting["status"] == "queued" and waiting["eta_seconds"] is None, waiting
         assert waiting["detail"] == (
-            "Waiting for a render slot on this machine (1 render running; it is next in line)."), waiting
+            "Waiting for a render slot (1 render running; it is next in line)."), waiting
         listed = structured(await client.call_tool("list_jobs", {}))
         assert {j["job_id"]: j["detail"] for j in listed["jobs"]} == {
             first["job_id"]: None, second["job_id"]: waiting["detail"]}
@@ -119,3 +128,16 @@ async def test_a_local_job_behind_a_running_render_says_it_waits_for_a_slot(home
     assert second["detail"] is None and second["eta_seconds"] is None
     learned = json.loads((home / FILE_NAME).read_text())["auto"]
     assert learned["renders"] == 5 and learned["s_per_audio_s"] != 0.5  # both renders measured and folded in
+
+
+def test_the_queue_names_each_waiting_jobs_place_in_line() -> None:
+    def job(job_id: str, status: str, step: str, provider: str = "local") -> Any:
+        return SimpleNamespace(id=job_id, status=status, step=step, provider=provider)
+
+    active = [job("a", "processing", "render"), job("b", "processing", "render"), job("c", "queued", "render"),
+              job("d", "queued", "tts"), job("e", "queued", "poll", "segmind"), job("f", "queued", "render")]
+    queue = RenderQueue.of(active, {"local": frozenset({"render"}), "segmind": frozenset()})
+    assert [queue.position(j) for j in "abcdef"] == [None, None, 1, None, None, 2]
+    assert queue.detail("c") == "Waiting for a render slot (2 renders running; it is next in line)."
+    assert queue.detail("f") == "Waiting for a render slot (2 renders running; 2nd in line, 1 ahead of it)."
+    assert queue.detail("a") is None

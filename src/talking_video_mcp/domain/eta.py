@@ -112,4 +112,4 @@ class RenderQueue:
             return None
         ahead = f"{_ordinal(place)} in line, {place - 1} ahead of it" if place > 1 else "it is next in line"
         running = f"{self.running} render{'s' if self.running != 1 else ''} running"
-        return f"Waiting for a render slot on this machine ({running}; {ahead})."
+        return f"Waiting for a render slot ({running}; {ahead})."
