@@ -91,6 +91,17 @@ def _targets(b: dict[str, Any]) -> list[list[str]]:
         unit = "s/s" if key.startswith("s_per_video_s") else "MiB"
         rows.append([label, _fmt(target["value"], unit, 3 if unit == "s/s" else 1), f"≤ {target['limit']:g} {unit}",
                      _verdict(target["met"])])
+    eta = b.get("eta", {})
+    for label, point in (eta.get("points") or {}).items():
+        rows.append([f"Local render ETA at {label} ({_fmt(eta['audio_s'] / 60, digits=0)}-min video)",
+                     f"{_fmt(point['eta_s'], 's')} vs {_fmt(point['real_left_s'], 's')} left "
+                     f"({point['error'] * 100:+.0f} %)", "within ±30 %", _verdict(point["met"])])
+    if eta.get("targets"):
+        rows.append(["Local job behind a render", str((eta.get("queued_job") or {}).get("detail")),
+                     "says it waits for a render slot, with its place", _verdict(eta["targets"].get(
+                         "queued_job_says_it_waits"))])
+    elif eta:
+        rows.append(["Local render ETA", eta.get("error", "failed"), "within ±30 %", "–"])
     if rd and not rd.get("targets"):
         rows.append(["Local render", rd.get("note") or rd.get("error", "failed"),
                      "≤ 0.2 / 0.5 / 1.0 s/s (512 / 720p / 1080p), ≤ 700 MiB", "–"])

@@ -2,7 +2,7 @@
 
 Writes benchmarks/results.json (everything measured) and benchmarks/results.md (the tables).
 
-    .venv/bin/python benchmarks/run.py                      # all of them (~7 minutes on 2 cores)
+    .venv/bin/python benchmarks/run.py                      # all of them (~10 minutes on 2 cores)
     .venv/bin/python benchmarks/run.py --only cold_start,payload
     .venv/bin/python benchmarks/run.py --skip load --quick  # fewer repetitions, for a smoke test
 
@@ -25,7 +25,7 @@ from typing import Any
 import common  # benchmarks/ is sys.path[0] when this file is run as a script
 import report
 
-BENCHMARKS = ("cold_start", "payload", "calls", "traffic", "render", "load")
+BENCHMARKS = ("cold_start", "payload", "calls", "traffic", "render", "eta", "load")
 RESULTS_JSON = common.BENCH_DIR / "results.json"
 RESULTS_MD = common.BENCH_DIR / "results.md"
 RENDER_MARK = "@@BENCH_RENDER@@"
@@ -59,6 +59,7 @@ def run_render(timeout_s: float = 480.0) -> dict[str, Any]:
 def _runners(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
     import bench_calls
     import bench_cold_start
+    import bench_eta
     import bench_load
     import bench_payload
     import bench_traffic
@@ -77,6 +78,7 @@ def _runners(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "calls": lambda: bench_calls.run(100 if quick else bench_calls.CALLS),
         "traffic": lambda: bench_traffic.run(jobs=2 if quick else bench_traffic.JOBS),
         "render": run_render,
+        "eta": lambda: bench_eta.run(120.0 if quick else bench_eta.AUDIO_S),
         "load": lambda: bench_load.run(jobs=40 if quick else bench_load.JOBS),
     }
 

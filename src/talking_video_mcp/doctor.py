@@ -193,6 +193,9 @@ async def _key_check(name: str, provider: Provider | None, settings: Settings, t
     if account.error:
         return Check(check, "fail", f"{env} could not be checked: {_sentence(account.error)}",
                      f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
+    if account.balance is None and account.note:  # not read (yet): nothing says the key works
+        return Check(check, "fail", f"{env} could not be checked: {_sentence(account.note)}",
+                     f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
     if settings.sandbox:
         return Check(check, "ok", f"TALKING_VIDEO_SANDBOX=1: {title}'s models run on the in-process emulator, "
                      "which accepts its key; no real key is used.")

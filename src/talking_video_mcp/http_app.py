@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import ipaddress
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -77,10 +78,36 @@ class BearerTokenMiddleware:
                 (b"cache-control", b"no-store")]})
             await send({"type": "http.response.body", "body": b""})
             return
+        if gallery and scope.get("method") in ("GET", "HEAD") and b"text/html" in headers.get(b"accept", b""):
+            # A person opened the gallery in a browser: a page that says what to do, not a JSON body.
+            reason = _refusal_reason(offered=bool(offered), had_cookie=COOKIE.encode() in headers.get(b"cookie", b""))
+            await send({"type": "http.response.start", "status": 401, "headers": [
+                (b"content-type", b"text/html; charset=utf-8"), (b"www-authenticate", b"Bearer"),
+                (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+                (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+            ]})
+            await send({"type": "http.response.body", "body": _token_page(reason).encode()})
+            return
         await send({"type": "http.response.start", "status": 401, "headers": [
             (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
         await send({"type": "http.response.body",
                     "body": b'{"error":"missing or wrong bearer token (TALKING_VIDEO_HTTP_TOKEN)"}'})
+
+
+def _refusal_reason(*, offered: bool, had_cookie: bool) -> str:
+    if offered:
+        return "The token in this address is not the server's token: check it (copy it again) and reopen the page."
+    if had_cookie:
+        return ("Your access has expired: the server's token changed since you opened the gallery (it was restarted "
+                "with a new TALKING_VIDEO_HTTP_TOKEN). Open it again with the current token.")
+    return "This address has no access token, and this browser has no access yet."
+
+
+def _token_page(reason: str) -> str:
+    """The page a browser gets without access (the static file; read only when someone is refused)."""
+    from talking_video_mcp.ui.pages import page  # the UI package: loaded by the server already, not by importers
+
+    return page("token.html").replace("{{REASON}}", html.escape(reason))
 
 
 class HealthCheck:

@@ -38,6 +38,9 @@ class JobView(BaseModel):
     step: str | None = Field(default=None, description="The step running now, e.g. tts, submit, render, poll, store")
     progress: float = Field(ge=0, le=1, description="0..1, an estimate for cloud jobs")
     eta_seconds: float | None = None
+    # Set while a local job waits for a render slot: that it waits, and its place in line. (Every field here is
+    # listed once per job tool in tools/list, which must stay under 16 KiB: one sentence, not several fields.)
+    detail: str | None = None
     created_at: str
     updated_at: str
     video_path: str | None = Field(default=None, description="Local file of the result once downloaded")
@@ -106,6 +109,12 @@ class ProviderAccount(BaseModel):
     balance: float | None = None
     balance_unit: str | None = None
     free_credits: float | None = None
+    # The balance is cached (providers/reads.py): its age, and when it is not fresh, when a new reading comes
+    # and why (`note`, one sentence). `sandbox`: the built-in emulator answers, nothing is real or charged.
+    sandbox: bool = False
+    balance_age_s: float | None = None
+    refresh_in_s: float | None = None
+    note: str | None = None
     error: str | None = None
     models: list[str] = Field(default_factory=list)
 

@@ -128,16 +128,18 @@ async def send(
     json: Any = None,
     params: Mapping[str, Any] | None = None,
     describe: str = "request",
+    urgent: bool = False,
 ) -> httpx.Response:
     """Send one request. Reads are retried on 429/5xx/network errors; a non-idempotent
     (paid) request is sent exactly once, and a failure after it may have reached the
-    provider becomes `SubmitOutcomeUnknown`."""
+    provider becomes `SubmitOutcomeUnknown`. `urgent`: a read someone waits for, which goes before the
+    background polls in the budget."""
     policy = retry or RetryPolicy()
     attempts = policy.attempts if idempotent else 1
     last: ProviderError | None = None
     for attempt in range(attempts):
         if budget is not None:
-            await budget.acquire()
+            await budget.acquire(urgent=urgent)
         try:
             response = await client.request(method, url, headers=headers, json=json, params=params)
         except httpx.ConnectError as exc:

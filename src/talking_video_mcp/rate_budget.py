@@ -17,11 +17,19 @@ WINDOW_S = 61.0
 
 
 class Budget(Protocol):
-    """Requests per minute for one API key: `acquire` before each request, `block_for` after a 429."""
+    """Requests per minute for one API key: `acquire` before each request, `block_for` after a 429.
 
-    async def acquire(self) -> None: ...
+    `urgent` requests (a refresh an interactive read asked for) go before background polls: while one
+    waits, polls leave the next free slot to it. `free_in` says, without waiting, how soon an urgent request
+    could go (0: now), so an interactive read can answer at once instead of queueing."""
+
+    per_minute: int
+
+    async def acquire(self, *, urgent: bool = False) -> None: ...
 
     def block_for(self, seconds: float) -> None: ...
+
+    def free_in(self) -> float: ...
 
 
 class RequestBudget:
@@ -35,23 +43,46 @@ class RequestBudget:
         self._clock = clock
         self._sleep = sleep
         self._sent: deque[float] = deque()
-        self._lock = anyio.Lock()
+        self._lock = anyio.Lock()  # background requests queue here, in order; urgent ones do not
         self._blocked_until = 0.0
+        self._urgent = 0  # urgent requests waiting now: background ones leave them the next free slots
 
     def block_for(self, seconds: float) -> None:
         """The provider said we are over the limit: send nothing for a while."""
         self._blocked_until = max(self._blocked_until, self._clock() + seconds)
 
-    async def acquire(self) -> None:
+    def _wait(self, keep_free: int) -> float:
+        """Seconds until a slot is free with `keep_free` slots left over for urgent requests (0: now)."""
+        now = self._clock()
+        while self._sent and now - self._sent[0] >= WINDOW_S:
+            self._sent.popleft()
+        wait = self._blocked_until - now
+        taken = len(self._sent) + keep_free
+        if taken >= self.per_minute:
+            # The slot that frees first is the one sent `taken - per_minute` places after the oldest.
+            index = min(taken - self.per_minute, len(self._sent) - 1)
+            wait = max(wait, WINDOW_S - (now - self._sent[index]) if index >= 0 else WINDOW_S)
+        return wait
+
+    def free_in(self) -> float:
+        return max(0.0, self._wait(0))
+
+    async def acquire(self, *, urgent: bool = False) -> None:
+        if urgent:
+            self._urgent += 1
+            try:
+                await self._take(lambda: 0)
+            finally:
+                self._urgent -= 1
+            return
         async with self._lock:
-            while True:
-                now = self._clock()
-                while self._sent and now - self._sent[0] >= WINDOW_S:
-                    self._sent.popleft()
-                wait = self._blocked_until - now
-                if len(self._sent) >= self.per_minute:
-                    wait = max(wait, WINDOW_S - (now - self._sent[0]))
-                if wait <= 0:
-                    self._sent.append(now)
-                    return
-                await self._sleep(wait)
+            await self._take(lambda: self._urgent)
+
+    async def _take(self, keep_free: Callable[[], int]) -> None:
+        while True:
+            wait = self._wait(keep_free())
+            if wait <= 0:
+                self._sent.append(self._clock())
+                return
+            # Wake at least once a second: an urgent request that came and went may have left a slot free.
+            await self._sleep(min(wait, 1.0) if keep_free() else wait)

@@ -45,14 +45,14 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         if run_jobs and settings.local_render_slots == 0:
             log.info("TALKING_VIDEO_RENDER_SLOTS=0: local renders are left to other processes (workers)")
         state = Services(settings=settings, store=store, registry=registry, runner=runner, downloads=downloads)
-        if not run_jobs:
-            yield state
-            return
         async with anyio.create_task_group() as tg:
-            tg.start_soon(runner.run)
+            registry.refresh_reads_in(tg)
+            if run_jobs:
+                tg.start_soon(runner.run)
             try:
                 yield state
             finally:
+                registry.refresh_reads_in(None)
                 tg.cancel_scope.cancel()
 
 

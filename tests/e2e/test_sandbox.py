@@ -23,6 +23,12 @@ async def test_sandbox_runs_cloud_models_without_keys(home: Path, tmp_path: Path
         configured = {p["provider"] for p in account["providers"] if p["configured"]}
         assert {"segmind", "unifically", "local"} <= configured
         assert account["providers"][0]["endpoint"].startswith("http://127.0.0.1:")
+        # Said plainly: the emulator answers, the balances are not real, nothing is charged.
+        for provider in account["providers"]:
+            if provider["provider"] != "local":
+                assert provider["sandbox"] is True and provider["balance"] == 100
+                assert provider["note"].startswith("Sandbox mode (TALKING_VIDEO_SANDBOX): the built-in provider "
+                                                   "emulator answers here") and "nothing is charged" in provider["note"]
         presets = structured(await client.call_tool("list_avatar_presets", {"provider": "unifically", "limit": 1}))
         image = presets["presets"][0]["image_url"]
         job: dict[str, Any] = structured(await client.call_tool("generate_talking_video", {

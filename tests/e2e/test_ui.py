@@ -117,7 +117,7 @@ async def test_video_chunk_refuses_what_is_not_a_finished_video(client: Any, emu
         assert expected in error_text(result), (args, error_text(result))
     details = structured(await client.call_tool("get_video_details", {"job_id": failed}))
     assert "failed" in details["notice"] and details["video_bytes"] is None
-    assert details["job"]["error"] == "image: no face found"
+    assert details["job"]["error"] == "image: no face found."  # job errors are sentences
 
 
 # ------------------------------------------------------------------ the HTTP gallery

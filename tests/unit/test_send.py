@@ -37,8 +37,13 @@ class Budget:
         self.acquired = 0
         self.blocked: list[float] = []
 
-    async def acquire(self) -> None:
+    per_minute = 1000
+
+    async def acquire(self, *, urgent: bool = False) -> None:
         self.acquired += 1
+
+    def free_in(self) -> float:
+        return 0.0
 
     def block_for(self, seconds: float) -> None:
         self.blocked.append(seconds)

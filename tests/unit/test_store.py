@@ -398,6 +398,11 @@ async def test_the_request_budget_is_shared_through_postgres(pg_url: str) -> Non
         with pytest.raises(_Slept) as waited:
             await two.acquire()
         assert 55 < waited.value.seconds <= 61
+        # Each process knows, without asking the database, how soon a read could go (providers/reads.py).
+        assert 55 < one.free_in() <= 61  # it took the last free slot
+        assert 55 < two.free_in() <= 61  # it was just told to wait
+        with pytest.raises(_Slept):
+            await two.acquire(urgent=True)  # urgent requests go first in this process, not past the window
         other = b.request_budget("segmind:k2", 3)
         other._sleep = _fake_sleep  # type: ignore[attr-defined]
         await other.acquire()

@@ -5,12 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import anyio
 import anyio.from_thread
 
+from talking_video_mcp.domain.eta import PLAN_KEY, RECENT_WINDOW, RENDER_SPAN, RENDER_START, RenderPlan
 from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
@@ -35,6 +40,7 @@ from talking_video_mcp.models import (
     VoiceList,
 )
 from talking_video_mcp.providers.inputs_stage import InputsStage, job_files
+from talking_video_mcp.providers.render_rate import RenderRates
 from talking_video_mcp.render.presets import list_presets
 from talking_video_mcp.tts import list_voices
 
@@ -74,8 +80,9 @@ class LocalProvider:
                   "script + offline voice → WAV", kind="speech"),
     )
 
-    def __init__(self, *, inputs: InputsStage, max_size: int = 512) -> None:
+    def __init__(self, *, inputs: InputsStage, rates: RenderRates, max_size: int = 512) -> None:
         self._inputs = inputs
+        self._rates = rates
         self.max_size = max_size
 
     @property
@@ -130,7 +137,8 @@ class LocalProvider:
                     wav.replace(final)
                     await ctl.finish(audio_path=str(final))
                     return None
-                await ctl.update(step="render")
+                # Queued again: it waits for a render slot (the view says where it stands in line).
+                await ctl.update(step="render", status="queued")
                 return 0.0
             case "render":
                 await self._render(ctl)
@@ -146,15 +154,11 @@ class LocalProvider:
         image = await self._inputs.local_file(files["image"], field="image")
         audio = await self._inputs.local_file(files["audio"], field="audio")
         out = ctl.scratch_dir.parent / "videos" / f"{job.id}.mp4"
-        last = [0.0]
-
-        def on_progress(fraction: float) -> None:
-            value = round(0.1 + 0.88 * fraction, 3)
-            if value - last[0] >= 0.02:
-                last[0] = value
-                # A canceled job makes update raise; the renderer notices through should_cancel.
-                with contextlib.suppress(Exception):
-                    anyio.from_thread.run(lambda: ctl.update(progress=value))
+        audio_s = await anyio.to_thread.run_sync(audio_seconds, audio)
+        plan = RenderPlan(audio_s=round(audio_s, 2), expected_s=round(self._rates.expected_s(request.resolution,
+                          audio_s), 1), started_at=time.time())
+        await ctl.update(state={**ctl.job.state, PLAN_KEY: plan.as_state()})
+        on_progress = self._progress_writer(ctl, plan)
 
         timing = files["audio"].phonemes
 
@@ -178,7 +182,37 @@ class LocalProvider:
             await anyio.to_thread.run_sync(render)
         except RenderCanceledError:
             return
+        took = time.time() - plan.started_at
+        await anyio.to_thread.run_sync(self._rates.record, request.resolution, audio_s, took)
         await ctl.finish(video_path=str(out))
+
+    @staticmethod
+    def _progress_writer(ctl: JobControl, plan: RenderPlan) -> Callable[[float], None]:
+        """The renderer's progress callback (it runs in the render thread): the job's progress every 2 %, with
+        when the first frames were timed and a point about a tenth of the frames back, so the ETA can measure
+        this render's own speed, overall and lately (domain/eta.py)."""
+        last = [0.0]
+        seen: list[tuple[float, float]] = []  # (time, fraction) of each write
+
+        def on_progress(fraction: float) -> None:
+            value = round(RENDER_START + RENDER_SPAN * fraction, 3)
+            if value - last[0] < 0.02 and (seen or fraction <= 0):
+                return
+            last[0] = value
+            fields: dict[str, Any] = {"progress": value}
+            if fraction > 0:
+                now = time.time()
+                first_at, first_fraction = seen[0] if seen else (now, fraction)
+                mark = next((p for p in reversed(seen) if p[1] <= fraction - RECENT_WINDOW), None)
+                seen.append((now, fraction))
+                timed = replace(plan, first_at=first_at, first_fraction=first_fraction,
+                                mark_at=mark[0] if mark else None, mark_fraction=mark[1] if mark else None)
+                fields["state"] = {**ctl.job.state, PLAN_KEY: timed.as_state()}
+            # A canceled job makes update raise; the renderer notices through should_cancel.
+            with contextlib.suppress(Exception):
+                anyio.from_thread.run(lambda: ctl.update(**fields))
+
+        return on_progress
 
     async def account(self) -> ProviderAccount:
         return ProviderAccount(provider="local", configured=True, endpoint=None, balance=None,
@@ -209,6 +243,20 @@ class LocalProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+def audio_seconds(path: Path) -> float:
+    """The audio's length, from a WAV header when it is one (instant), else by decoding it (blocking)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / float(wav.getframerate() or 1)
+    except (wave.Error, EOFError, OSError):
+        from talking_video_mcp.media.audio import probe_audio  # PyAV: only for audio that is not WAV
+
+        try:
+            return float(probe_audio(path).duration_s)
+        except ValueError:
+            return 0.0  # the renderer says what is wrong with it
 
 
 def _resolution(value: str | None) -> int | None:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 
 import httpx
+from anyio.abc import TaskGroup
 
 from talking_video_mcp import provider_http
 from talking_video_mcp.domain.provider import ModelSpec, Provider
@@ -14,6 +15,9 @@ from talking_video_mcp.models import MODEL_LOCAL
 from talking_video_mcp.providers.access import ProviderAccess
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.local import LocalProvider, preset_path
+from talking_video_mcp.providers.reads import CachedReads
+from talking_video_mcp.providers.render_rate import FILE_NAME as RENDER_RATE_FILE
+from talking_video_mcp.providers.render_rate import RenderRates
 from talking_video_mcp.providers.segmind import SegmindProvider
 from talking_video_mcp.providers.unifically import UnificallyProvider
 from talking_video_mcp.settings import Settings
@@ -22,8 +26,15 @@ ENV_KEYS = {"segmind": "SEGMIND_API_KEY", "unifically": "UNIFICALLY_API_KEY", "l
 
 
 class ProviderRegistry:
-    def __init__(self, providers: list[Provider]) -> None:
+    def __init__(self, providers: list[Provider], reads: list[CachedReads] | None = None) -> None:
         self.providers: dict[str, Provider] = {p.name: p for p in providers}
+        self._reads = list(reads or [])
+
+    def refresh_reads_in(self, tg: TaskGroup | None) -> None:
+        """Interactive reads (balances, catalogues) the request budget cannot take now are refreshed in `tg`,
+        in the background, so the call that asked answers at once (providers/reads.py)."""
+        for reads in self._reads:
+            reads.bind(tg)
 
     def __iter__(self) -> Iterator[Provider]:
         return iter(self.providers.values())
@@ -84,19 +95,15 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
     )
     segmind_key = settings.segmind_api_key.get_secret_value() if settings.segmind_api_key else None
     unifically_key = settings.unifically_api_key.get_secret_value() if settings.unifically_api_key else None
+    segmind = ProviderAccess(segmind_key, settings.segmind_base_url, client,
+                             budgets(_budget_name("segmind", segmind_key), settings.segmind_requests_per_minute))
+    unifically = ProviderAccess(
+        unifically_key, settings.unifically_base_url, client,
+        budgets(_budget_name("unifically", unifically_key), settings.unifically_requests_per_minute),
+    )
     providers: list[Provider] = [
-        SegmindProvider(
-            ProviderAccess(segmind_key, settings.segmind_base_url, client,
-                           budgets(_budget_name("segmind", segmind_key), settings.segmind_requests_per_minute)),
-            upload_url=settings.segmind_upload_url, inputs=inputs,
-        ),
-        UnificallyProvider(
-            ProviderAccess(
-                unifically_key, settings.unifically_base_url, client,
-                budgets(_budget_name("unifically", unifically_key), settings.unifically_requests_per_minute),
-            ),
-            inputs=inputs, unit_price_usd=settings.unifically_unit_price_usd,
-        ),
-        LocalProvider(inputs=inputs),
+        SegmindProvider(segmind, upload_url=settings.segmind_upload_url, inputs=inputs),
+        UnificallyProvider(unifically, inputs=inputs, unit_price_usd=settings.unifically_unit_price_usd),
+        LocalProvider(inputs=inputs, rates=RenderRates(settings.home / RENDER_RATE_FILE)),
     ]
-    return ProviderRegistry(providers)
+    return ProviderRegistry(providers, reads=[segmind.reads, unifically.reads])

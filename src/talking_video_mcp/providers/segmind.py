@@ -422,12 +422,13 @@ class SegmindProvider:
 
     async def account(self) -> ProviderAccount:
         return await account_of("segmind", configured=self.configured, endpoint=self.base_url,
-                                models=[m.model_id for m in self.models], read=self._read_credits)
+                                models=[m.model_id for m in self.models], reads=self._access.reads,
+                                read=self._read_credits)
 
     async def _read_credits(self, info: ProviderAccount) -> None:
         url = f"{self.base_url}/v1/get-user-credits"
         response = await self._access.send("GET", url, idempotent=True, headers=self._headers(),
-                                           describe="the credits request")
+                                           describe="the credits request", urgent=True)
         self._raise_for_status(response, "the credits request")
         credits, free = response.json().get("credits"), response.json().get("free-credits")
         info.balance, info.balance_unit = (None if credits is None else float(credits)), "credits (USD)"

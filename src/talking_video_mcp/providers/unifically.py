@@ -46,6 +46,7 @@ from talking_video_mcp.providers import unifically_catalog as cat
 from talking_video_mcp.providers.access import ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
+from talking_video_mcp.providers.reads import Reading
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,6 @@ class UnificallyProvider:
         self.base_url = access.root
         self._inputs = inputs
         self.unit_price_usd = unit_price_usd
-        self._templates: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     @property
     def configured(self) -> bool:
@@ -126,11 +126,23 @@ class UnificallyProvider:
 
     # ---------------------------------------------------------------- templates
 
+    async def templates_reading(self, kind: str) -> Reading[list[dict[str, Any]]]:
+        """The catalogue /higgsfield/tpl/{kind}, cached for a while; never waits on the request budget."""
+        return await self._access.reads.read(f"templates:{kind}", lambda: self._fetch_templates(kind),
+                                             ttl_s=TEMPLATE_TTL_S)
+
     async def templates(self, kind: str) -> list[dict[str, Any]]:
-        """Every item of /higgsfield/tpl/{kind}, fetched page by page and cached for a while."""
-        cached = self._templates.get(kind)
-        if cached and time.monotonic() - cached[0] < TEMPLATE_TTL_S:
-            return cached[1]
+        """Every item of the catalogue, however old; a catalogue not read yet is a ProviderError saying when."""
+        return _items(kind, await self.templates_reading(kind))
+
+    async def _with_age(self, kind: str, what: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """The catalogue, and a sentence when it is an old copy (the request budget is busy)."""
+        reading = await self.templates_reading(kind)
+        note = reading.note(what)
+        return _items(kind, reading), [note] if note else []
+
+    async def _fetch_templates(self, kind: str) -> list[dict[str, Any]]:
+        """Every item of /higgsfield/tpl/{kind}, fetched page by page (urgent reads: someone is waiting)."""
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
         cursor: Any = None
@@ -140,7 +152,7 @@ class UnificallyProvider:
                 params["cursor"] = cursor
             response = await self._access.send(
                 "GET", f"{self.base_url}/higgsfield/tpl/{kind}", idempotent=True, headers=self._headers(),
-                params=params, describe=f"the {kind} list",
+                params=params, describe=f"the {kind} list", urgent=True,
             )
             self._raise_for_http(response, f"the {kind} list")
             page, cursor = items_of(json_or_none(response))
@@ -149,24 +161,25 @@ class UnificallyProvider:
             items.extend(fresh)
             if cursor is None or not fresh:
                 break
-        self._templates[kind] = (time.monotonic(), items)
         return items
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
+        items, notes = await self._with_age("voices", "voice list")
         voices = [
             Voice(voice_id=str(v["id"]), name=str(v.get("name") or v["id"]), provider="unifically",
                   gender=v.get("gender"), description=", ".join(map(str, v.get("categories") or [])) or None,
                   preview_url=v.get("voice_url"), models=[cat.MODEL_SPEAK, cat.MODEL_TTS])
-            for v in await self.templates("voices")
+            for v in items
         ]
         if search:
             voices = [v for v in voices if search.lower() in v.name.lower()]
         page, next_cursor = paginate(voices, limit, cursor)
-        return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor)
+        return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor, notes=notes)
 
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
         presets = []
-        for item in await self.templates("avatar-presets"):
+        items, notes = await self._with_age("avatar-presets", "avatar preset list")
+        for item in items:
             media = sub_map(item, "media")
             presets.append(AvatarPreset(
                 avatar_preset_id=str(item["id"]), name=str(item.get("name") or item["id"]), provider="unifically",
@@ -176,7 +189,7 @@ class UnificallyProvider:
         if search:
             presets = [p for p in presets if search.lower() in p.name.lower()]
         page, next_cursor = paginate(presets, limit, cursor)
-        return AvatarPresetList(presets=page, total=len(presets), next_cursor=next_cursor)
+        return AvatarPresetList(presets=page, total=len(presets), next_cursor=next_cursor, notes=notes)
 
     async def _find(self, kind: str, item_id: str) -> dict[str, Any] | None:
         for item in await self.templates(kind):
@@ -432,11 +445,13 @@ class UnificallyProvider:
 
     async def account(self) -> ProviderAccount:
         return await account_of("unifically", configured=self.configured, endpoint=self.base_url,
-                                models=[m.model_id for m in self.models], read=self._read_balance)
+                                models=[m.model_id for m in self.models], reads=self._access.reads,
+                                read=self._read_balance)
 
     async def _read_balance(self, info: ProviderAccount) -> None:
         response = await self._access.send(
-            "GET", f"{self.base_url}/account", idempotent=True, headers=self._headers(), describe="the balance request"
+            "GET", f"{self.base_url}/account", idempotent=True, headers=self._headers(), describe="the balance request",
+            urgent=True,
         )
         self._raise_for_http(response, "the balance request")
         data = envelope_data(json_or_none(response))
@@ -446,6 +461,14 @@ class UnificallyProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+def _items(kind: str, reading: Reading[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    if reading.value is not None:
+        return reading.value
+    if reading.error:
+        raise ProviderError(f"the Higgsfield {kind} list could not be read: {reading.error.rstrip('.')}.")
+    raise TransientProviderError(reading.note(f"Higgsfield {kind} list") or f"the {kind} list is not read yet.")
 
 
 def _reason(data: Mapping[str, Any]) -> str:

@@ -42,7 +42,7 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
 
     @mcp.typed_tool(returns=AccountView, annotations=READ_REMOTE)
     async def get_account(ctx: Context) -> CallToolResult:
-        """Credits/balance per provider, the price table, the spend limits and today's budget left."""
+        """Balance per provider (cached), prices, spend limits and today's budget left."""
         return await guarded(ctx, account.get_account)
 
     if not higgsfield:

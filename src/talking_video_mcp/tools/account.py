@@ -1,4 +1,5 @@
-"""get_account: balances per provider, the price table and what is left of today's budget."""
+"""get_account: balances per provider (cached: providers/reads.py), the price table, what is left of today's
+budget, and whether the sandbox emulator is answering."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from talking_video_mcp.providers import segmind_catalog as seg
 from talking_video_mcp.providers import unifically_catalog as uni
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.video import start_of_day_utc
+
+SANDBOX_NOTE = (
+    "Sandbox mode (TALKING_VIDEO_SANDBOX): the built-in provider emulator answers here, so this balance and the "
+    "videos are not real and nothing is charged; unset TALKING_VIDEO_SANDBOX and set a real API key to use the "
+    "real provider."
+)
 
 
 def price_table(unit_price_usd: float) -> list[PriceRow]:
@@ -41,6 +48,11 @@ async def get_account(state: Services) -> AccountView:
     if user_budget is not None:  # a signed-in user's own limit also bounds what is left to them
         mine = await anyio.to_thread.run_sync(lambda: state.store.spent_since(since, owner=state.owner_id))
         left = min(left, user_budget - mine)
+    if state.settings.sandbox:
+        for account in accounts:
+            if account.provider != "local":
+                account.sandbox = True
+                account.note = " ".join(filter(None, [SANDBOX_NOTE, account.note]))
     return AccountView(
         providers=accounts,
         default_model=state.registry.default_model(),

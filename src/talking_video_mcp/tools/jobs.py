@@ -9,6 +9,7 @@ from contextvars import ContextVar
 
 import anyio
 
+from talking_video_mcp.domain.eta import RenderQueue
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.errors import InvalidInput, JobNotFound, StorageError
 from talking_video_mcp.models import JobList, JobStatus, JobView
@@ -23,12 +24,16 @@ log = logging.getLogger(__name__)
 request_base: ContextVar[str | None] = ContextVar("request_base", default=None)
 
 
-def view(state: Services, job: JobRecord) -> JobView:
+def view(state: Services, job: JobRecord, queue: RenderQueue | None = None) -> JobView:
+    """The job as the assistant sees it; pass `queue` (render_queue) to say where a job waiting for a render
+    slot stands."""
     try:
         typical = state.registry.spec(job.model).typical_seconds
     except InvalidInput:
         typical = None
-    return job_view(job, typical_seconds=typical, time_scale=state.settings.time_scale,
+    # Local work runs in real seconds here; only the cloud providers' emulator runs faster.
+    scale = 1.0 if job.provider == "local" else state.settings.time_scale
+    return job_view(job, typical_seconds=typical, time_scale=scale, queue=queue,
                     download_url=download_url(state, job))
 
 
@@ -42,6 +47,20 @@ def download_url(state: Services, job: JobRecord) -> str | None:
     except StorageError as exc:  # the job is still worth showing; the log says why it has no link
         log.warning("job %s: no download link: %s", job.id, exc)
         return None
+
+
+def render_queue(state: Services) -> RenderQueue:
+    """Blocking (call it in a thread): the local jobs waiting for a render slot, in the runner's order."""
+    heavy = {p.name: p.heavy_steps for p in state.registry}
+    return RenderQueue.of(state.store.active_jobs(), heavy)
+
+
+async def current_view(state: Services, job: JobRecord) -> JobView:
+    """`view`, with the render queue read when the job may be waiting in it."""
+    provider = state.registry.providers.get(job.provider)
+    waiting = provider is not None and job.status == "queued" and job.step in provider.heavy_steps
+    queue = await anyio.to_thread.run_sync(render_queue, state) if waiting else None
+    return view(state, job, queue)
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:
@@ -65,7 +84,7 @@ async def check_video_status(
         job = await get_job(state, job_id)
     if progress is not None and wait_seconds > 0:
         await progress(job.progress, job.status)
-    return view(state, job)
+    return await current_view(state, job)
 
 
 def _encode_cursor(job: JobRecord) -> str:
@@ -95,7 +114,8 @@ async def list_jobs(
     )
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit and page else None
-    return JobList(jobs=[view(state, r) for r in page], next_cursor=next_cursor)
+    queue = await anyio.to_thread.run_sync(render_queue, state) if any(r.status == "queued" for r in page) else None
+    return JobList(jobs=[view(state, r, queue) for r in page], next_cursor=next_cursor)
 
 
 async def cancel_job(state: Services, job_id: str) -> JobView:

@@ -89,9 +89,10 @@ def signed_in(request: Request, auth: AuthSettings) -> Response | None:
 def _list_jobs(state: Services, status: JobStatus | None, model: str | None, limit: int) -> dict[str, Any]:
     """Blocking: the newest jobs as the gallery shows them."""
     rows = state.store.list_jobs(status=status, model=model, limit=limit, owner=state.owner_id)
+    queue = jobs.render_queue(state) if any(j.status == "queued" for j in rows) else None
     out: list[dict[str, Any]] = []
     for job in rows:
-        item = jobs.view(state, job).model_dump(mode="json")
+        item = jobs.view(state, job, queue).model_dump(mode="json")
         text = job_text(job)
         item.update(script=text.script, voice_id=text.voice_id, prompt=text.prompt, title=text.title,
                     video_src=None, video_bytes=None)

@@ -69,8 +69,8 @@ async def _details(state: Services, job_id: str, chunk_bytes: int) -> VideoDetai
     notice = NOTICES.get(job.status)
     if job.status == "completed" and size is None and job.video_path:
         notice = "The video file of this job is no longer on disk."
-    return VideoDetails(job=jobs.view(state, job), script=text.script, voice_id=text.voice_id, prompt=text.prompt,
-                        title=text.title, notice=notice, video_bytes=size, chunk_bytes=chunk_bytes)
+    return VideoDetails(job=await jobs.current_view(state, job), script=text.script, voice_id=text.voice_id,
+                        prompt=text.prompt, title=text.title, notice=notice, video_bytes=size, chunk_bytes=chunk_bytes)
 
 
 def _stored_size(state: Services, job: JobRecord) -> int | None:
