@@ -27,8 +27,8 @@ ALIASES = {
     "task_id": "job_id", "page_size": "limit", "max_results": "limit", "length": "duration", "seconds": "duration",
     "wait": "wait_seconds", "timeout": "wait_seconds", "dryrun": "dry_run", "test": "dry_run",
 }
-_WHY = {"language": " (the voice sets the language, e.g. espeak:fr; see list_voices)",
-        "lang": " (the voice sets the language, e.g. espeak:fr; see list_voices)"}
+_WHY = {"language": ", which sets the language too (e.g. espeak:fr)",
+        "lang": ", which sets the language too (e.g. espeak:fr)"}
 # Patterns said the way a person would write the value.
 _PATTERNS = {r"^\d{3,4}p$": "a size such as 720p or 1080p", r"^\d{2,4}x\d{2,4}$": "a size such as 1024x1024"}
 _PROBLEMS = {

@@ -126,9 +126,12 @@ async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) 
     if job.kind != "speech":
         raise InvalidInput("audio_task_id", f"job {ref} made a {job.kind.replace('_', ' ')}, not speech; pass the "
                            "job_id of a text_to_speech job (or its audio_path as audio).")
+    if job.active:
+        raise InvalidInput("audio_task_id", f"text_to_speech job {ref} is {job.status}, not completed yet; wait for "
+                           "it with check_video_status and call again once it has an audio_path.")
     if job.status != "completed":
-        raise InvalidInput("audio_task_id", f"text_to_speech job {ref} is {job.status}, not completed; wait for it "
-                           "with check_video_status and call again once it has an audio_path.")
+        raise InvalidInput("audio_task_id", f"text_to_speech job {ref} ended {job.status} without audio; make the "
+                           "speech again with text_to_speech.")
     if args.audio:
         raise InvalidInput("audio", "give either audio or audio_task_id, not both.")
     task = job.state.get("audio_task_id")
