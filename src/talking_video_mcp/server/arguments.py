@@ -80,9 +80,9 @@ def plain_error(tool: str, schema: Mapping[str, Any], error: ValidationError) ->
         return f"{sentence}; {question}?" if question else f"{sentence}."
     sentence = f"{sentence} ({question}?)" if question else sentence
     properties = schema.get("properties") or {}
-    for unknown in (e for e in rest if e["type"] == "extra_forbidden"):
-        _, hint = _unknown(tool, _argument(unknown), properties)
-        sentence += f"; {show(_argument(unknown)).strip(chr(39))} is not one either" + (f" ({hint}?)" if hint else "")
+    for name in (_argument(e) for e in rest if e["type"] == "extra_forbidden"):
+        _, hint = _unknown(tool, name, properties)
+        sentence += f"; {_plain_name(name)} is not one either" + (f" ({hint}?)" if hint else "")
     wrong = sorted({_argument(e) for e in rest if e["type"] != "extra_forbidden"})
     if wrong:
         sentence += f"; {_or(wrong, 'and')} also {'needs' if len(wrong) == 1 else 'need'} fixing"
@@ -103,7 +103,7 @@ def _sentence(tool: str, schema: Mapping[str, Any], error: ErrorDetails) -> tupl
     value = show(error.get("input"))
     if len(error["loc"]) > 1 and isinstance(error["loc"][1], int):
         value = f"item {error['loc'][1] + 1} ({value})"
-    problem = _problem(error, value, prop)
+    problem = _problem(error, value)
     wanted = _wanted(prop)
     required = name in (schema.get("required") or ())
     if error["type"] == "missing" and prop.get("description"):
@@ -113,7 +113,7 @@ def _sentence(tool: str, schema: Mapping[str, Any], error: ErrorDetails) -> tupl
     return f"{name}: {problem}" + (f"; send {wanted}" if wanted else ""), None
 
 
-def _problem(error: ErrorDetails, value: str, prop: Mapping[str, Any]) -> str:
+def _problem(error: ErrorDetails, value: str) -> str:
     kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     if isinstance(given, float) and not math.isfinite(given):
         return f"{value} is not a finite number"
@@ -165,7 +165,7 @@ def _sized(noun: str, low: int | None, high: int | None, units: str) -> str:
 
 
 def _unknown(tool: str, name: str, properties: Mapping[str, Any]) -> tuple[str, str | None]:
-    head = f"{show(name).strip(chr(39))}: is not an argument of {tool}"
+    head = f"{_plain_name(name)}: is not an argument of {tool}"
     alias = ALIASES.get(name.lower())
     if alias in properties:
         return head, f"did you mean `{alias}`{_WHY.get(name.lower(), '')}"
@@ -175,6 +175,11 @@ def _unknown(tool: str, name: str, properties: Mapping[str, Any]) -> tuple[str, 
     if not properties:
         return f"{head}, which takes none; send no arguments", None
     return f"{head}; send only {_or(list(properties))}", None
+
+
+def _plain_name(name: str) -> str:
+    """An argument name the caller made up, shown without quotes but made safe as `show` makes values."""
+    return show(name).strip("'")
 
 
 def show(value: Any, *, limit: int = 40) -> str:
