@@ -88,6 +88,11 @@ async def test_a_job_id_that_is_not_finished_speech_is_refused_before_anything_i
     assert refused.is_error and error_text(refused).startswith(
         f"audio_task_id: job {video['job_id']} made a talking video, not speech;"), error_text(refused)
     await client.call_tool("cancel_job", {"job_id": video["job_id"]})
+    offline = await client.call_tool("generate_talking_video", {
+        "model": SPEAK, "image": upload(emulator.base_url, png_bytes(), "image/png"), "audio_task_id": said["job_id"]})
+    assert error_text(offline) == (
+        f"audio_task_id: job {said['job_id']} was spoken offline and {SPEAK} takes speech only as a public https "
+        "URL or a text_to_speech job of provider='unifically'."), error_text(offline)
     # A speech job still under way (its paid submit hangs) and one that failed are refused too.
     voices = structured(await client.call_tool("list_voices", {"provider": "unifically", "limit": 1}))
     voice = voices["voices"][0]["voice_id"]

@@ -198,7 +198,11 @@ class InputsStage:
             # The voices (onnxruntime, piper, espeak) load here, in the job, never at server start-up.
             from talking_video_mcp.tts import synthesize
 
-            result = synthesize(tts.script, tts.voice_id, out)
+            try:
+                result = synthesize(tts.script, tts.voice_id, out)
+            except ValueError as exc:  # the voice's own sentence (no words, a voice that made no sound)
+                said = str(exc)
+                raise InvalidInput("script", said[:1].lower() + said[1:]) from None
             if result.phonemes:
                 timing.write_text(json.dumps(result.phonemes))
             return float(result.duration_s)
