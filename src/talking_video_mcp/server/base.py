@@ -11,7 +11,6 @@ from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
 from talking_video_mcp.schema import compact, shallow
-from talking_video_mcp.server import arguments as plain
 from talking_video_mcp.server import listing
 from talking_video_mcp.services import LazyServices
 
@@ -50,6 +49,9 @@ class CompactServer(MCPServer[LazyServices]):
         """Every tool's one error path: a refused argument (unknown, or not what the schema allows) and a
         tool's own refusal both reach the client as one plain sentence, without the SDK's wording around it.
         A crash keeps the SDK's generic message (its text stays on the server)."""
+        # The error wording (difflib, pydantic's error details) loads with the first call: ~3 ms of start-up.
+        from talking_video_mcp.server import arguments as plain
+
         self.register_tools()
         schema = self._tool_input_schema(name)
         if schema is None:
