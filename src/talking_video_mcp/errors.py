@@ -16,8 +16,8 @@ class InvalidInput(TalkingVideoError, ValueError):
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+        self.message = message if message.endswith((".", "?", "!")) else f"{message}."  # a sentence ends
+        super().__init__(f"{field}: {self.message}")
 
 
 class NotConfigured(TalkingVideoError):

@@ -25,3 +25,6 @@ MODEL_SPEAK: Final = "unifically/higgsfield-speak"
 MODEL_TTS: Final = "unifically/higgsfield-tts"
 MODEL_IMAGE_VIDEO: Final = "unifically/higgsfield-generate"
 MODEL_ADS: Final = "unifically/higgsfield-ads"
+
+# The video lengths (seconds) a model makes; models not listed take speech of any length.
+MODEL_DURATIONS: Final[dict[str, tuple[int, ...]]] = {MODEL_S2V: (5, 10, 15)}

@@ -24,8 +24,6 @@ def compact(schema: Any, *, descriptions: bool = True, optional_nulls: bool = Fa
     for key, value in schema.items():
         if key == "title" or (key == "description" and not descriptions and not isinstance(value, dict)):
             continue
-        if key == "maxLength" and isinstance(value, int) and value >= 200:
-            continue  # an abuse bound, still enforced; not worth the tokens
         if key == "default" and value is None:
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):

@@ -59,6 +59,21 @@ PAID: dict[str, Paid] = {
 }
 
 
+_CHEAPER = "Ask the user to raise the limit, or pick a cheaper option: "
+# What each refusal advises: only arguments the model takes (HeyGen has no quality or duration).
+ADVICE = {
+    "s2v-high-15": f"{_CHEAPER}quality='mid', duration=5 (if the speech fits) or model='local' (free).",
+    "s2v-mid-5": f"{_CHEAPER}model='local' (free).",
+    "avatar-iv": f"{_CHEAPER}model='local' (free).",
+    "speak": f"{_CHEAPER}model='local' (free).",
+    "tts": f"{_CHEAPER}provider='local' (free offline voices).",
+    "image-video-lite": "Ask the user to raise the limit.",
+    "image-video-standard": f"{_CHEAPER}model='lite'.",
+    "image-video-turbo": f"{_CHEAPER}model='lite'.",
+    "product-ad": "Ask the user to raise the limit.",
+}
+
+
 @pytest.fixture
 def media(emulator: Any) -> dict[str, str]:
     return {"image": upload(emulator.base_url, png_bytes(), "image/png"),
@@ -92,8 +107,7 @@ async def test_a_job_above_the_cap_is_refused_and_nothing_is_sent(
         text = error_text(result)
         assert text.endswith(
             f"This job is estimated at ${paid.estimate:.2f}, above the per-job limit of ${paid.estimate - 0.01:.2f} "
-            "(TALKING_VIDEO_MAX_JOB_COST_USD). Nothing was submitted. Ask the user to raise the limit, or pick a "
-            "cheaper option (quality='mid', a shorter duration, or model='local' which is free)."), text
+            f"(TALKING_VIDEO_MAX_JOB_COST_USD). Nothing was submitted. {ADVICE[name]}"), text
         assert structured(await client.call_tool("list_jobs", {}))["jobs"] == []
     assert paid_posts(emulator) == []
 

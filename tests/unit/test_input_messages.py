@@ -118,7 +118,7 @@ async def test_local_file_refusals(root: Path, tmp_path: Path) -> None:
     r = str(root)
     cases = {
         "face.png\0x": "image: the path contains a NUL character; pass a plain file path.",
-        "missing.png": f"image: file not found: {r}/missing.png. Check the path, or pass a URL.",
+        "missing.png": f"image: file not found: {r}/missing.png; check the path, or pass a URL.",
         "dir": f"image: {r}/dir is a folder; pass the path of a file inside it.",
         "pipe.png": f"image: {r}/pipe.png is not a regular file (a device, pipe or socket); pass a file.",
         "big.png": f"image: {r}/big.png is 3 KB, over the 3 KB limit; pass a smaller file.",
@@ -127,7 +127,7 @@ async def test_local_file_refusals(root: Path, tmp_path: Path) -> None:
         "voice.png": f"image: {r}/voice.png is audio/wav, not {PHOTO}.",
         "dangling.png": f"image: {r}/dangling.png is outside the folders this server may read ({r}); move the file "
                         "into one of them, or set TALKING_VIDEO_ALLOWED_ROOTS.",
-        "gone.png": f"image: file not found: {r}/gone.png. Check the path, or pass a URL.",
+        "gone.png": f"image: file not found: {r}/gone.png; check the path, or pass a URL.",
         "~nosuchuser-zz/x.png": "image: cannot expand ~nosuchuser-zz/x.png; give an absolute path.",
         "file://otherhost/x.png": "image: file:// URIs on another host (otherhost) cannot be read; pass a local path.",
         "file:///etc/hostname": f"image: /etc/hostname is outside the folders this server may read ({r}); move the "
@@ -278,7 +278,7 @@ async def test_more_local_path_details(root: Path, tmp_path: Path, monkeypatch: 
     given = tmp_path / "linked-root"
     with pytest.raises(InvalidInput) as caught:
         resolve_local_path("nope.png", field="image", allowed_roots=[given])
-    assert str(caught.value) == f"image: file not found: {given}/nope.png. Check the path, or pass a URL."
+    assert str(caught.value) == f"image: file not found: {given}/nope.png; check the path, or pass a URL."
     assert resolve_local_path("face.png", field="image", allowed_roots=[given]) == root / "face.png"
     (root / "loop").symlink_to(root / "loop")
     import re

@@ -179,7 +179,7 @@ def test_tilde_expands_to_home() -> None:
     home = Path.home()
     with pytest.raises(InvalidInput) as info:
         resolve_local_path("~/no-such-file-9f1c2e.png", field="audio", allowed_roots=[home])
-    expected = f"audio: file not found: {home / 'no-such-file-9f1c2e.png'}. Check the path, or pass a URL."
+    expected = f"audio: file not found: {home / 'no-such-file-9f1c2e.png'}; check the path, or pass a URL."
     assert str(info.value) == expected
 
 

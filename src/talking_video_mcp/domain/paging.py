@@ -13,12 +13,16 @@ __all__ = ["paginate"]
 
 
 def paginate(items: Sequence[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
-    """Offset pagination with an opaque string cursor."""
-    try:
-        start = int(cursor) if cursor else 0
-    except ValueError:
-        raise InvalidInput("cursor", "is not a cursor from this server; omit it to start from the beginning.") from None
-    start = max(0, start)
+    """Offset pagination with an opaque string cursor: only what this server hands out (a plain count) is taken,
+    so "-5", "+3" or " 7" are refused as list_jobs refuses a cursor it did not make."""
+    start = 0
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit()) or (len(cursor) > 1 and cursor.startswith("0")):
+            raise InvalidInput(
+                "cursor", "is not a cursor from this server; send the next_cursor of the previous page, or leave it "
+                "out to start from the beginning.",
+            )
+        start = int(cursor)
     page = list(items[start : start + limit])
     end = start + len(page)
     return page, (str(end) if end < len(items) else None)

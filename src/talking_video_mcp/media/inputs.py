@@ -251,7 +251,7 @@ def resolve_local_path(
     except FileNotFoundError:
         if not any(_inside(Path(os.path.realpath(lexical)), real_root) for _, real_root in roots):
             raise _outside(field, lexical, roots) from None  # a dangling link out of the root
-        raise InvalidInput(field, f"file not found: {_show(lexical)}. Check the path, or pass a URL.") from None
+        raise InvalidInput(field, f"file not found: {_show(lexical)}; check the path, or pass a URL.") from None
     except PermissionError:
         raise InvalidInput(field, f"{_show(lexical)} cannot be read (permission denied).") from None
     except (OSError, RuntimeError) as exc:  # symlink loops, names too long, ...

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 
+from talking_video_mcp.domain.advice import TOLERANCE_S, too_long
 from talking_video_mcp.domain.provider import JobControl
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.domain.requests import InputFile, OfflineSpeech
@@ -150,7 +151,12 @@ class InputsStage:
         duration_limit_s: float | None,
         needs_wav: bool,
         script_ok: bool,
+        model: str = "",
+        probe: bool = False,
     ) -> tuple[InputFile | None, OfflineSpeech | None]:
+        """The speech of a job: audio checked now (decoded when it must fit `duration_limit_s`, be converted to
+        WAV, or when `probe` asks: a file that cannot be decoded is refused before anything runs), or a script
+        for an offline voice. `model` words the advice when the speech is too long."""
         script = (script or "").strip()
         if audio and script:
             raise InvalidInput("audio", "give either audio or a script, not both.")
@@ -166,9 +172,9 @@ class InputsStage:
                                        warning=choice.warning)
         assert audio is not None
         spec = await self._resolve(audio, field="audio", kind="audio")
-        if duration_limit_s is not None or needs_wav:
+        if duration_limit_s is not None or needs_wav or probe:
             path = Path(spec.path) if spec.path is not None else await self._download(str(spec.url), "audio")
-            duration = await anyio.to_thread.run_sync(_check_audio_file, path, duration_limit_s)
+            duration = await anyio.to_thread.run_sync(_check_audio_file, path, duration_limit_s, model)
             spec = spec.model_copy(update={"probe_path": str(path), "duration_s": duration})
         return spec.model_copy(update={"needs_wav": needs_wav}), None
 
@@ -192,7 +198,11 @@ class InputsStage:
             # The voices (onnxruntime, piper, espeak) load here, in the job, never at server start-up.
             from talking_video_mcp.tts import synthesize
 
-            result = synthesize(tts.script, tts.voice_id, out)
+            try:
+                result = synthesize(tts.script, tts.voice_id, out)
+            except ValueError as exc:  # the voice's own sentence (no words, a voice that made no sound)
+                said = str(exc)
+                raise InvalidInput("script", said[:1].lower() + said[1:]) from None
             if result.phonemes:
                 timing.write_text(json.dumps(result.phonemes))
             return float(result.duration_s)
@@ -200,10 +210,10 @@ class InputsStage:
         await ctl.update(step="tts", status="processing", progress=0.02)
         duration = await anyio.to_thread.run_sync(speak)
         limit = tts.max_seconds
-        if limit and duration > limit + 0.25:
+        if limit and duration > limit + TOLERANCE_S:
             raise InvalidInput(
-                "script", f"spoken, it lasts {duration:.1f} s, longer than duration={limit:g} s; shorten the "
-                "script or choose a longer duration.",
+                "script", f"spoken, it lasts {duration:.1f} s, longer than duration={limit:g} s; "
+                f"{too_long('script', duration, limit, job.model)}.",
             )
         state = dict(job.state)
         spec = InputFile(path=str(out), mime="audio/wav", phonemes=str(timing) if timing.exists() else None)
@@ -261,19 +271,20 @@ def _check_image_file(path: Path, field: str, max_side: int, max_bytes: int) -> 
         raise InvalidInput(field, f"{exc}") from None
 
 
-def _check_audio_file(path: Path, limit_s: float | None) -> float:
+def _check_audio_file(path: Path, limit_s: float | None, model: str) -> float:
     from talking_video_mcp.media.audio import probe_audio  # NumPy and PyAV: kept off the start-up path
 
     try:
         info = probe_audio(path)
     except ValueError as exc:
-        raise InvalidInput("audio", f"could not be decoded ({exc}); pass WAV, MP3, M4A, OGG or FLAC.") from None
+        said = str(exc)  # a sentence that names the file and the formats to use instead
+        raise InvalidInput("audio", said[:1].lower() + said[1:]) from None
     if info.is_silent:
         raise InvalidInput("audio", "is silent; pass a recording with speech in it.")
-    if limit_s is not None and info.duration_s > limit_s + 0.25:
+    if limit_s is not None and info.duration_s > limit_s + TOLERANCE_S:
         raise InvalidInput(
-            "audio", f"lasts {info.duration_s:.1f} s, longer than duration={limit_s:g} s: the video would cut it "
-            "off. Choose duration 15 (or the next length that fits) or trim the audio.",
+            "audio", f"lasts {info.duration_s:.1f} s, longer than duration={limit_s:g} s, so the video would cut it "
+            f"off; {too_long('audio', info.duration_s, limit_s, model)}.",
         )
     return float(info.duration_s)
 

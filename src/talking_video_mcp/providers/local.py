@@ -116,7 +116,7 @@ class LocalProvider:
             raise InvalidInput("face_index", f"the photo has {faces.count} face(s), numbered 0 to {faces.count - 1} "
                                f"from the largest ({', '.join(map(str, faces.boxes))}); pick one of those.")
         audio, tts = await self._inputs.audio_or_script(
-            args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True
+            args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True, probe=True
         )
         several = faces.message if faces.count > 1 and args.face_index is None else None
         request = LocalRequest(
@@ -164,7 +164,7 @@ class LocalProvider:
 
         def render() -> None:
             # OpenCV, onnxruntime and PyAV load here, in the job, never at server start-up.
-            from talking_video_mcp.render import RenderCanceled, render_talking_head
+            from talking_video_mcp.render import AudioUnusable, RenderCanceled, render_talking_head
 
             phonemes = [tuple(p) for p in json.loads(Path(timing).read_text())] if timing else None
             try:
@@ -175,6 +175,8 @@ class LocalProvider:
                 )
             except RenderCanceled:
                 raise RenderCanceledError from None
+            except AudioUnusable as exc:
+                raise InvalidInput("audio", str(exc)) from None
             except ValueError as exc:
                 raise InvalidInput("image", str(exc)) from None
 

@@ -88,7 +88,9 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
     """`budgets` (`Ledger.request_budget`) makes the per-key request budgets: in-process on SQLite, in the
     database when several processes share a PostgreSQL ledger."""
     inputs = InputsStage(
-        allowed_roots=settings.allowed_roots,
+        # The server's own outputs (videos, and text_to_speech's audio beside them) are always inputs it may
+        # read: a finished speech job's audio_path is meant to be the audio of the next video.
+        allowed_roots=[*settings.allowed_roots, settings.videos_dir],
         scratch_dir=settings.home / "scratch",
         client=client,
         preset_lookup=preset_path,

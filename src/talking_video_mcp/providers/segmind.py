@@ -175,7 +175,8 @@ class SegmindProvider:
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
         faces = await self._inputs.faces(image)
         audio, tts = await self._inputs.audio_or_script(
-            args.audio, args.script, args.voice_id, duration_limit_s=float(duration), needs_wav=True, script_ok=True
+            args.audio, args.script, args.voice_id, duration_limit_s=float(duration), needs_wav=True, script_ok=True,
+            model=MODEL_S2V,
         )
         request = Speech2VideoRequest(
             payload=body, inputs={"input_image": image, "input_audio": audio}, tts=tts,

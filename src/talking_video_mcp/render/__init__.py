@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from talking_video_mcp.render.presets import Preset, list_presets
-from talking_video_mcp.render.types import RenderCanceled, RenderResult
+from talking_video_mcp.render.types import AudioUnusable, RenderCanceled, RenderResult
 
 if TYPE_CHECKING:
     from talking_video_mcp.render.check import FaceCheck, check_faces
     from talking_video_mcp.render.renderer import render_talking_head
 
-__all__ = ["FaceCheck", "Preset", "RenderCanceled", "RenderResult", "check_faces", "list_presets",
+__all__ = ["AudioUnusable", "FaceCheck", "Preset", "RenderCanceled", "RenderResult", "check_faces", "list_presets",
            "render_talking_head"]
 
 

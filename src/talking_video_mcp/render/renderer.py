@@ -23,7 +23,7 @@ from talking_video_mcp.render.framing import check_choice, crop_for, output_size
 from talking_video_mcp.render.geometry import face_geometry
 from talking_video_mcp.render.image_io import Image, read_photo, resize_to
 from talking_video_mcp.render.motion import compute_tracks
-from talking_video_mcp.render.types import RenderCanceled, RenderResult
+from talking_video_mcp.render.types import AudioUnusable, RenderCanceled, RenderResult
 
 _PROGRESS_EVERY = 5  # frames between progress reports
 _MAX_FPS = 60
@@ -59,7 +59,8 @@ def render_talking_head(
     `phonemes` ((start_s, end_s, ipa) as synthesize() returns) sharpens the mouth shapes.
     should_cancel() is polled every frame: when true, RenderCanceled is raised and no
     file is left. Raises ValueError when the photo has no usable face, `face_index` is
-    out of range, an option is not allowed, or the audio is empty.
+    out of range or an option is not allowed, and AudioUnusable (a ValueError) when the audio cannot be
+    decoded or is empty.
     """
     if not 1 <= fps <= _MAX_FPS:
         raise ValueError(f"fps must be between 1 and {_MAX_FPS}, got {fps}.")
@@ -75,9 +76,12 @@ def render_talking_head(
     del photo
     geometry = face_geometry(mesh.points, image)
     _check_cancel(should_cancel)
-    audio = decode_audio(Path(audio_path), AUDIO_RATE)
+    try:
+        audio = decode_audio(Path(audio_path), AUDIO_RATE)
+    except ValueError as exc:
+        raise AudioUnusable(str(exc)) from None
     if audio.size == 0:
-        raise ValueError("The audio file contains no sound samples: pass a recording with speech.")
+        raise AudioUnusable("The audio file contains no sound samples: pass a recording with speech.")
     n_frames = max(1, math.ceil(audio.size * fps / AUDIO_RATE - 1e-9))
     env = np.zeros(n_frames, dtype=np.float32)
     measured = envelope(audio, AUDIO_RATE, fps)[:n_frames]

@@ -10,6 +10,11 @@ class RenderCanceled(Exception):
     """The caller's should_cancel() said stop; no output file was left behind."""
 
 
+class AudioUnusable(ValueError):
+    """The speech track could not be decoded or holds no sound; every other ValueError is about the photo or
+    an option, so callers can name the right input."""
+
+
 @dataclass(frozen=True)
 class RenderResult:
     """The finished MP4 and what it holds.

@@ -5,9 +5,10 @@ from functools import cache
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from talking_video_mcp.schema import compact, shallow
 from talking_video_mcp.server import listing
@@ -45,8 +46,30 @@ class CompactServer(MCPServer[LazyServices]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[LazyServices, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        """Every tool's one error path: a refused argument (unknown, or not what the schema allows) and a
+        tool's own refusal both reach the client as one plain sentence, without the SDK's wording around it.
+        A crash keeps the SDK's generic message (its text stays on the server)."""
+        # The error wording (difflib, pydantic's error details) loads with the first call: ~3 ms of start-up.
+        from talking_video_mcp.server import arguments as plain
+
         self.register_tools()
-        return await super().call_tool(name, arguments, context)
+        schema = self._tool_input_schema(name)
+        if schema is None:
+            raise ToolError(f"{plain.show(name)} is not a tool of this server; see tools/list for the tools there are.")
+        unknown = plain.unknown_names(name, schema, arguments)
+        if unknown is not None:
+            raise ToolError(plain.plain_error(name, schema, unknown)) from unknown
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError):
+                raise ToolError(plain.plain_error(name, schema, cause)) from cause
+            if isinstance(cause, ToolError | ResourceError):
+                raise ToolError(str(cause)) from cause
+            raise
 
     def typed_tool(
         self, *, returns: type[BaseModel], annotations: ToolAnnotations, meta: dict[str, Any] | None = None

@@ -23,7 +23,7 @@ def register(mcp: CompactServer) -> None:
     async def list_jobs(
         ctx: Context,
         status: JobStatus | None = None,
-        model: p.Model = None,
+        model: p.ModelFilter = None,
         limit: p.Limit = 20,
         cursor: p.Cursor = None,
     ) -> CallToolResult:

@@ -3,19 +3,22 @@ estimate), guard the spend, write the job, hand it to the runner. One pass, type
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
 
 import anyio
 
+from talking_video_mcp.domain.advice import script_length, spend_refusal_advice
 from talking_video_mcp.domain.provider import PreparedJob
 from talking_video_mcp.domain.records import NewJob
-from talking_video_mcp.domain.requests import SubmitOptions, TalkingVideoArgs, ToolArgs, dump_request
+from talking_video_mcp.domain.requests import SpeechArgs, SubmitOptions, TalkingVideoArgs, ToolArgs, dump_request
 from talking_video_mcp.errors import InvalidInput, SpendRefused
-from talking_video_mcp.models import JobView
+from talking_video_mcp.models import MODEL_SPEAK, JobView
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.jobs import Progress, check_video_status
+from talking_video_mcp.tts.textclean import clean_script
 
 DUPLICATE_WINDOW_S = 600.0
 
@@ -113,7 +116,44 @@ async def generate_talking_video(
     approved: bool | None = None,
     progress: Progress | None = None,
 ) -> JobView:
-    return await submit_job(state, talking_model(state, model), args, options, approved=approved, progress=progress)
+    chosen = talking_model(state, model)
+    args = await _speech_from_job(state, chosen, args)
+    return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
+
+
+async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) -> TalkingVideoArgs:
+    """`audio_task_id` may name a finished text_to_speech job of the ledger: it becomes what the model takes,
+    the provider's speech task (Unifically's Speak) or the job's audio file (every other model). Anything
+    else is taken as a provider task id and left to the model to judge."""
+    ref = (args.audio_task_id or "").strip()
+    # Only the caller's own jobs: another user's speech job reads as a provider task id, like an unknown one.
+    job = await anyio.to_thread.run_sync(lambda: state.store.get(ref, owner=state.owner_id)) if ref else None
+    if job is None:
+        if ref and model != MODEL_SPEAK:
+            raise InvalidInput("audio_task_id", f"{ref!r} is not a job of this server; pass the job_id of a finished "
+                               "text_to_speech job, or its audio_path as audio.")
+        return args
+    if job.kind != "speech":
+        raise InvalidInput("audio_task_id", f"job {ref} made a {job.kind.replace('_', ' ')}, not speech; pass the "
+                           "job_id of a text_to_speech job (or its audio_path as audio).")
+    if job.active:
+        raise InvalidInput("audio_task_id", f"text_to_speech job {ref} is {job.status}, not completed yet; wait for "
+                           "it with check_video_status and call again once it has an audio_path.")
+    if job.status != "completed":
+        raise InvalidInput("audio_task_id", f"text_to_speech job {ref} ended {job.status} without audio; make the "
+                           "speech again with text_to_speech.")
+    if args.audio:
+        raise InvalidInput("audio", "give either audio or audio_task_id, not both.")
+    task = job.state.get("audio_task_id")
+    if model == MODEL_SPEAK:
+        if not task:
+            raise InvalidInput("audio_task_id", f"job {ref} was spoken offline and {MODEL_SPEAK} takes speech only "
+                               "as a public https URL or a text_to_speech job of provider='unifically'.")
+        return args.model_copy(update={"audio_task_id": str(task)})
+    audio = job.audio_path or job.output_url
+    if not audio:
+        raise InvalidInput("audio_task_id", f"text_to_speech job {ref} has no audio file left; make the speech again.")
+    return args.model_copy(update={"audio_task_id": None, "audio": audio})
 
 
 async def submit_job(
@@ -135,16 +175,12 @@ async def submit_job(
         existing_id = await _existing_job(state, digest, options)
         if existing_id is not None:
             return await _after_submit(state, existing_id, options, progress, reused=True)
-    prepared = await provider.prepare(model, args)
+    prepared = _checked_length(await provider.prepare(model, args), dry_run=options.dry_run)
     guard = await spend_check(state, prepared.cost_estimate_usd)
     if options.dry_run:
         return dry_run_view(prepared, guard)
     if guard and approved is not True:
-        how = (
-            "The user declined." if approved is False
-            else "Ask the user to raise the limit, or pick a cheaper option (quality='mid', a shorter "
-            "duration, or model='local' which is free)."
-        )
+        how = "The user declined." if approved is False else spend_refusal_advice(model, args)
         raise SpendRefused(f"{guard} Nothing was submitted. {how}")
     new = NewJob(
         request=prepared.request, provider=prepared.provider, kind=prepared.kind,
@@ -158,11 +194,35 @@ async def submit_job(
 
 def _check_text(args: ToolArgs) -> None:
     """Every text argument must be valid Unicode: a lone surrogate (valid JSON, not valid UTF-8) would fail
-    later, when the job is stored or shown."""
+    later, when the job is stored or shown. Text to be spoken must hold a word: punctuation or emoji alone
+    would fail in the speech step, after the job had started."""
     for name, value in args:
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and any("\ud800" <= ch <= "\udfff" for ch in text):
                 raise InvalidInput(name, "contains an invalid character (a lone UTF-16 surrogate); send plain text.")
+    spoken = {"text": args.text} if isinstance(args, SpeechArgs) else (
+        {"script": args.script} if isinstance(args, TalkingVideoArgs) else {})
+    for name, text in spoken.items():
+        if text and text.strip() and not any(ch.isalnum() for ch in clean_script(text)):
+            raise InvalidInput(name, "has no word to speak (only punctuation, symbols, emoji or markup); send the "
+                               "sentence to be spoken.")
+
+
+def _checked_length(prepared: PreparedJob, *, dry_run: bool) -> PreparedJob:
+    """A script for a model with a fixed duration is measured before the job starts: one that certainly runs
+    past the duration is refused (a dry run says so in a warning), one that likely does gets a warning."""
+    tts = prepared.request.tts
+    if tts is None or tts.max_seconds is None:
+        return prepared
+    note, certain = script_length(tts.script, tts.max_seconds, prepared.model)
+    if note is None:
+        return prepared
+    if certain and not dry_run:
+        raise InvalidInput("script", f"{note}.")
+    verdict = " (a submit is refused)" if certain else " (the video may cut it off)"
+    warning = f"script: {note}{verdict}."
+    request = prepared.request.model_copy(update={"warnings": (*prepared.request.warnings, warning)})
+    return dataclasses.replace(prepared, request=request)
 
 
 async def _existing_job(state: Services, digest: str, options: SubmitOptions) -> str | None:
