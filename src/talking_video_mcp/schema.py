@@ -68,10 +68,12 @@ def _fold_nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def shallow(schema: dict[str, Any]) -> dict[str, Any]:
-    """An output schema reduced to its top level: each field's JSON type (and enum), no nested models.
+    """An output schema reduced to its top level: each field's name, with its enum, and its type where the name
+    does not say it (a list or an object); no nested models.
 
-    Structured results still validate against it, and the field names tell the assistant what comes back;
-    the full nested shapes cost several kilobytes of tools/list per tool for little use."""
+    Structured results still validate against it, and the field names tell the assistant what comes back. The
+    full nested shapes cost several kilobytes of tools/list per tool for little use, and so do the scalar types:
+    six tools return the job view, so its `"type":"string"`s alone were about 1 KB of every turn."""
     properties: dict[str, Any] = {}
     for name, prop in (schema.get("properties") or {}).items():
         folded = compact(prop, descriptions=False)
@@ -82,5 +84,7 @@ def shallow(schema: dict[str, Any]) -> dict[str, Any]:
                 kept["type"] = kinds[0] if len(kinds) == 1 else kinds
         if isinstance(kept.get("type"), list) and "null" in kept["type"]:
             kept = {}  # optional result field: its name says enough
+        elif kept.get("type") not in ("array", "object"):
+            kept.pop("type", None)  # a string, number or flag: the name says enough (job_id, progress, ...)
         properties[name] = kept
     return {"type": "object", "properties": properties}

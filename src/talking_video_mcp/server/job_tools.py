@@ -15,8 +15,8 @@ from talking_video_mcp.tools import jobs
 def register(mcp: CompactServer) -> None:
     @mcp.typed_tool(returns=JobView, annotations=READ_ONLY, meta=ui.PLAYER_TOOL_META)
     async def check_video_status(ctx: Context, job_id: p.JobId, wait_seconds: p.WaitSeconds = 0) -> CallToolResult:
-        """State, progress and result of a job; wait_seconds waits (with progress) until it finishes. A
-        completed job has video_path (and over HTTP download_url, a link for the user)."""
+        """A job's state, progress and result; wait_seconds waits for it to finish. Once completed: video_path,
+        and over HTTP download_url (a link for the user)."""
         return await guarded(ctx, lambda state: jobs.check_video_status(state, job_id, wait_seconds, progress(ctx)))
 
     @mcp.typed_tool(returns=JobList, annotations=READ_ONLY)

@@ -15,9 +15,10 @@ from pydantic import Field
 from talking_video_mcp.ui.pages import page
 
 PLAYER_URI = "ui://talking-video/player.html"
-# `_meta` for a tool whose results the player shows. The flat key is the deprecated spelling that hosts built
-# before the 2026-01-26 spec still read.
-PLAYER_TOOL_META: dict[str, Any] = {"ui": {"resourceUri": PLAYER_URI}, "ui/resourceUri": PLAYER_URI}
+# `_meta` for a tool whose results the player shows, as the SDK's Apps extension spells it. (The flat
+# "ui/resourceUri" key of hosts built before the 2026-01-26 spec is no longer sent: tools/list is read on every
+# turn, and its bytes are kept for what every host reads.)
+PLAYER_TOOL_META: dict[str, Any] = {"ui": {"resourceUri": PLAYER_URI}}
 
 CHUNK_BYTES = 786_432  # 768 KiB, a multiple of 3: base64 chunks concatenate into the file's base64
 MAX_CHUNK_BYTES = 1_572_864  # 1.5 MiB → about 2 MiB of base64 per message
