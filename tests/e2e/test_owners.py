@@ -170,10 +170,27 @@ async def _budgets_and_keys(users: Users, media: dict[str, str]) -> dict[str, An
     return done
 
 
+async def _no_server_files(users: Users, job: dict[str, Any]) -> None:
+    """A signed-in user cannot have the server read its own files, nor learn whether one exists: a path that
+    exists (the finished video) and one that does not get the same refusal, before anything is spent."""
+    answers = []
+    for field, path in (("image", job["video_path"]), ("image", "/no/such/photo.png"),
+                        ("audio", job["video_path"]), ("audio", "~/.ssh/id_rsa")):
+        args = {**s2v_args({"image": "https://example.com/face.png", "audio": "https://example.com/a.wav"}),
+                field: path, "dry_run": True}
+        result = await users.alpha.call_tool("generate_talking_video", args)
+        assert result.is_error, result
+        text = error_text(result)
+        assert text.startswith(f"{field}: ") and "https URL or a data: URL" in text, text
+        answers.append(text)
+    assert answers[0] == answers[1] and answers[2] == answers[3]
+
+
 async def test_two_users_on_one_server(one_server: Site, emulator: Any) -> None:
     async with Users(one_server) as users:
         job = await _budgets_and_keys(users, _media(emulator))
         await _kept_apart(users, one_server, job, beta_base=one_server.base())
+        await _no_server_files(users, job)
 
 
 async def test_two_users_on_two_stateless_replicas(two_replicas: Site, emulator: Any) -> None:

@@ -117,8 +117,24 @@ async def generate_talking_video(
     progress: Progress | None = None,
 ) -> JobView:
     chosen = talking_model(state, model)
+    _no_server_files(state, args)
     args = await _speech_from_job(state, chosen, args)
     return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
+
+
+_SENT_BYTES = ("https://", "http://", "data:")
+
+
+def _no_server_files(state: Services, args: TalkingVideoArgs) -> None:
+    """A signed-in (OAuth) user works from another machine: the files on the server are not theirs to name, so
+    their photo and speech come as URLs or data: URLs (and speech made here by its job id)."""
+    if state.owner is None:
+        return
+    for field, value in (("image", args.image), ("audio", args.audio)):
+        if value and not value.strip().lower().startswith(_SENT_BYTES):
+            raise InvalidInput(field, "names a file path, and files on the server are not read for signed-in "
+                               "remote users; send an https URL or a data: URL (speech made by text_to_speech: "
+                               "its job_id as audio_task_id).")
 
 
 async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) -> TalkingVideoArgs:
