@@ -49,7 +49,6 @@ TRACEBACK = re.compile(r'Traceback|File "|\bline \d+')
 EXAMPLES = {"dry_run": 500, "invalid": 500, "other_dry_run": 350, "reads": 450, "arbitrary": 250}
 MIN_CALLS = 2000
 SLOWEST_CALL_S = 2.0
-FIRST_CALL_S = 10.0
 
 FUZZ_SETTINGS = settings(
     deadline=None, database=None, print_blob=True,
@@ -179,11 +178,12 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
         client = stack.enter_context(portal.wrap_async_context_manager(Client(build_server(settings_))))
         fuzz = Fuzz(portal, client, emu, home, media, crashes, refusals, posts_before=dict(emu.stats()["endpoints"]))
         # The first offline dry run loads what no server start loads (the job ledger, the face model, the
-        # language model: about 1.5 s once, measured); the fuzzed calls after it must each answer in < 2 s.
+        # language model: about 1 s once, measured on the 2-core CI machine); it too answers in < 2 s, and so
+        # must every fuzzed call after it.
         started = time.perf_counter()
         first = portal.call(partial(client.call_tool, "generate_talking_video", {
             "model": "local", "avatar_preset_id": "local:astronaut", "script": "Hello there.", "dry_run": True}))
-        assert not first.is_error and time.perf_counter() - started < FIRST_CALL_S, first
+        assert not first.is_error and time.perf_counter() - started < SLOWEST_CALL_S, first
         yield fuzz
         # The session still answers, and nothing was ever submitted.
         fuzz.ledger_is_empty()
