@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -12,7 +12,24 @@ from talking_video_mcp.models import ProviderAccount, ProviderName
 from talking_video_mcp.provider_http import Budget, RetryPolicy, send
 from talking_video_mcp.providers.reads import CachedReads
 
+if TYPE_CHECKING:
+    from talking_video_mcp.providers.inputs_stage import InputsStage
+
 BALANCE_TTL_S = 60.0
+
+
+class CloudProvider:
+    """What every cloud provider client holds: how it reaches its API (key, URL, HTTP client, request budget)
+    and the inputs stage that resolves photos and speech for it."""
+
+    def __init__(self, access: ProviderAccess, inputs: InputsStage) -> None:
+        self._access = access
+        self.base_url = access.root
+        self._inputs = inputs
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._access.api_key)
 _BALANCE_FIELDS = {"balance", "balance_unit", "free_credits"}
 
 

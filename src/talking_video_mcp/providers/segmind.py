@@ -36,7 +36,7 @@ from talking_video_mcp.errors import (
 from talking_video_mcp.models import MODEL_AVATAR, MODEL_S2V, AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import segmind_catalog as cat
-from talking_video_mcp.providers.access import ProviderAccess, account_of
+from talking_video_mcp.providers.access import CloudProvider, ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
@@ -105,7 +105,7 @@ def resolve_heygen_voice(voice_id: str) -> str:
     )
 
 
-class SegmindProvider:
+class SegmindProvider(CloudProvider):
     """Validation, cost estimates and the submit → poll → result → download steps."""
 
     name = "segmind"
@@ -118,14 +118,8 @@ class SegmindProvider:
     )
 
     def __init__(self, access: ProviderAccess, *, upload_url: str, inputs: InputsStage) -> None:
-        self._access = access
-        self.base_url = access.root
+        super().__init__(access, inputs)
         self.upload_url = upload_url
-        self._inputs = inputs
-
-    @property
-    def configured(self) -> bool:
-        return bool(self._access.api_key)
 
     def _headers(self) -> dict[str, str]:
         return {"x-api-key": self._access.api_key or "", "content-type": "application/json"}

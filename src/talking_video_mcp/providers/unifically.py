@@ -43,7 +43,7 @@ from talking_video_mcp.errors import (
 from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import json_or_none
 from talking_video_mcp.providers import unifically_catalog as cat
-from talking_video_mcp.providers.access import ProviderAccess, account_of
+from talking_video_mcp.providers.access import CloudProvider, ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 from talking_video_mcp.providers.reads import Reading
@@ -83,7 +83,7 @@ def envelope_data(body: Any) -> dict[str, Any]:
     return {}
 
 
-class UnificallyProvider:
+class UnificallyProvider(CloudProvider):
     name = "unifically"
     heavy_steps: frozenset[str] = frozenset()
     models: tuple[ModelSpec, ...] = (
@@ -98,14 +98,8 @@ class UnificallyProvider:
     )
 
     def __init__(self, access: ProviderAccess, *, inputs: InputsStage, unit_price_usd: float) -> None:
-        self._access = access
-        self.base_url = access.root
-        self._inputs = inputs
+        super().__init__(access, inputs)
         self.unit_price_usd = unit_price_usd
-
-    @property
-    def configured(self) -> bool:
-        return bool(self._access.api_key)
 
     def _headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self._access.api_key or ''}", "content-type": "application/json"}
