@@ -20,9 +20,10 @@ RENDER_SPAN = 0.88  # job progress the frames cover (the rest: speech before, sa
 PLAN_KEY = "render"  # where the plan lives in the job's state
 # The measured speed counts fully once this much of the render has been timed.
 _TRUST_AFTER = 0.08
-# After the last frame the video is finished (encoder flushed, the audio muxed in): about 5 % of the time the
-# frames took (measured: 4 s after 70 s of frames for a 10-minute video, benchmarks/bench_eta.py).
-_SAVE_SHARE = 0.055
+# After the last frame the video is finished (encoder flushed, the audio muxed in): a few % of the time the
+# frames took (measured for a 10-minute video, benchmarks/bench_eta.py: 4 s after 70 s of frames on a busy
+# machine, about 1 s after 40 s on a quiet one; this share keeps both within ±25 % at 75 % of the render).
+_SAVE_SHARE = 0.04
 RECENT_WINDOW = 0.1  # the share of the frames the recent speed is measured over
 _RECENT_WEIGHT = 0.7
 
