@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from tests.helpers import skip_or_fail
-from tests.servers import free_port
+from tests.servers import free_port, stop_process
 
 # 8.x runs on Node.js 18 and later (Debian 12's nodejs is 18; 9.x asks for 20.19+ and warns below 22).
 OIDC_PROVIDER_VERSION = "8.8.1"
@@ -85,13 +85,7 @@ class AuthServer:
         return str(response.json()["access_token"])
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop_process(self.proc)
 
 
 @contextmanager
