@@ -68,6 +68,14 @@ class LazyServices:
             raise self._error or TalkingVideoError("the server is shutting down; call again after it restarts.")
         return self._services
 
+    async def for_caller(self) -> Services:
+        """The services as the user of the request being answered sees them: with OAuth sign-in, only their own
+        jobs (another user's job is not found); over stdio and the static token, every job."""
+        # identity loads the job record module: kept off the start-up path, as the services themselves are.
+        from talking_video_mcp.identity import current_owner
+
+        return (await self.get()).for_owner(current_owner())
+
     def close(self) -> None:
         """Let `run` leave: the services close (runner stopped, leases handed back) outside any cancel scope."""
         self._closing = True

@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from talking_video_mcp.domain.requests import ToolArgs
 from talking_video_mcp.errors import TalkingVideoError, redact
-from talking_video_mcp.identity import current_owner
 from talking_video_mcp.models import JobView
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import jobs, video
@@ -34,7 +33,7 @@ def lazy_services(ctx: Context) -> LazyServices:
 
 async def services(ctx: Context) -> Services:
     """The services as this request's user sees them: with OAuth, only their own jobs."""
-    return (await lazy_services(ctx).get()).for_owner(current_owner())
+    return await lazy_services(ctx).for_caller()
 
 
 async def guarded(ctx: Context, call: Callable[[Services], Awaitable[BaseModel]]) -> CallToolResult:

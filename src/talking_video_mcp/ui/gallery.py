@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from talking_video_mcp.errors import TalkingVideoError
-from talking_video_mcp.identity import current_owner
 from talking_video_mcp.models import ACTIVE_STATUSES, FINAL_STATUSES, JobStatus, ModelId
 from talking_video_mcp.services import Services
 from talking_video_mcp.settings import Settings
@@ -89,7 +88,7 @@ def signed_in(request: Request, auth: AuthSettings) -> Response | None:
 def _list_jobs(state: Services, status: JobStatus | None, model: str | None, limit: int) -> dict[str, Any]:
     """Blocking: the newest jobs as the gallery shows them."""
     rows = state.store.list_jobs(status=status, model=model, limit=limit, owner=state.owner_id)
-    queue = jobs.render_queue(state) if any(j.status == "queued" for j in rows) else None
+    queue = jobs.render_queue(state) if jobs.may_wait_for_slot(state, rows) else None
     out: list[dict[str, Any]] = []
     for job in rows:
         item = jobs.view(state, job, queue).model_dump(mode="json")
@@ -177,7 +176,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
         lazy = ref.get()
         try:
             if lazy is not None:
-                return (await lazy.get()).for_owner(current_owner())
+                return await lazy.for_caller()
         except TalkingVideoError as exc:
             return _error(str(exc), 503)
         return _error("the server is starting; try again in a moment", 503)

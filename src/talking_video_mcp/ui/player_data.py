@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.errors import StorageError, TalkingVideoError
-from talking_video_mcp.identity import current_owner
 from talking_video_mcp.models import JobView
 from talking_video_mcp.services import LazyServices, Services
 from talking_video_mcp.tools import jobs
@@ -49,7 +48,7 @@ async def _state(ctx: Context) -> Services:
     lazy = ctx.request_context.lifespan_context
     assert isinstance(lazy, LazyServices)
     try:
-        return (await lazy.get()).for_owner(current_owner())  # with OAuth, only the caller's jobs
+        return await lazy.for_caller()  # with OAuth, only the caller's jobs
     except TalkingVideoError as exc:
         raise ToolError(str(exc)) from None
 
