@@ -15,20 +15,19 @@ def register(mcp: CompactServer) -> None:
     @mcp.resource("video://jobs/{job_id}", name="job", mime_type="application/json",
                   description="A job of the ledger as JSON (status, progress, result paths)")
     async def job_resource(job_id: str, ctx: Context) -> str:
-        from talking_video_mcp.identity import current_owner  # with the tools (see server/__init__.py)
-        from talking_video_mcp.server.common import request_base
+        from talking_video_mcp.server.common import request_base  # with the tools (see server/__init__.py)
         from talking_video_mcp.tools import jobs
 
         lazy = ctx.request_context.lifespan_context
         assert isinstance(lazy, LazyServices)
         try:
-            state = (await lazy.get()).for_owner(current_owner())  # another user's job is not found
+            state = await lazy.for_caller()  # another user's job is not found
             job = await jobs.get_job(state, job_id)
         except TalkingVideoError as exc:
             raise ResourceNotFoundError(str(exc)) from None
         base = jobs.request_base.set(request_base(ctx))
         try:
-            return jobs.view(state, job).model_dump_json(indent=2)
+            return (await jobs.current_view(state, job)).model_dump_json(indent=2)
         finally:
             jobs.request_base.reset(base)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 
 import anyio
@@ -55,11 +55,18 @@ def render_queue(state: Services) -> RenderQueue:
     return RenderQueue.of(state.store.active_jobs(), heavy)
 
 
+def may_wait_for_slot(state: Services, jobs: Sequence[JobRecord]) -> bool:
+    """Whether any of `jobs` may be waiting for a render slot: only then is the render queue worth reading."""
+    for job in jobs:
+        provider = state.registry.providers.get(job.provider)
+        if provider is not None and job.status == "queued" and job.step in provider.heavy_steps:
+            return True
+    return False
+
+
 async def current_view(state: Services, job: JobRecord) -> JobView:
     """`view`, with the render queue read when the job may be waiting in it."""
-    provider = state.registry.providers.get(job.provider)
-    waiting = provider is not None and job.status == "queued" and job.step in provider.heavy_steps
-    queue = await anyio.to_thread.run_sync(render_queue, state) if waiting else None
+    queue = await anyio.to_thread.run_sync(render_queue, state) if may_wait_for_slot(state, [job]) else None
     return view(state, job, queue)
 
 
@@ -114,7 +121,7 @@ async def list_jobs(
     )
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit and page else None
-    queue = await anyio.to_thread.run_sync(render_queue, state) if any(r.status == "queued" for r in page) else None
+    queue = await anyio.to_thread.run_sync(render_queue, state) if may_wait_for_slot(state, page) else None
     return JobList(jobs=[view(state, r, queue) for r in page], next_cursor=next_cursor)
 
 
