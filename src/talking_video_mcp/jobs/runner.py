@@ -150,6 +150,10 @@ class _Control:
             state = {**fields.pop("state", self._job.state), "store_after": self._job.step}
             await self.update(status="processing", step=STORE_STEP, progress=0.99, state=state, **fields)
             return await self._runner.store_video(self)
+        return await self.complete(**fields)
+
+    async def complete(self, **fields: Any) -> JobRecord:
+        """The job's last write: completed, with `fields` (its result)."""
         return await self.update(status="completed", progress=1.0, step=None, finished_at=self._runner.clock(),
                                  next_check_at=0, **fields)
 
@@ -414,8 +418,7 @@ class JobRunner:
         if self.storage is not None:  # else this process keeps videos in its folder: the job completes here
             state["storage_key"] = await anyio.to_thread.run_sync(self.storage.upload, path, job.id)
         self._failures.pop(job.id, None)
-        return await ctl.update(status="completed", progress=1.0, step=None, finished_at=self.clock(), next_check_at=0,
-                                error=None, state=state)
+        return await ctl.complete(error=None, state=state)
 
     async def _store_later(self, job: JobRecord, exc: StorageUnavailable) -> None:
         """The store is down: keep the job (and its video) and try again, for as long as it takes."""
