@@ -177,6 +177,23 @@ def _major(mime: str | None) -> str:
 # --------------------------------------------------------------------------------------------- entry point
 
 
+InputForm = Literal["data", "url", "scheme", "base64", "file"]
+
+
+def form_of(text: str) -> InputForm:
+    """How `resolve_input` reads a (stripped, non-empty) value: a data: URL, an http(s) URL, another scheme (refused),
+    raw base64 (refused), or else a local file path (`file://` URIs included)."""
+    head = text[:16].lower()
+    if head.startswith("data:"):
+        return "data"
+    if head.startswith(("http://", "https://")):
+        return "url"
+    scheme = _SCHEME.match(text)
+    if scheme and scheme.group(1).lower() != "file":
+        return "scheme"
+    return "base64" if _RAW_BASE64.fullmatch(text) else "file"
+
+
 async def resolve_input(
     value: str,
     *,
@@ -197,21 +214,20 @@ async def resolve_input(
         raise InvalidInput(
             field, f"is empty; give {_KIND_HINT[kind]} as an https URL, a local file path or a data: URL."
         )
-    head = text[:16].lower()
-    if head.startswith("data:"):
+    form = form_of(text)
+    if form == "data":
         return await anyio.to_thread.run_sync(
             functools.partial(_resolve_data, text, field=field, kind=kind, scratch_dir=scratch_dir, max_bytes=max_bytes)
         )
-    if head.startswith(("http://", "https://")):
+    if form == "url":
         return await _resolve_url(text, field=field, kind=kind, client=client if check_url else None,
                                   max_bytes=max_bytes)
-    scheme = _SCHEME.match(text)
-    if scheme and scheme.group(1).lower() != "file":
+    if form == "scheme":
         raise InvalidInput(
-            field, f"the {scheme.group(1).lower()}: scheme is not supported; use an http(s) URL, a local file path "
-            "or a data: URL.",
+            field, f"the {text.split(':', 1)[0].lower()}: scheme is not supported; use an http(s) URL, a local file "
+            "path or a data: URL.",
         )
-    if _RAW_BASE64.fullmatch(text):
+    if form == "base64":
         raise InvalidInput(field, f"looks like raw base64; send it as a data: URL (data:{kind}/...;base64,<payload>).")
     return await anyio.to_thread.run_sync(
         functools.partial(_resolve_file, text, field=field, kind=kind, allowed_roots=allowed_roots,

@@ -15,6 +15,7 @@ from talking_video_mcp.domain.provider import PreparedJob
 from talking_video_mcp.domain.records import NewJob
 from talking_video_mcp.domain.requests import SpeechArgs, SubmitOptions, TalkingVideoArgs, ToolArgs, dump_request
 from talking_video_mcp.errors import InvalidInput, SpendRefused
+from talking_video_mcp.media.inputs import form_of
 from talking_video_mcp.models import MODEL_SPEAK, JobView
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.jobs import Progress, check_video_status
@@ -122,16 +123,13 @@ async def generate_talking_video(
     return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
 
 
-_SENT_BYTES = ("https://", "http://", "data:")
-
-
 def _no_server_files(state: Services, args: TalkingVideoArgs) -> None:
     """A signed-in (OAuth) user works from another machine: the files on the server are not theirs to name, so
     their photo and speech come as URLs or data: URLs (and speech made here by its job id)."""
     if state.owner is None:
         return
     for field, value in (("image", args.image), ("audio", args.audio)):
-        if value and not value.strip().lower().startswith(_SENT_BYTES):
+        if value and value.strip() and form_of(value.strip()) == "file":
             raise InvalidInput(field, "names a file path, and files on the server are not read for signed-in "
                                "remote users; send an https URL or a data: URL (speech made by text_to_speech: "
                                "its job_id as audio_task_id).")
