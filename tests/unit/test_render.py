@@ -13,8 +13,8 @@ import pytest
 from talking_video_mcp.media.audio import decode_audio, envelope, write_wav
 from talking_video_mcp.render import RenderCanceled, list_presets, render_talking_head
 from talking_video_mcp.render.face import NO_FACE_MESSAGE, detect_face
-from talking_video_mcp.render.geometry import INNER_LOWER_LIP, INNER_UPPER_LIP, OUTER_LOWER_LIP, OUTER_UPPER_LIP
 from talking_video_mcp.tts import PhonemeSpan, synthesize
+from tests.unit.video_checks import mouth_box, mouth_darkness
 
 FPS = 25
 
@@ -54,22 +54,6 @@ def _decode(path: Path) -> tuple[list[np.ndarray], float, float, dict[str, objec
     return frames, len(frames) / FPS, audio_s, meta
 
 
-def _mouth_box(frame: np.ndarray) -> tuple[int, int, int, int]:
-    """From the decoded video itself: the lips, with room below for the dropped jaw."""
-    points = detect_face(frame).points
-    lips = points[list(OUTER_UPPER_LIP + OUTER_LOWER_LIP)]
-    inner = points[list(INNER_UPPER_LIP + INNER_LOWER_LIP)]
-    left, right = lips[:, 0].min(), lips[:, 0].max()
-    width = right - left
-    mid = float(inner[:, 1].mean())
-    return int(left + 0.2 * width), int(mid - 0.12 * width), int(right - 0.2 * width), int(mid + 0.3 * width)
-
-
-def _mouth_darkness(frames: list[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
-    x0, y0, x1, y1 = box
-    return np.array([255.0 - cv2.cvtColor(f[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY).mean() for f in frames])
-
-
 @pytest.mark.parametrize("use_phonemes", [False, True], ids=["loudness", "phonemes"])
 def test_render_lip_sync_and_format(
     tmp_path: Path, speech: tuple[Path, float, float, list[PhonemeSpan]], use_phonemes: bool,
@@ -95,7 +79,7 @@ def test_render_lip_sync_and_format(
 
     # Lip sync, measured on the decoded frames against the decoded audio track.
     env = envelope(decode_audio(out, 16000), 16000, FPS)[: len(frames)]
-    darkness = _mouth_darkness(frames, _mouth_box(frames[0]))
+    darkness = mouth_darkness(frames, mouth_box(frames[0]))
     n = min(env.size, darkness.size)
     r = float(np.corrcoef(darkness[:n], env[:n])[0, 1])
     assert r >= 0.6, f"mouth opening vs loudness: r={r:.2f}"
