@@ -128,8 +128,8 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
     ) -> CallToolResult:
-        """Speech from text, as a job; its audio_path (or audio_task_id, unifically) can be the audio of
-        generate_talking_video."""
+        """Speech from text, as a job; then generate_talking_video takes its audio_path as audio, or its job_id as
+        audio_task_id."""
         args = SpeechArgs(text=text, voice_id=voice_id, sound_id=sound_id, similarity_boost=similarity_boost,
                           style=style, speed=speed, stability=stability)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
