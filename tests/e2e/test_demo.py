@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from talking_video_mcp.media.video import probe_video
-from tests.unit.test_render import _mouth_box, _mouth_darkness
+from tests.unit.video_checks import mouth_box, mouth_darkness
 
 pytestmark = pytest.mark.slow
 
@@ -29,5 +29,5 @@ def test_demo_makes_a_talking_video(tmp_path: Path) -> None:
     assert info.duration_s >= 9.0 and info.audio_codec == "aac" and info.video_codec == "h264"
     with av.open(str(video)) as container:
         frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
-    darkness = _mouth_darkness(frames, _mouth_box(frames[0]))
+    darkness = mouth_darkness(frames, mouth_box(frames[0]))
     assert float(np.percentile(darkness, 95) - np.percentile(darkness, 5)) > 15, "the mouth does not move"
