@@ -19,15 +19,13 @@ from talking_video_mcp.errors import redact
 
 if TYPE_CHECKING:
     from talking_video_mcp.domain.provider import Provider
+    from talking_video_mcp.providers.plugin import ProviderPlugin
     from talking_video_mcp.settings import Settings
 
 Status = Literal["ok", "warn", "fail"]
 # How long a provider may take to answer the account request before the key counts as unchecked.
 PROVIDER_TIMEOUT_S = 20.0
 _LABELS: dict[Status, str] = {"ok": "[ok]  ", "warn": "[warn]", "fail": "[FAIL]"}
-_KEY_ENV = {"segmind": "SEGMIND_API_KEY", "unifically": "UNIFICALLY_API_KEY"}
-_PROVIDER_TITLE = {"segmind": "Segmind", "unifically": "Unifically"}
-_BASE_URL_ENV = {"segmind": "SEGMIND_BASE_URL", "unifically": "UNIFICALLY_BASE_URL"}
 # The providers' account errors that mean the key itself was refused (not the network or the service).
 _REJECTED = re.compile(r"\bHTTP 40[13]\b|rejected the API key|invalid API key", re.IGNORECASE)
 
@@ -152,9 +150,11 @@ async def check_keys(settings: Settings, timeout_s: float = PROVIDER_TIMEOUT_S) 
     the providers are asked at the same time."""
     import anyio
 
+    from talking_video_mcp.providers.registry import plugins
     from talking_video_mcp.runtime import app_state
 
-    names = ("segmind", "unifically")
+    keyed = [plugin for plugin in plugins() if plugin.key_env]  # one line per provider that needs a key
+    names = [plugin.name for plugin in keyed]
     found: dict[str, Check] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="talking-video-doctor-") as scratch:
@@ -163,9 +163,10 @@ async def check_keys(settings: Settings, timeout_s: float = PROVIDER_TIMEOUT_S) 
                 "http_timeout_s": min(settings.http_timeout_s, timeout_s),
             })
             async with app_state(probe, run_jobs=False) as state, anyio.create_task_group() as tg:
-                for name in names:
-                    async def one(name: str = name) -> None:
-                        found[name] = await _key_check(name, state.registry.providers.get(name), settings, timeout_s)
+                for plugin in keyed:
+                    async def one(plugin: ProviderPlugin = plugin) -> None:
+                        found[plugin.name] = await _key_check(plugin, state.registry.providers.get(plugin.name),
+                                                              settings, timeout_s)
 
                     tg.start_soon(one)
     except Exception as exc:  # the providers could not even be set up: that is the finding
@@ -174,10 +175,12 @@ async def check_keys(settings: Settings, timeout_s: float = PROVIDER_TIMEOUT_S) 
     return [found[name] for name in names]
 
 
-async def _key_check(name: str, provider: Provider | None, settings: Settings, timeout_s: float) -> Check:
+async def _key_check(plugin: ProviderPlugin, provider: Provider | None, settings: Settings, timeout_s: float
+                     ) -> Check:
     import anyio
 
-    title, env, check = _PROVIDER_TITLE[name], _KEY_ENV[name], f"{name} key"
+    title, env, check = plugin.title, plugin.key_env, f"{plugin.name} key"
+    base_env = plugin.settings.model_fields["base_url"].alias or "its base URL"
     if provider is None or not provider.configured:
         return Check(check, "ok", f"{env} is not set: {title}'s models are off (the free local model works "
                      "without a key).")
@@ -185,17 +188,17 @@ async def _key_check(name: str, provider: Provider | None, settings: Settings, t
         account = await provider.account()
     if scope.cancelled_caught:
         return Check(check, "fail", f"{title} did not answer within {timeout_s:g} s.",
-                     f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
+                     f"check the network and {base_env}, then run doctor again.")
     if account.error and _REJECTED.search(account.error):
         where = "the sandbox emulator" if settings.sandbox else title
         return Check(check, "fail", f"{where} did not accept {env}: {_sentence(account.error)}",
                      f"copy the key again from your {title} account and set {env}.")
     if account.error:
         return Check(check, "fail", f"{env} could not be checked: {_sentence(account.error)}",
-                     f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
+                     f"check the network and {base_env}, then run doctor again.")
     if account.balance is None and account.note:  # not read (yet): nothing says the key works
         return Check(check, "fail", f"{env} could not be checked: {_sentence(account.note)}",
-                     f"check the network and {_BASE_URL_ENV[name]}, then run doctor again.")
+                     f"check the network and {base_env}, then run doctor again.")
     if settings.sandbox:
         return Check(check, "ok", f"TALKING_VIDEO_SANDBOX=1: {title}'s models run on the in-process emulator, "
                      "which accepts its key; no real key is used.")

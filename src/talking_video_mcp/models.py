@@ -9,23 +9,12 @@ from pydantic import BaseModel, Field
 from talking_video_mcp.names import (  # re-exported: the result models and the names they use, in one place
     ACTIVE_STATUSES,
     FINAL_STATUSES,
-    MODEL_ADS,
-    MODEL_AVATAR,
-    MODEL_IMAGE_VIDEO,
-    MODEL_LOCAL,
-    MODEL_LOCAL_TTS,
-    MODEL_S2V,
-    MODEL_SPEAK,
-    MODEL_TTS,
     JobStatus,
     ModelId,
     ProviderName,
 )
 
-__all__ = [
-    "ACTIVE_STATUSES", "FINAL_STATUSES", "MODEL_ADS", "MODEL_AVATAR", "MODEL_IMAGE_VIDEO", "MODEL_LOCAL",
-    "MODEL_LOCAL_TTS", "MODEL_S2V", "MODEL_SPEAK", "MODEL_TTS", "JobStatus", "ModelId", "ProviderName",
-]
+__all__ = ["ACTIVE_STATUSES", "FINAL_STATUSES", "JobStatus", "ModelId", "ProviderName"]
 
 
 class JobView(BaseModel):
@@ -125,6 +114,28 @@ class PriceRow(BaseModel):
     price_usd: float | None = None
     relative_cost: float | None = None
     note: str | None = None
+
+
+class ModelInfo(BaseModel):
+    """One model for list_models: what it does, whether it can run here, its price, limits and arguments."""
+
+    model: str
+    provider: str
+    kind: str
+    summary: str
+    configured: bool
+    price_usd: float | None = Field(default=None, description="Per job (or see prices)")
+    price_per_second_usd: float | None = None
+    prices: dict[str, float] | None = Field(default=None, description="Price by option")
+    price_note: str | None = None
+    limits: str | None = None
+    takes: list[str] = Field(default_factory=list, description="Common arguments it takes")
+    options: dict[str, Any] | None = Field(default=None, description="JSON Schema of its options")
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+    default_model: str
 
 
 class AccountView(BaseModel):

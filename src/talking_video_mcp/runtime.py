@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 
 import anyio
-from pydantic import SecretStr
 
 from talking_video_mcp import provider_http
 from talking_video_mcp.downloads import Downloads
@@ -39,8 +38,9 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         stack.push_async_callback(registry.aclose)
         downloads = Downloads(settings)
         runner = JobRunner(
-            store, registry.providers, home=settings.home, client=client, secrets=settings.secrets(),
-            time_scale=settings.time_scale, render_slots=settings.local_render_slots, storage=downloads.storage,
+            store, registry.providers, job_ids=registry.job_ids(), home=settings.home, client=client,
+            secrets=settings.secrets(), time_scale=settings.time_scale, render_slots=settings.local_render_slots,
+            storage=downloads.storage,
         )
         if run_jobs and settings.local_render_slots == 0:
             log.info("TALKING_VIDEO_RENDER_SLOTS=0: local renders are left to other processes (workers)")
@@ -58,20 +58,10 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
 
 @contextmanager
 def _sandbox(settings: Settings) -> Iterator[Settings]:
-    """TALKING_VIDEO_SANDBOX=1: run the provider emulator in-process and point every cloud model at it.
-
-    The sandbox always uses its own key, so a real key never leaves for the emulator."""
+    """TALKING_VIDEO_SANDBOX=1: run the provider emulator in-process and point every cloud model at it
+    (build_registry does, through each provider's `for_sandbox`, which also swaps in the sandbox's own key,
+    so a real key never leaves for the emulator)."""
     from talking_video_mcp.emulator import EmulatorConfig, run_in_thread  # sandbox only: Starlette, uvicorn
 
     with run_in_thread(EmulatorConfig(speed=settings.emulator_speed)) as emu:
-        key = SecretStr("sandbox-key")
-        yield settings.model_copy(
-            update={
-                "segmind_api_key": key,
-                "segmind_base_url": emu.base_url,
-                "segmind_upload_url": f"{emu.base_url}/upload-asset",
-                "unifically_api_key": key,
-                "unifically_base_url": emu.base_url,
-                "time_scale": settings.emulator_speed,
-            }
-        )
+        yield settings.model_copy(update={"emulator_url": emu.base_url, "time_scale": settings.emulator_speed})

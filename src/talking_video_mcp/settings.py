@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-SEGMIND_DEFAULT_BASE_URL = "https://api.segmind.com"
-SEGMIND_DEFAULT_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
-UNIFICALLY_DEFAULT_BASE_URL = "https://api.unifically.com"
+# Environment variables whose values are secrets wherever they come from (a provider's key ends in _API_KEY).
+M = TypeVar("M", bound=BaseModel)
+_SECRET_SUFFIXES = ("_API_KEY", "_SECRET", "_TOKEN")
 
 
 def _default_home() -> Path:
@@ -45,17 +54,16 @@ class Settings(BaseModel):
     def __init__(self, **values: Any) -> None:
         aliases = [f.alias or name for name, f in type(self).model_fields.items()]
         super().__init__(**{**_environment(aliases), **values})
+        # Every value given by keyword: a provider's own settings (its ProviderSettings, read by the registry
+        # through `section`) are passed the same way as these.
+        self._given = dict(values)
 
-    segmind_api_key: SecretStr | None = Field(default=None, alias="SEGMIND_API_KEY")
-    segmind_base_url: str = Field(default=SEGMIND_DEFAULT_BASE_URL, alias="SEGMIND_BASE_URL")
-    segmind_upload_url: str = Field(default=SEGMIND_DEFAULT_UPLOAD_URL, alias="SEGMIND_UPLOAD_URL")
-    segmind_requests_per_minute: int = Field(default=50, ge=1, alias="SEGMIND_REQUESTS_PER_MINUTE")
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    unifically_api_key: SecretStr | None = Field(default=None, alias="UNIFICALLY_API_KEY")
-    unifically_base_url: str = Field(default=UNIFICALLY_DEFAULT_BASE_URL, alias="UNIFICALLY_BASE_URL")
-    unifically_unit_price_usd: float = Field(default=0.05, ge=0, alias="UNIFICALLY_UNIT_PRICE_USD")
-    unifically_requests_per_minute: int = Field(default=60, ge=1, alias="UNIFICALLY_REQUESTS_PER_MINUTE")
-
+    # The model a call without `model` uses (unset: the free local one; a key alone never makes it paid).
+    default_model: str | None = Field(default=None, alias="TALKING_VIDEO_DEFAULT_MODEL")
+    # Set by the sandbox (runtime.py): the in-process emulator every cloud provider is pointed at.
+    emulator_url: str | None = Field(default=None, alias="TALKING_VIDEO_INTERNAL_EMULATOR_URL")
     sandbox: bool = Field(default=False, alias="TALKING_VIDEO_SANDBOX")
     home: Path = Field(default_factory=_default_home, alias="TALKING_VIDEO_HOME")
     allowed_roots: list[Path] = Field(
@@ -216,11 +224,27 @@ class Settings(BaseModel):
     def cache_dir(self) -> Path:
         return self.home / "cache"
 
+    def section(self, kind: type[M]) -> M:
+        """A provider's settings (`kind`'s aliases are its environment variables), read like these: keyword
+        arguments given here win over the environment."""
+        aliases = [f.alias or name for name, f in kind.model_fields.items()]
+        given = {k: v for k, v in self._given.items() if k in aliases}
+        return kind.model_validate({**_environment(aliases), **given})
+
+    def is_set(self, name: str) -> bool:
+        """Whether environment variable `name` (or the keyword of that name) has a value."""
+        value = self._given.get(name) or _environment([name]).get(name)
+        return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
+
     def secrets(self) -> list[str]:
-        """Every configured secret value, for redaction."""
-        values = [self.segmind_api_key, self.unifically_api_key, self.http_token, self.url_secret,
-                  self.aws_secret_access_key]
+        """Every configured secret value, for redaction: ours, and any *_API_KEY, *_SECRET or *_TOKEN variable
+        (every provider's key) from the environment or given by keyword."""
+        values = [self.http_token, self.url_secret, self.aws_secret_access_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+        for name, value in [*os.environ.items(), *self._given.items()]:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if name.upper().endswith(_SECRET_SUFFIXES) and isinstance(text, str) and text and text not in found:
+                found.append(text)
         if self.database_url is not None:
             password = urlsplit(self.database_url.get_secret_value()).password
             if password:

@@ -7,37 +7,57 @@ import re
 
 import pytest
 
-from talking_video_mcp.domain.advice import (
-    cheaper_options,
-    script_length,
-    speech_seconds,
-    spend_refusal_advice,
-    too_long,
-)
+from talking_video_mcp.domain.advice import script_length, speech_seconds, spend_refusal_advice, too_long
 from talking_video_mcp.domain.requests import ImageVideoArgs, ProductAdArgs, SpeechArgs, TalkingVideoArgs, ToolArgs
-from talking_video_mcp.names import (
-    MODEL_ADS,
-    MODEL_AVATAR,
-    MODEL_IMAGE_VIDEO,
-    MODEL_LOCAL,
-    MODEL_S2V,
-    MODEL_SPEAK,
-    MODEL_TTS,
-)
+from talking_video_mcp.providers.registry import ProviderRegistry
 
-_FACE_AND_SPEECH = {"model", "image", "avatar_preset_id", "audio", "audio_task_id", "script", "voice_id"}
-# What each model takes, from the providers' model pages (docs/ and /work/shared/providers.md).
+MODEL_LOCAL = "local"
+MODEL_S2V = "segmind/higgsfield-speech2video"
+MODEL_AVATAR = "segmind/heygen-avatar-iv"
+MODEL_SPEAK = "unifically/higgsfield-speak"
+MODEL_TTS = "unifically/higgsfield-tts"
+MODEL_IMAGE_VIDEO = "unifically/higgsfield-generate"
+MODEL_ADS = "unifically/higgsfield-ads"
+REGISTRY = ProviderRegistry.declared()
+
+
+def _applies(model: str) -> set[str]:
+    """What a talking model takes, from its declaration: `model`, the common arguments, `options.<name>`."""
+    spec = REGISTRY.spec(model)
+    options = set(spec.options.model_fields) if spec.options is not None else set()
+    return {"model", *spec.takes, *options, *(f"options.{name}" for name in options)}
+
+
+# What each model takes: talking models from their declarations (checked against the providers' pages in
+# test_models_declare_what_their_pages_say), the other tools from their signatures.
 APPLIES: dict[str, set[str]] = {
-    MODEL_S2V: _FACE_AND_SPEECH | {"prompt", "quality", "enhance_prompt", "seed", "duration"},
-    MODEL_AVATAR: _FACE_AND_SPEECH | {"video_title", "video_orientation", "fit", "custom_motion_prompt",
-                                      "enhance_custom_motion_prompt", "resolution"},
-    MODEL_SPEAK: _FACE_AND_SPEECH | {"prompt", "quality", "enhance_prompt", "seed"},
-    MODEL_LOCAL: _FACE_AND_SPEECH | {"seed", "resolution", "framing", "face_index"},
+    **{m: _applies(m) for m in (MODEL_S2V, MODEL_AVATAR, MODEL_SPEAK, MODEL_LOCAL)},
     MODEL_TTS: {"provider", "text", "voice_id", "sound_id", "similarity_boost", "style", "speed", "stability"},
     MODEL_IMAGE_VIDEO: {"model", "image", "prompt", "motion_id", "end_image", "enhance_prompt", "seed"},
     MODEL_ADS: {"product_placement_sample_id", "images", "size"},
 }
 EVERY_ARGUMENT = set().union(*APPLIES.values())
+
+
+def cheaper_options(model: str, args: ToolArgs) -> list[str]:
+    return REGISTRY.cheaper_options(model, args)
+
+
+def advice(model: str, args: ToolArgs) -> str:
+    return spend_refusal_advice(cheaper_options(model, args))
+
+
+def test_models_declare_what_their_pages_say() -> None:
+    """The providers' model pages (docs/ and the seeds): each model's own knobs are its options."""
+    speech = {"model", "image", "avatar_preset_id", "audio", "audio_task_id", "script", "voice_id"}
+    assert APPLIES[MODEL_S2V] - {"options.quality", "options.enhance_prompt"} == speech | {
+        "prompt", "quality", "enhance_prompt", "seed", "duration"}
+    assert {"prompt", "resolution", "aspect_ratio", "video_title", "fit", "enhance_custom_motion_prompt"} <= (
+        APPLIES[MODEL_AVATAR])
+    assert "duration" not in APPLIES[MODEL_AVATAR] and "quality" not in APPLIES[MODEL_AVATAR]
+    assert {"prompt", "quality", "enhance_prompt", "seed"} <= APPLIES[MODEL_SPEAK]
+    assert {"seed", "resolution", "aspect_ratio", "face_index"} <= APPLIES[MODEL_LOCAL]
+    assert "prompt" not in APPLIES[MODEL_LOCAL] and "duration" not in APPLIES[MODEL_LOCAL]
 # Words that are argument names but also plain English in advice ("trim the audio", "shorten the script").
 _PLAIN_WORDS = {"audio", "script", "text", "model"}
 
@@ -50,12 +70,12 @@ def named_arguments(text: str) -> set[str]:
 
 
 REFUSED: list[tuple[str, ToolArgs]] = [
-    (MODEL_S2V, TalkingVideoArgs(script="Hi", quality="high", duration=15)),
-    (MODEL_S2V, TalkingVideoArgs(audio="a.wav", quality="mid", duration=10)),
-    (MODEL_S2V, TalkingVideoArgs(audio="a.wav", quality="mid", duration=5)),
+    (MODEL_S2V, TalkingVideoArgs(script="Hi", options={"quality": "high"}, duration=15)),
+    (MODEL_S2V, TalkingVideoArgs(audio="a.wav", options={"quality": "mid"}, duration=10)),
+    (MODEL_S2V, TalkingVideoArgs(audio="a.wav", options={"quality": "mid"}, duration=5)),
     (MODEL_AVATAR, TalkingVideoArgs(script="Hello there.")),
     (MODEL_AVATAR, TalkingVideoArgs(audio="a.wav", resolution="1080p")),
-    (MODEL_SPEAK, TalkingVideoArgs(script="Hello there.", voice_id="v", quality="high")),
+    (MODEL_SPEAK, TalkingVideoArgs(script="Hello there.", voice_id="v", options={"quality": "high"})),
     (MODEL_SPEAK, TalkingVideoArgs(audio="https://x/a.wav")),
     (MODEL_TTS, SpeechArgs(text="Hello", voice_id="v")),
     (MODEL_IMAGE_VIDEO, ImageVideoArgs(image="https://x/a.png", prompt="zoom", variant="standard")),
@@ -66,25 +86,27 @@ REFUSED: list[tuple[str, ToolArgs]] = [
 
 @pytest.mark.parametrize(("model", "args"), REFUSED, ids=[f"{m}-{i}" for i, (m, _) in enumerate(REFUSED)])
 def test_spend_refusal_names_only_what_the_model_takes(model: str, args: ToolArgs) -> None:
-    advice = spend_refusal_advice(model, args)
+    advice = spend_refusal_advice(cheaper_options(model, args))
     assert advice.startswith("Ask the user to raise the limit") and advice.endswith(".")
     assert named_arguments(advice) <= APPLIES[model], (model, advice)
 
 
 def test_heygen_is_never_told_about_quality_or_duration() -> None:
-    advice = spend_refusal_advice(MODEL_AVATAR, TalkingVideoArgs(script="Hello there."))
+    advice = spend_refusal_advice(cheaper_options(MODEL_AVATAR, TalkingVideoArgs(script="Hello there.")))
     assert "quality" not in advice and "duration" not in advice
     assert "model='local'" in advice
 
 
 def test_speech2video_offers_what_actually_costs_less() -> None:
-    assert cheaper_options(MODEL_S2V, TalkingVideoArgs(quality="high", duration=15)) == [
-        "quality='mid'", "duration=5 (if the speech fits)", "model='local' (free)"]
+    assert cheaper_options(MODEL_S2V, TalkingVideoArgs(options={"quality": "high"}, duration=15)) == [
+        "options.quality='mid'", "duration=5 (if the speech fits)", "model='local' (free)"]
     # Already the cheapest quality and length: only the free model is left.
-    assert cheaper_options(MODEL_S2V, TalkingVideoArgs(quality="mid", duration=5)) == ["model='local' (free)"]
+    assert cheaper_options(MODEL_S2V, TalkingVideoArgs(options={"quality": "mid"}, duration=5)) == [
+        "model='local' (free)"]
     # Speak's price does not depend on quality: it is not offered.
-    assert not any("quality" in o for o in cheaper_options(MODEL_SPEAK, TalkingVideoArgs(script="Hi", quality="high")))
-    assert spend_refusal_advice(MODEL_ADS, ProductAdArgs(product_placement_sample_id="s", images=["u"])) == (
+    speak = TalkingVideoArgs(script="Hi", options={"quality": "high"})
+    assert not any("quality" in o for o in cheaper_options(MODEL_SPEAK, speak))
+    assert advice(MODEL_ADS, ProductAdArgs(product_placement_sample_id="s", images=["u"])) == (
         "Ask the user to raise the limit.")
 
 

@@ -8,16 +8,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.domain.requests import JobRequest, ToolArgs
+from talking_video_mcp.domain.requests import StoredRequest, ToolArgs
 from talking_video_mcp.models import AvatarPresetList, JobStatus, ProviderAccount, VoiceList
 
 T = TypeVar("T")
 
 
+# The common arguments of generate_talking_video; a model declares which it takes (`ModelSpec.takes`).
+COMMON_ARGS = ("image", "avatar_preset_id", "script", "audio", "audio_task_id", "voice_id", "prompt", "resolution",
+               "aspect_ratio", "seed", "duration")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
-    """One `model` id of `generate_talking_video` (or of another job tool) and what it takes."""
+    """One `model` id of `generate_talking_video` (or of another job tool) and what it takes: the common
+    arguments (`takes`, names from COMMON_ARGS), its own `options` (a pydantic model mirroring the provider's
+    names, enums, ranges and defaults), its price (`price_usd` per job or `price_per_second_usd`; `prices`:
+    (option, USD) rows when it depends on options) and limits, for list_models and get_account."""
 
     model_id: str
     provider: str
@@ -25,6 +35,19 @@ class ModelSpec:
     typical_seconds: float
     summary: str
     kind: str = "talking_video"
+    takes: frozenset[str] = frozenset()
+    options: type[BaseModel] | None = None
+    price_usd: float | None = None
+    price_per_second_usd: float | None = None
+    prices: tuple[tuple[str, float], ...] = ()
+    price_note: str | None = None
+    max_speech_s: float | None = None
+    photo_limit: str | None = None
+    durations: tuple[int, ...] = ()
+
+    @property
+    def free(self) -> bool:
+        return self.price_usd == 0 and not self.price_per_second_usd
 
 
 @dataclass
@@ -32,7 +55,7 @@ class PreparedJob:
     """A validated request, ready to be written to the ledger; nothing has been spent yet."""
 
     provider: str
-    request: JobRequest
+    request: StoredRequest
     first_step: str
     cost_estimate_usd: float | None
     kind: str = "talking_video"

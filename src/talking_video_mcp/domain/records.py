@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from talking_video_mcp.names import ACTIVE_STATUSES, JobStatus
 
 if TYPE_CHECKING:
-    from talking_video_mcp.domain.requests import JobRequest
+    from talking_video_mcp.domain.requests import StoredRequest
 
 ColumnType = Literal["text", "real", "integer", "json", "request"]
 
@@ -40,7 +40,7 @@ class JobRecord:
     provider: str = column("text", required=True)
     kind: str = column("text", required=True)
     status: JobStatus = column("text", required=True, updatable=True)
-    request: JobRequest = column("request", required=True)
+    request: StoredRequest = column("request", required=True)
     created_at: float = column("real", required=True)
     updated_at: float = column("real", required=True)
     step: str | None = column("text", updatable=True)
@@ -118,7 +118,7 @@ class Owner:
 class NewJob:
     """What a job is created from: a prepared request, and how it was asked for."""
 
-    request: JobRequest
+    request: StoredRequest
     provider: str
     kind: str = "talking_video"
     cost_estimate_usd: float | None = None

@@ -6,21 +6,9 @@ Every model defers its schema build, so importing this module costs nothing at s
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal, Union, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-
-from talking_video_mcp import params as p
-from talking_video_mcp.names import (
-    MODEL_ADS,
-    MODEL_AVATAR,
-    MODEL_IMAGE_VIDEO,
-    MODEL_LOCAL,
-    MODEL_LOCAL_TTS,
-    MODEL_S2V,
-    MODEL_SPEAK,
-    MODEL_TTS,
-)
 
 _CONFIG = ConfigDict(defer_build=True, frozen=True)
 
@@ -38,8 +26,12 @@ class SubmitOptions(BaseModel):
     force_new: bool = False
 
 
+AspectRatio = Literal["16:9", "9:16", "1:1"]
+
+
 class TalkingVideoArgs(BaseModel):
-    """generate_talking_video's arguments; which apply depends on `model` (the provider checks)."""
+    """generate_talking_video's arguments: one vocabulary for every model (each maps it to its provider's
+    fields), and `options`, the model's own knobs, checked against its `ModelSpec.options` schema."""
 
     model_config = _CONFIG
     image: str | None = None
@@ -49,22 +41,20 @@ class TalkingVideoArgs(BaseModel):
     script: str | None = None
     voice_id: str | None = None
     prompt: str | None = None
-    quality: Literal["high", "mid", "basic"] | None = None
-    enhance_prompt: bool | None = None
-    seed: int | None = None
-    duration: Literal[5, 10, 15] | None = None
-    video_title: str | None = None
-    video_orientation: Literal["landscape", "portrait"] | None = None
-    fit: Literal["cover", "contain"] | None = None
-    custom_motion_prompt: str | None = None
-    enhance_custom_motion_prompt: bool | None = None
     resolution: str | None = None
-    framing: Literal["photo", "portrait", "square", "landscape"] | None = None
-    face_index: int | None = None
+    aspect_ratio: AspectRatio | None = None
+    seed: int | None = None
+    duration: int | None = None
+    options: dict[str, Any] | None = None
 
     def given(self, names: tuple[str, ...]) -> list[str]:
         """Which of `names` the caller set."""
         return [name for name in names if getattr(self, name) is not None]
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """One of `options`, as validated before prepare (None or missing: `default`)."""
+        value = (self.options or {}).get(name)
+        return default if value is None else value
 
 
 class SpeechArgs(BaseModel):
@@ -84,7 +74,7 @@ class ImageVideoArgs(BaseModel):
     model_config = _CONFIG
     image: str
     prompt: str
-    variant: p.ImageVideoModel = "lite"
+    variant: Literal["lite", "standard", "turbo"] = "lite"
     motion_id: str | None = None
     end_image: str | None = None
     enhance_prompt: bool | None = None
@@ -146,7 +136,9 @@ def warnings_of(*notes: str | None) -> tuple[str, ...]:
     return tuple(note for note in notes if note)
 
 
-class _Request(BaseModel):
+class StoredRequest(BaseModel):
+    """What a job stores: each model subclasses it with `model: Literal[<its id>]` and its provider body."""
+
     model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore")
     model: str
     inputs: dict[str, InputFile | None] = Field(default_factory=dict)
@@ -154,142 +146,42 @@ class _Request(BaseModel):
     display: Display = Field(default_factory=Display)
     warnings: tuple[str, ...] = Field(default=(), description="What the user should know; the job view shows it")
 
-
-class Speech2VideoBody(BaseModel):
-    model_config = _CONFIG
-    prompt: str
-    quality: Literal["high", "mid"]
-    enhance_prompt: bool
-    seed: int
-    duration: Literal[5, 10, 15]
+    @classmethod
+    def upgrade(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Rows written by earlier versions, in this type's current shape (override when it changed)."""
+        return data
 
 
-class Speech2VideoRequest(_Request):
-    model: Literal["segmind/higgsfield-speech2video"] = MODEL_S2V
-    payload: Speech2VideoBody
+# Every provider's stored request types, declared by the registry as it loads the providers (a ledger read
+# before that, by a tool that never runs a job, gets plain StoredRequests: enough to list and show jobs).
+_TYPES: list[type[StoredRequest]] = []
 
 
-class AvatarIVBody(BaseModel):
-    model_config = _CONFIG
-    video_title: str
-    video_orientation: Literal["landscape", "portrait"]
-    fit: Literal["cover", "contain"]
-    enhance_custom_motion_prompt: bool
-    script: str | None = None
-    voice_id: str | None = None
-    custom_motion_prompt: str | None = None
-    resolution: str | None = None
-
-
-class AvatarIVRequest(_Request):
-    model: Literal["segmind/heygen-avatar-iv"] = MODEL_AVATAR
-    payload: AvatarIVBody
-
-
-class LocalRequest(_Request):
-    model: Literal["local"] = MODEL_LOCAL
-    seed: int = 0
-    resolution: int | None = Field(default=None, description="Short side of the video; None: the photo's, to 1080")
-    framing: Literal["photo", "portrait", "square", "landscape"] = "photo"
-    face_index: int | None = None
-
-
-class LocalSpeechRequest(_Request):
-    model: Literal["local/tts"] = MODEL_LOCAL_TTS
-
-
-class HiggsfieldTtsBody(BaseModel):
-    model_config = _CONFIG
-    voice_id: str
-    prompt: str
-    sound_id: str = ""
-    similarity_boost: float
-    style: float
-    speed: float
-    stability: float
-
-
-class SpeakBody(BaseModel):
-    model_config = _CONFIG
-    image_url: str
-    prompt: str
-    quality: Literal["basic", "high"]
-    enhance_prompt: bool
-    seed: int | None = None
-    audio_url: str | None = None
-    audio_task_id: str | None = None
-
-
-class _UnificallyRequest(_Request):
-    endpoint: ClassVar[str]
-
-
-class SpeakRequest(_UnificallyRequest):
-    endpoint: ClassVar[str] = "speak"
-    model: Literal["unifically/higgsfield-speak"] = MODEL_SPEAK
-    payload: SpeakBody
-    speech: HiggsfieldTtsBody | None = Field(default=None, description="Higgsfield TTS to run first")
-
-
-class HiggsfieldTtsRequest(_UnificallyRequest):
-    endpoint: ClassVar[str] = "tts"
-    model: Literal["unifically/higgsfield-tts"] = MODEL_TTS
-    payload: HiggsfieldTtsBody
-
-
-class ImageVideoBody(BaseModel):
-    model_config = _CONFIG
-    prompt: str
-    start_image_url: str
-    model: Literal["lite", "standard", "turbo"]
-    enhance_prompt: bool
-    end_image_url: str | None = None
-    motion_id: str | None = None
-    seed: int | None = None
-
-
-class ImageVideoRequest(_UnificallyRequest):
-    endpoint: ClassVar[str] = "generate"
-    model: Literal["unifically/higgsfield-generate"] = MODEL_IMAGE_VIDEO
-    payload: ImageVideoBody
-
-
-class ProductAdBody(BaseModel):
-    model_config = _CONFIG
-    product_placement_sample_id: str
-    image: list[str]
-    size: str
-
-
-class ProductAdRequest(_UnificallyRequest):
-    endpoint: ClassVar[str] = "ads"
-    model: Literal["unifically/higgsfield-ads"] = MODEL_ADS
-    payload: ProductAdBody
-
-
-UnificallyRequest = SpeakRequest | HiggsfieldTtsRequest | ImageVideoRequest | ProductAdRequest
-JobRequest = Annotated[
-    Speech2VideoRequest | AvatarIVRequest | LocalRequest | LocalSpeechRequest | UnificallyRequest,
-    Field(discriminator="model"),
-]
+def declare_request_types(types: tuple[type[StoredRequest], ...]) -> None:
+    _TYPES[:] = types
 
 
 @cache
-def _adapter() -> TypeAdapter[JobRequest]:
-    return TypeAdapter(JobRequest)
+def _adapter(types: tuple[type[StoredRequest], ...]) -> TypeAdapter[Any]:
+    union: Any = types[0] if len(types) == 1 else Union[types]  # noqa: UP007 (a union built at run time)
+    return TypeAdapter(Annotated[union, Field(discriminator="model")])
 
 
-def load_request(model: str, data: dict[str, Any]) -> JobRequest:
-    """A stored request back from the ledger's JSON. Rows written before requests were typed kept the
-    model in its own column and a Higgsfield script's TTS body under `tts`: both are read here."""
+def load_request(model: str, data: dict[str, Any]) -> StoredRequest:
+    """A stored request back from the ledger's JSON, as the type its model declared. A model no installed
+    provider declares (a plug-in since removed) reads as a plain StoredRequest, so its jobs still list."""
     data = {**data, "model": model}
-    if model == MODEL_SPEAK and isinstance(data.get("tts"), dict) and "prompt" in data["tts"]:
-        data["speech"] = data.pop("tts")
-    if model == MODEL_LOCAL and data.get("seed") is None:
-        data.pop("seed", None)
-    return _adapter().validate_python(data)
+    types = tuple(_TYPES)
+    for kind in types:
+        if model in _models_of(kind):
+            return cast(StoredRequest, _adapter(types).validate_python(kind.upgrade(data)))
+    return StoredRequest.model_validate(data)
 
 
-def dump_request(request: JobRequest) -> dict[str, Any]:
+def _models_of(kind: type[StoredRequest]) -> tuple[str, ...]:
+    return tuple(get_args(kind.model_fields["model"].annotation))
+
+
+def dump_request(request: StoredRequest) -> dict[str, Any]:
     """The JSON the ledger stores (load_request reads it back)."""
     return request.model_dump(mode="json", exclude={"model"})

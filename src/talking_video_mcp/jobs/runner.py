@@ -62,7 +62,6 @@ SUBMIT_UNKNOWN_HELP = (
 )
 NOTHING_CHARGED = "Nothing was charged."
 # Provider ids a job's state may hold, named in messages so the user can find the job at the provider.
-_PROVIDER_IDS = ("request_id", "task_id", "tts_task_id")
 
 
 def nothing_charged(message: str) -> str:
@@ -177,7 +176,9 @@ class JobRunner:
         max_concurrency: int = 32,
         render_slots: int = 1,
         storage: S3Storage | None = None,
+        job_ids: tuple[str, ...] = (),
     ) -> None:
+        self._job_ids = job_ids  # the state keys holding providers' own ids (each plug-in's `job_ids`)
         self.store = store
         self.storage = storage
         self.providers = providers
@@ -379,7 +380,7 @@ class JobRunner:
         message = f"gave up after {attempts} failed attempts at step {job.step}: {self._clean(exc).rstrip(' .')}."
         if not job.submitted_at:
             return f"{message} Nothing was submitted, so {NOTHING_CHARGED.lower()} Try again later."
-        ids = ", ".join(f"{name} {job.state[name]}" for name in _PROVIDER_IDS if job.state.get(name))
+        ids = ", ".join(f"{name} {job.state[name]}" for name in self._job_ids if job.state.get(name))
         if job.output_url:
             where = "" if job.output_url in message else f"; its file is at {job.output_url}"
             return f"{message} The provider finished the job ({ids or 'no id recorded'}){where}."

@@ -31,7 +31,8 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
     """The MCP server; `gallery=True` (the HTTP transport) also serves the job gallery at `/`; `auth` and
     `token_verifier`: OAuth sign-in on the HTTP transport (http_app.py)."""
     settings = settings or Settings()
-    higgsfield = bool(settings.unifically_api_key) or settings.sandbox
+    # The image-to-video and ad tools only one provider serves (TODO issue 23: declared by its package).
+    higgsfield = settings.is_set("UNIFICALLY_API_KEY") or settings.sandbox
     state_ref = ui.StateRef()  # the gallery's HTTP routes read the lifespan's Services through it
 
     @asynccontextmanager

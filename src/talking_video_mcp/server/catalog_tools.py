@@ -4,7 +4,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from talking_video_mcp import params as p
-from talking_video_mcp.models import AccountView, AvatarPresetList, MotionList, SoundList, VoiceList
+from talking_video_mcp.models import AccountView, AvatarPresetList, ModelList, MotionList, SoundList, VoiceList
 from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.server.common import READ_REMOTE, guarded
 from talking_video_mcp.tools import account, catalog
@@ -44,6 +44,13 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
     async def get_account(ctx: Context) -> CallToolResult:
         """Balance per provider (cached), prices, spend limits and today's budget left."""
         return await guarded(ctx, account.get_account)
+
+    @mcp.typed_tool(returns=ModelList, annotations=READ_REMOTE)
+    async def list_models(ctx: Context, configured: p.OnlyConfigured = False, script: p.TakesScript = False,
+                          audio: p.TakesAudio = False, free: p.OnlyFree = False) -> CallToolResult:
+        """Models for generate_talking_video: price, limits, the arguments each takes and its options schema."""
+        return await guarded(ctx, lambda state: account.list_models(
+            state, configured=configured, script=script, audio=audio, free=free))
 
     if not higgsfield:
         return

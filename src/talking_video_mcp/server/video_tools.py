@@ -1,6 +1,6 @@
 """The tools that make jobs: generate_talking_video, text_to_speech and the Higgsfield video tools."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
 from mcp.types import CallToolResult
@@ -15,7 +15,7 @@ from talking_video_mcp.domain.requests import (
     TalkingVideoArgs,
 )
 from talking_video_mcp.errors import TalkingVideoError
-from talking_video_mcp.models import MODEL_ADS, MODEL_IMAGE_VIDEO, JobView
+from talking_video_mcp.models import JobView
 from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.server.common import (
     SPENDS,
@@ -29,14 +29,19 @@ from talking_video_mcp.server.common import (
 )
 from talking_video_mcp.tools import speech, video
 
+# TODO(issue 23): the image→video and ad tools belong to the Unifically package (declared tools); until then
+# their model ids are named here.
+MODEL_IMAGE_VIDEO = "unifically/higgsfield-generate"
+MODEL_ADS = "unifically/higgsfield-ads"
+
 
 async def _ask_talking(
-    ctx: Context, model: str | None = None, quality: str | None = None, duration: int | None = None,
-    script: str | None = None, dry_run: bool = False,
+    ctx: Context, model: str | None = None, duration: int | None = None, script: str | None = None,
+    options: dict[str, Any] | None = None, dry_run: bool = False,
 ) -> Elicit[Approval] | NotAsked:
     try:
         chosen = video.talking_model(await services(ctx), model)
-        args = TalkingVideoArgs.model_validate({"quality": quality, "duration": duration, "script": script})
+        args = TalkingVideoArgs.model_validate({"duration": duration, "script": script, "options": options})
     except (TalkingVideoError, ValueError):
         return NotAsked()
     return await ask_spend(ctx, chosen, args, dry_run=dry_run)
@@ -78,18 +83,11 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         script: p.Script = None,
         voice_id: p.VoiceId = None,
         prompt: p.Prompt = None,
-        quality: p.Quality = None,
-        enhance_prompt: p.EnhancePrompt = None,
+        resolution: p.Resolution = None,
+        aspect_ratio: p.AspectRatio = None,
         seed: p.Seed = None,
         duration: p.Duration = None,
-        video_title: p.VideoTitle = None,
-        video_orientation: p.Orientation = None,
-        fit: p.Fit = None,
-        custom_motion_prompt: p.MotionPrompt = None,
-        enhance_custom_motion_prompt: p.EnhanceMotion = None,
-        resolution: p.Resolution = None,
-        framing: p.Framing = None,
-        face_index: p.FaceIndex = None,
+        options: p.Options = None,
         dry_run: p.DryRun = False,
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
@@ -97,18 +95,16 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
     ) -> CallToolResult:
         """Start a talking-head video from a face (image or avatar_preset_id) and speech (audio, or script +
         voice_id). Returns a job_id at once: follow it with check_video_status. Cloud models cost money: dry_run
-        shows the estimate."""
+        shows the estimate. list_models tells which arguments and options each model takes."""
         args = TalkingVideoArgs(
             image=image, avatar_preset_id=avatar_preset_id, audio=audio, audio_task_id=audio_task_id, script=script,
-            voice_id=voice_id, prompt=prompt, quality=quality, enhance_prompt=enhance_prompt, seed=seed,
-            duration=duration, video_title=video_title, video_orientation=video_orientation, fit=fit,
-            custom_motion_prompt=custom_motion_prompt, enhance_custom_motion_prompt=enhance_custom_motion_prompt,
-            resolution=resolution, framing=framing, face_index=face_index,
+            voice_id=voice_id, prompt=prompt, resolution=resolution, aspect_ratio=aspect_ratio, seed=seed,
+            duration=duration, options=options,
         )
-        options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
-                                force_new=force_new)
+        submit = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
+                               force_new=force_new)
         return await guarded(ctx, lambda state: video.generate_talking_video(
-            state, model, args, options, approved=answer(approval), progress=progress(ctx)
+            state, model, args, submit, approved=answer(approval), progress=progress(ctx)
         ))
 
     @mcp.typed_tool(returns=JobView, annotations=SPENDS)

@@ -7,9 +7,9 @@ import time
 
 import anyio
 
-from talking_video_mcp.models import AccountView, PriceRow
-from talking_video_mcp.providers import segmind_catalog as seg
-from talking_video_mcp.providers import unifically_catalog as uni
+from talking_video_mcp.domain.provider import COMMON_ARGS
+from talking_video_mcp.models import AccountView, ModelInfo, ModelList, PriceRow
+from talking_video_mcp.schema import compact
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.video import start_of_day_utc
 
@@ -20,21 +20,43 @@ SANDBOX_NOTE = (
 )
 
 
-def price_table(unit_price_usd: float) -> list[PriceRow]:
-    rows = [
-        PriceRow(model=f"segmind/{seg.SPEECH2VIDEO}", option=f"quality={q}, duration={d}", price_usd=p)
-        for (q, d), p in sorted(seg.SPEECH2VIDEO_PRICE_USD.items())
-    ]
-    rows.append(PriceRow(model=f"segmind/{seg.AVATAR_IV}", option="per video", price_usd=seg.AVATAR_IV_PRICE_USD))
-    labels = {"talking": uni.MODEL_SPEAK, "tts": uni.MODEL_TTS, "ad": uni.MODEL_ADS}
-    for option, factor in uni.RELATIVE_COST.items():
-        rows.append(PriceRow(
-            model=labels.get(option, uni.MODEL_IMAGE_VIDEO), option=option, relative_cost=factor,
-            price_usd=round(factor * unit_price_usd, 4),
-            note="relative cost from Higgsfield's guide; USD = factor × UNIFICALLY_UNIT_PRICE_USD (an estimate)",
-        ))
-    rows.append(PriceRow(model="local", option="any", price_usd=0.0, note="rendered on this machine"))
+def price_table(state: Services) -> list[PriceRow]:
+    """Every model's price, from its declaration (ModelSpec): one row per priced option, or one per job."""
+    rows: list[PriceRow] = []
+    for spec in state.registry.specs():
+        if spec.prices:
+            rows.extend(PriceRow(model=spec.model_id, option=option, price_usd=price, note=spec.price_note)
+                        for option, price in spec.prices)
+        elif spec.price_per_second_usd is not None:
+            rows.append(PriceRow(model=spec.model_id, option="per second", price_usd=spec.price_per_second_usd,
+                                 note=spec.price_note))
+        elif spec.price_usd is not None:
+            rows.append(PriceRow(model=spec.model_id, option="per job", price_usd=spec.price_usd,
+                                 note=spec.price_note or ("rendered on this machine" if spec.free else None)))
     return rows
+
+
+async def list_models(state: Services, *, configured: bool = False, script: bool = False, audio: bool = False,
+                free: bool = False) -> ModelList:
+    """Every talking-video model: what it does, whether it runs here, price, limits, arguments, options."""
+    infos: list[ModelInfo] = []
+    for spec in state.registry.specs("talking_video"):
+        ready = state.registry.providers[spec.provider].configured
+        if (configured and not ready) or (script and "script" not in spec.takes) or (
+                audio and "audio" not in spec.takes) or (free and not spec.free):
+            continue
+        limits = [f"speech up to {spec.max_speech_s:g} s" if spec.max_speech_s else "",
+                  f"durations {', '.join(map(str, spec.durations))} s" if spec.durations else "",
+                  f"photo {spec.photo_limit}" if spec.photo_limit else ""]
+        infos.append(ModelInfo(
+            model=spec.model_id, provider=spec.provider, kind=spec.kind, summary=spec.summary, configured=ready,
+            price_usd=spec.price_usd, price_per_second_usd=spec.price_per_second_usd,
+            prices=dict(spec.prices) or None, price_note=spec.price_note,
+            limits="; ".join(filter(None, limits)) or None,
+            takes=[name for name in COMMON_ARGS if name in spec.takes],
+            options=compact(spec.options.model_json_schema()) if spec.options is not None else None,
+        ))
+    return ModelList(models=infos, default_model=state.registry.default_model())
 
 
 async def get_account(state: Services) -> AccountView:
@@ -50,13 +72,13 @@ async def get_account(state: Services) -> AccountView:
         left = min(left, user_budget - mine)
     if state.settings.sandbox:
         for account in accounts:
-            if account.provider != "local":
+            if state.registry.key_env(account.provider):
                 account.sandbox = True
                 account.note = " ".join(filter(None, [SANDBOX_NOTE, account.note]))
     return AccountView(
         providers=accounts,
         default_model=state.registry.default_model(),
-        prices=price_table(state.settings.unifically_unit_price_usd),
+        prices=price_table(state),
         max_job_cost_usd=state.settings.max_job_cost_usd,
         daily_budget_usd=budget,
         spent_today_usd=round(spent, 4),

@@ -94,9 +94,11 @@ async def _templates(
     state: Services, kind: str, search: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """Higgsfield motion or sound templates (Unifically), filtered and paged."""
-    provider = state.registry.unifically()
+    provider = state.registry.with_templates()
     if provider is None or not provider.configured:
-        raise InvalidInput("provider", f"{kind} come from Unifically: set UNIFICALLY_API_KEY to use them.")
+        name = provider.name if provider is not None else "a provider with templates"
+        key = state.registry.key_env(name) or "its key"
+        raise InvalidInput("provider", f"{kind} come from {state.registry.title(name)}: set {key} to use them.")
     items = await provider.templates(kind)
     if search:
         items = [i for i in items if search.lower() in str(i.get("name", "")).lower()]

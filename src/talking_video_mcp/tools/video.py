@@ -16,7 +16,8 @@ from talking_video_mcp.domain.records import NewJob
 from talking_video_mcp.domain.requests import SpeechArgs, SubmitOptions, TalkingVideoArgs, ToolArgs, dump_request
 from talking_video_mcp.errors import InvalidInput, SpendRefused
 from talking_video_mcp.media.inputs import form_of
-from talking_video_mcp.models import MODEL_SPEAK, JobView
+from talking_video_mcp.models import JobView
+from talking_video_mcp.providers.registry import FREE_MODEL
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.jobs import Progress, check_video_status
 from talking_video_mcp.tts.textclean import clean_script
@@ -118,6 +119,7 @@ async def generate_talking_video(
     progress: Progress | None = None,
 ) -> JobView:
     chosen = talking_model(state, model)
+    args = state.registry.check_arguments(chosen, args)
     _no_server_files(state, args)
     args = await _speech_from_job(state, chosen, args)
     return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
@@ -142,8 +144,10 @@ async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) 
     ref = (args.audio_task_id or "").strip()
     # Only the caller's own jobs: another user's speech job reads as a provider task id, like an unknown one.
     job = await anyio.to_thread.run_sync(lambda: state.store.get(ref, owner=state.owner_id)) if ref else None
+    provider = state.registry.spec(model).provider
+    own_tasks = state.registry.speech_model(provider) is not None and provider != FREE_MODEL
     if job is None:
-        if ref and model != MODEL_SPEAK:
+        if ref and not own_tasks:
             raise InvalidInput("audio_task_id", f"{ref!r} is not a job of this server; pass the job_id of a finished "
                                "text_to_speech job, or its audio_path as audio.")
         return args
@@ -159,10 +163,10 @@ async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) 
     if args.audio:
         raise InvalidInput("audio", "give either audio or audio_task_id, not both.")
     task = job.state.get("audio_task_id")
-    if model == MODEL_SPEAK:
-        if not task:
-            raise InvalidInput("audio_task_id", f"job {ref} was spoken offline and {MODEL_SPEAK} takes speech only "
-                               "as a public https URL or a text_to_speech job of provider='unifically'.")
+    if own_tasks:
+        if not task or job.provider != provider:
+            raise InvalidInput("audio_task_id", f"job {ref} was not spoken by {provider} and {model} takes speech only "
+                               f"as a public https URL or a text_to_speech job of provider='{provider}'.")
         return args.model_copy(update={"audio_task_id": str(task)})
     audio = job.audio_path or job.output_url
     if not audio:
@@ -194,7 +198,8 @@ async def submit_job(
     if options.dry_run:
         return dry_run_view(prepared, guard)
     if guard and approved is not True:
-        how = "The user declined." if approved is False else spend_refusal_advice(model, args)
+        cheaper = state.registry.cheaper_options(model, args)
+        how = "The user declined." if approved is False else spend_refusal_advice(cheaper)
         raise SpendRefused(f"{guard} Nothing was submitted. {how}")
     new = NewJob(
         request=prepared.request, provider=prepared.provider, kind=prepared.kind,

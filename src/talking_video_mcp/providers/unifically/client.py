@@ -14,21 +14,12 @@ from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.domain.requests import (
     Display,
-    HiggsfieldTtsBody,
-    HiggsfieldTtsRequest,
     ImageVideoArgs,
-    ImageVideoBody,
-    ImageVideoRequest,
     InputFile,
     ProductAdArgs,
-    ProductAdBody,
-    ProductAdRequest,
-    SpeakBody,
-    SpeakRequest,
     SpeechArgs,
     TalkingVideoArgs,
     ToolArgs,
-    UnificallyRequest,
     warnings_of,
 )
 from talking_video_mcp.errors import (
@@ -42,20 +33,28 @@ from talking_video_mcp.errors import (
 )
 from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import json_or_none
-from talking_video_mcp.providers import unifically_catalog as cat
 from talking_video_mcp.providers.access import CloudProvider, ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 from talking_video_mcp.providers.reads import Reading
+from talking_video_mcp.providers.unifically import catalog as cat
+from talking_video_mcp.providers.unifically.models import models
+from talking_video_mcp.providers.unifically.requests import (
+    HiggsfieldTtsBody,
+    HiggsfieldTtsRequest,
+    ImageVideoBody,
+    ImageVideoRequest,
+    ProductAdBody,
+    ProductAdRequest,
+    SpeakBody,
+    SpeakRequest,
+    UnificallyRequest,
+)
 
 log = logging.getLogger(__name__)
 
 TEMPLATE_TTL_S = 600.0
 MAX_TEMPLATE_PAGES = 50
-_SPEAK_FOREIGN = (
-    "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt",
-    "resolution", "framing", "face_index",
-)
 Step = Literal["tts_submit", "tts_poll", "submit", "poll", "download"]
 
 
@@ -86,20 +85,12 @@ def envelope_data(body: Any) -> dict[str, Any]:
 class UnificallyProvider(CloudProvider):
     name = "unifically"
     heavy_steps: frozenset[str] = frozenset()
-    models: tuple[ModelSpec, ...] = (
-        ModelSpec(cat.MODEL_SPEAK, "unifically", "Higgsfield Speak (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_SPEAK],
-                  "photo URL + audio URL, a TTS task, or script + Higgsfield voice → talking video; 10× cost"),
-        ModelSpec(cat.MODEL_TTS, "unifically", "Higgsfield TTS (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_TTS],
-                  "script + voice → speech audio; reusable as audio_task_id", kind="speech"),
-        ModelSpec(cat.MODEL_IMAGE_VIDEO, "unifically", "Higgsfield image→video (Unifically)",
-                  cat.TYPICAL_SECONDS[cat.MODEL_IMAGE_VIDEO], "image + motion → short clip", kind="image_video"),
-        ModelSpec(cat.MODEL_ADS, "unifically", "Higgsfield ads (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_ADS],
-                  "product image + ad template → ad video", kind="product_ad"),
-    )
+    models: tuple[ModelSpec, ...] = models()
 
     def __init__(self, access: ProviderAccess, *, inputs: InputsStage, unit_price_usd: float) -> None:
         super().__init__(access, inputs)
         self.unit_price_usd = unit_price_usd
+        self.models = models(unit_price_usd)
 
     def _headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self._access.api_key or ''}", "content-type": "application/json"}
@@ -222,11 +213,7 @@ class UnificallyProvider(CloudProvider):
         return str(spec.url)
 
     async def _prepare_speak(self, args: TalkingVideoArgs) -> PreparedJob:
-        for key in args.given(_SPEAK_FOREIGN):
-            raise InvalidInput(key, f"does not apply to {cat.MODEL_SPEAK}; remove it.")
-        quality = args.quality or "basic"
-        if quality not in cat.SPEAK_QUALITIES:
-            raise InvalidInput("quality", f"{quality!r} is not allowed for {cat.MODEL_SPEAK}; use 'basic' or 'high'.")
+        quality = args.option("quality", "basic")
         if args.voice_id and not args.script:
             raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
         sources = [k for k in ("audio", "audio_task_id", "script") if getattr(args, k)]
@@ -246,7 +233,7 @@ class UnificallyProvider(CloudProvider):
         body = SpeakBody(
             image_url=image_url, prompt=args.prompt or cat.DEFAULT_SPEAK_PROMPT,
             quality=cast(Literal["basic", "high"], quality),
-            enhance_prompt=True if args.enhance_prompt is None else args.enhance_prompt, seed=args.seed,
+            enhance_prompt=bool(args.option("enhance_prompt", True)), seed=args.seed,
             audio_url=audio_url, audio_task_id=(args.audio_task_id or "").strip() or None,
         )
         request = SpeakRequest(payload=body, speech=speech, display=Display(script=args.script, voice_id=args.voice_id),

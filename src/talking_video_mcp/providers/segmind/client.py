@@ -13,16 +13,7 @@ from talking_video_mcp import provider_http
 from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.domain.requests import (
-    AvatarIVBody,
-    AvatarIVRequest,
-    Display,
-    Speech2VideoBody,
-    Speech2VideoRequest,
-    TalkingVideoArgs,
-    ToolArgs,
-    warnings_of,
-)
+from talking_video_mcp.domain.requests import Display, TalkingVideoArgs, ToolArgs, warnings_of
 from talking_video_mcp.errors import (
     AuthRejected,
     InsufficientCredits,
@@ -33,22 +24,28 @@ from talking_video_mcp.errors import (
     SubmitOutcomeUnknown,
     TransientProviderError,
 )
-from talking_video_mcp.models import MODEL_AVATAR, MODEL_S2V, AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.models import AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import json_or_none
-from talking_video_mcp.providers import segmind_catalog as cat
 from talking_video_mcp.providers.access import CloudProvider, ProviderAccess, account_of
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
+from talking_video_mcp.providers.segmind import catalog as cat
+from talking_video_mcp.providers.segmind.models import MODELS
+from talking_video_mcp.providers.segmind.requests import (
+    MODEL_AVATAR,
+    MODEL_S2V,
+    AvatarIVBody,
+    AvatarIVRequest,
+    Speech2VideoBody,
+    Speech2VideoRequest,
+)
 
 log = logging.getLogger(__name__)
 
 Step = Literal["tts", "upload", "submit", "poll", "result", "download"]
 
-_S2V_ONLY = ("prompt", "quality", "enhance_prompt", "seed", "duration")
-_LOCAL_ONLY = ("framing", "face_index")
-_AVATAR_ONLY = (
-    "video_title", "video_orientation", "fit", "custom_motion_prompt", "enhance_custom_motion_prompt", "resolution",
-)
+_ORIENTATIONS: dict[str | None, Literal["landscape", "portrait"]] = {None: "landscape", "16:9": "landscape",
+                                                                      "9:16": "portrait"}
 
 
 def extract_output_url(output: Any) -> str | None:
@@ -110,12 +107,7 @@ class SegmindProvider(CloudProvider):
 
     name = "segmind"
     heavy_steps: frozenset[str] = frozenset()
-    models: tuple[ModelSpec, ...] = (
-        ModelSpec(MODEL_S2V, "segmind", "Higgsfield Speak v2 on Segmind", cat.TYPICAL_SECONDS[cat.SPEECH2VIDEO],
-                  "photo + speech audio → lip-synced video of 5, 10 or 15 s; $0.86–4.22"),
-        ModelSpec(MODEL_AVATAR, "segmind", "HeyGen Avatar IV on Segmind", cat.TYPICAL_SECONDS[cat.AVATAR_IV],
-                  "photo + script (HeyGen voice) or audio → talking avatar; ~$2.22"),
-    )
+    models: tuple[ModelSpec, ...] = MODELS
 
     def __init__(self, access: ProviderAccess, *, upload_url: str, inputs: InputsStage) -> None:
         super().__init__(access, inputs)
@@ -130,7 +122,7 @@ class SegmindProvider(CloudProvider):
         if not isinstance(args, TalkingVideoArgs):
             return None
         if model == MODEL_S2V:
-            return cat.SPEECH2VIDEO_PRICE_USD.get((args.quality or "high", args.duration or 10))
+            return cat.SPEECH2VIDEO_PRICE_USD.get((args.option("quality", "high"), args.duration or 10))
         if model == MODEL_AVATAR:
             return cat.AVATAR_IV_PRICE_USD
         return None
@@ -144,17 +136,11 @@ class SegmindProvider(CloudProvider):
             return await self._prepare_avatar(args)
         raise InvalidInput("model", f"{model!r} is not a Segmind model; use {MODEL_S2V} or {MODEL_AVATAR}.")
 
-    @staticmethod
-    def _reject_foreign(model: str, args: TalkingVideoArgs, foreign: tuple[str, ...]) -> None:
-        for key in args.given(foreign):
-            raise InvalidInput(key, f"does not apply to {model}; remove it (or choose a model that takes it).")
-
     async def _prepare_s2v(self, args: TalkingVideoArgs) -> PreparedJob:
-        self._reject_foreign(MODEL_S2V, args, (*_AVATAR_ONLY, *_LOCAL_ONLY, "audio_task_id"))
-        quality = args.quality or "high"
-        if quality not in cat.QUALITIES:
-            raise InvalidInput("quality", f"{quality!r} is not allowed for {MODEL_S2V}; use 'high' or 'mid'.")
+        quality = args.option("quality", "high")
         duration = args.duration or 10
+        if duration not in cat.DURATIONS:
+            raise InvalidInput("duration", f"{MODEL_S2V} makes videos of 5, 10 or 15 s; send one of those.")
         seed = 42 if args.seed is None else args.seed
         if not cat.SEED_MIN <= seed <= cat.SEED_MAX:
             raise InvalidInput("seed", f"must be between {cat.SEED_MIN} and {cat.SEED_MAX}.")
@@ -162,9 +148,9 @@ class SegmindProvider(CloudProvider):
             prompt=args.prompt or cat.DEFAULT_PROMPT,
             quality=cast(Literal["high", "mid"], quality),
             # The two docs disagree on the default: always send it explicitly.
-            enhance_prompt=bool(args.enhance_prompt),
+            enhance_prompt=bool(args.option("enhance_prompt")),
             seed=seed,
-            duration=duration,
+            duration=cast(Literal[5, 10, 15], duration),
         )
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
         faces = await self._inputs.faces(image)
@@ -181,7 +167,8 @@ class SegmindProvider(CloudProvider):
         return PreparedJob(self.name, request, "tts" if tts else "upload", cost)
 
     async def _prepare_avatar(self, args: TalkingVideoArgs) -> PreparedJob:
-        self._reject_foreign(MODEL_AVATAR, args, (*_S2V_ONLY, *_LOCAL_ONLY, "audio_task_id"))
+        if args.aspect_ratio not in _ORIENTATIONS:
+            raise InvalidInput("aspect_ratio", f"{MODEL_AVATAR} makes 16:9 or 9:16 videos; send one of those.")
         script = (args.script or "").strip()
         if not script and not args.audio:
             raise InvalidInput("script", "give a script for the avatar to speak, or an audio file/URL as audio.")
@@ -191,13 +178,13 @@ class SegmindProvider(CloudProvider):
         if args.audio and args.voice_id:
             raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
         body = AvatarIVBody(
-            video_title=(args.video_title or "").strip() or (script[:60] if script else "Talking video"),
-            video_orientation=args.video_orientation or "landscape",
-            fit=args.fit or "cover",
-            enhance_custom_motion_prompt=bool(args.enhance_custom_motion_prompt),
+            video_title=(args.option("video_title") or "").strip() or (script[:60] if script else "Talking video"),
+            video_orientation=_ORIENTATIONS[args.aspect_ratio],
+            fit=args.option("fit", "cover"),
+            enhance_custom_motion_prompt=bool(args.option("enhance_custom_motion_prompt")),
             script=script or None,
             voice_id=voice if script else None,
-            custom_motion_prompt=args.custom_motion_prompt or None,
+            custom_motion_prompt=args.prompt or None,
             resolution=args.resolution or None,
         )
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
@@ -452,4 +439,4 @@ class SegmindProvider(CloudProvider):
 
 
 def _display(args: TalkingVideoArgs) -> Display:
-    return Display(script=args.script, voice_id=args.voice_id, prompt=args.prompt, title=args.video_title)
+    return Display(script=args.script, voice_id=args.voice_id, prompt=args.prompt, title=args.option("video_title"))

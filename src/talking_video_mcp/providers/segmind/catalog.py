@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 
-from talking_video_mcp.names import MODEL_DURATIONS, MODEL_S2V
-
 SPEECH2VIDEO = "higgsfield-speech2video"
 AVATAR_IV = "heygen-avatar-iv"
 
 DEFAULT_PROMPT = "Generate a captivating avatar video with fluent dialogue and lively facial gestures."
 DEFAULT_VOICE_ID = "f80e430f06b34b70b275c9c746436e37"
 SEED_MIN, SEED_MAX = 1, 1_000_000
-DURATIONS = MODEL_DURATIONS[MODEL_S2V]
+DURATIONS = (5, 10, 15)
 QUALITIES = ("high", "mid")
 
 # The ten voices HeyGen Avatar IV publishes by name (61 ids exist; any 32-hex id is accepted).

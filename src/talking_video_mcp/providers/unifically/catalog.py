@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from talking_video_mcp.models import MODEL_ADS, MODEL_IMAGE_VIDEO, MODEL_SPEAK, MODEL_TTS
+from talking_video_mcp.providers.unifically.requests import MODEL_ADS, MODEL_IMAGE_VIDEO, MODEL_SPEAK, MODEL_TTS
 
 __all__ = ["MODEL_ADS", "MODEL_IMAGE_VIDEO", "MODEL_SPEAK", "MODEL_TTS"]
 

@@ -19,20 +19,10 @@ from talking_video_mcp.domain.eta import PLAN_KEY, RECENT_WINDOW, RENDER_SPAN, R
 from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.domain.requests import (
-    Display,
-    LocalRequest,
-    LocalSpeechRequest,
-    SpeechArgs,
-    TalkingVideoArgs,
-    ToolArgs,
-    warnings_of,
-)
+from talking_video_mcp.domain.requests import Display, SpeechArgs, TalkingVideoArgs, ToolArgs, warnings_of
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.image import LOCAL_MAX_BYTES, LOCAL_MAX_SIDE
 from talking_video_mcp.models import (
-    MODEL_LOCAL,
-    MODEL_LOCAL_TTS,
     AvatarPreset,
     AvatarPresetList,
     ProviderAccount,
@@ -40,6 +30,8 @@ from talking_video_mcp.models import (
     VoiceList,
 )
 from talking_video_mcp.providers.inputs_stage import InputsStage, job_files
+from talking_video_mcp.providers.local.models import MODELS
+from talking_video_mcp.providers.local.requests import MODEL_LOCAL, MODEL_LOCAL_TTS, LocalRequest, LocalSpeechRequest
 from talking_video_mcp.providers.render_rate import RenderRates
 from talking_video_mcp.render.presets import list_presets
 from talking_video_mcp.tts import list_voices
@@ -47,10 +39,8 @@ from talking_video_mcp.tts import list_voices
 log = logging.getLogger(__name__)
 
 PRESET_PREFIX = "local:"
-_FOREIGN = (
-    "quality", "enhance_prompt", "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt",
-    "enhance_custom_motion_prompt", "audio_task_id",
-)
+_FRAMINGS: dict[str | None, Literal["photo", "portrait", "square", "landscape"]] = {
+    None: "photo", "9:16": "portrait", "1:1": "square", "16:9": "landscape"}
 RESOLUTIONS = {"512p": 512, "720p": 720, "1080p": 1080}
 Step = Literal["tts", "render"]
 
@@ -73,12 +63,7 @@ class LocalProvider:
     # The offline voice runs where the render will (its WAV is a file in that process's scratch folder): on a
     # worker, so replicas that share no disk with it never hold half a job.
     heavy_steps: frozenset[str] = frozenset({"tts", "render"})
-    models: tuple[ModelSpec, ...] = (
-        ModelSpec(MODEL_LOCAL, "local", "Offline renderer", 10.0,
-                  "photo + script (offline voices) or audio → talking head, rendered on this machine; free"),
-        ModelSpec(MODEL_LOCAL_TTS, "local", "Offline text to speech", 3.0,
-                  "script + offline voice → WAV", kind="speech"),
-    )
+    models: tuple[ModelSpec, ...] = MODELS
 
     def __init__(self, *, inputs: InputsStage, rates: RenderRates, max_size: int = 512) -> None:
         self._inputs = inputs
@@ -106,22 +91,22 @@ class LocalProvider:
             return PreparedJob(self.name, speech, "tts", 0.0, kind="speech")
         if model != MODEL_LOCAL or not isinstance(args, TalkingVideoArgs):
             raise InvalidInput("model", f"{model!r} is not a local model for this tool.")
-        for key in args.given(_FOREIGN):
-            raise InvalidInput(key, "does not apply to the local model; remove it.")
+        face_index: int | None = args.option("face_index")
         resolution = _resolution(args.resolution)
         image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True,
                                          max_side=LOCAL_MAX_SIDE, max_bytes=LOCAL_MAX_BYTES)
         faces = await self._inputs.faces(image)
-        if args.face_index is not None and args.face_index >= faces.count:
-            raise InvalidInput("face_index", f"the photo has {faces.count} face(s), numbered 0 to {faces.count - 1} "
-                               f"from the largest ({', '.join(map(str, faces.boxes))}); pick one of those.")
+        if face_index is not None and face_index >= faces.count:
+            raise InvalidInput("options.face_index", f"the photo has {faces.count} face(s), numbered 0 to "
+                               f"{faces.count - 1} from the largest ({', '.join(map(str, faces.boxes))}); pick one of "
+                               "those.")
         audio, tts = await self._inputs.audio_or_script(
             args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True, probe=True
         )
-        several = faces.message if faces.count > 1 and args.face_index is None else None
+        several = faces.message if faces.count > 1 and face_index is None else None
         request = LocalRequest(
             inputs={"image": image, "audio": audio}, tts=tts, seed=args.seed or 0, resolution=resolution,
-            framing=args.framing or "photo", face_index=args.face_index,
+            framing=_FRAMINGS[args.aspect_ratio], face_index=face_index,
             display=Display(script=args.script, voice_id=tts.voice_id if tts else None),
             warnings=warnings_of(several, tts.warning if tts else None),
         )
@@ -223,7 +208,7 @@ class LocalProvider:
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
         voices = [
             Voice(voice_id=v.voice_id, name=v.name, provider="local", language=v.language, gender=v.gender,
-                  description=f"offline {v.engine} voice", models=["local", "segmind/higgsfield-speech2video"])
+                  description=f"offline {v.engine} voice", models=[MODEL_LOCAL])
             for v in await anyio.to_thread.run_sync(list_voices)
         ]
         if search:
@@ -235,7 +220,7 @@ class LocalProvider:
         presets = [
             AvatarPreset(avatar_preset_id=f"{PRESET_PREFIX}{p.preset_id}", name=p.name, provider="local",
                          image_path=str(p.path), width=p.width, height=p.height, license=p.license,
-                         models=["local", "segmind/higgsfield-speech2video", "segmind/heygen-avatar-iv"])
+                         models=[MODEL_LOCAL])
             for p in await anyio.to_thread.run_sync(list_presets)
         ]
         if search:
