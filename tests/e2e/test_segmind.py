@@ -34,7 +34,7 @@ async def wait_final(client: Any, job_id: str, limit_s: float = 60.0) -> dict[st
 
 def s2v_args(media: dict[str, str], **extra: Any) -> dict[str, Any]:
     return {"model": "segmind/higgsfield-speech2video", "image": media["image"], "audio": media["audio"],
-            "duration": 5, "quality": "mid", **extra}
+            "duration": 5, "options": {"quality": "mid"}, **extra}
 
 
 def avatar_args(media: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -67,7 +67,7 @@ BAD_INPUTS = [
     ({"seed": 0}, "seed"),
     ({"seed": 1000001}, "seed"),
     ({"duration": 7}, "duration"),
-    ({"quality": "ultra"}, "quality"),
+    ({"options": {"quality": "ultra"}}, "quality"),
     ({"image": None}, "image"),
     ({"audio": None}, "audio"),
 ]
@@ -89,7 +89,7 @@ async def test_bad_input_is_a_tool_error_and_spends_nothing(
 async def test_allowed_values_are_named(client: Any, media: dict[str, str]):
     text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, duration=7)))
     assert "5" in text and "10" in text and "15" in text
-    text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, quality="ultra")))
+    text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, options={"quality": "ultra"})))
     assert "high" in text and "mid" in text
     text = error_text(await client.call_tool("generate_talking_video", s2v_args(media, seed=0)))
     assert text.startswith("seed: 0 is below the minimum of 1;") and "from 1 to 1,000,000" in text

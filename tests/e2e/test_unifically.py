@@ -81,7 +81,7 @@ async def test_audio_and_audio_task_id_together_is_refused(client: Any, emulator
 
 async def test_quality_mid_lists_the_allowed_values(client: Any, emulator: Any, image_url: str):
     result = await client.call_tool("generate_talking_video", {
-        "model": SPEAK, "image": image_url, "audio_task_id": "x", "quality": "mid"})
+        "model": SPEAK, "image": image_url, "audio_task_id": "x", "options": {"quality": "mid"}})
     assert result.is_error
     assert "basic" in error_text(result) and "high" in error_text(result)
     assert posts(emulator, "speak") == 0
@@ -157,8 +157,12 @@ async def test_account_shows_both_balances_and_relative_costs(client: Any):
     account = structured(await client.call_tool("get_account", {}))
     balances = {p["provider"]: p["balance"] for p in account["providers"]}
     assert balances["segmind"] is not None and balances["unifically"] is not None
-    factors = {(r["option"], r["relative_cost"]) for r in account["prices"] if r["relative_cost"]}
-    assert {("talking", 10.0), ("ad", 2.6), ("lite", 1.0), ("standard", 2.0), ("turbo", 1.4)} <= factors
+    # Higgsfield's relative costs (talking 10×, ad 2.6×, lite 1×, standard 2×, turbo 1.4×) × the unit price.
+    prices = {(r["model"], r["option"]): r["price_usd"] for r in account["prices"]}
+    unit = 0.05
+    assert prices[(SPEAK, "per job")] == 10 * unit and prices[("unifically/higgsfield-ads", "per job")] == 2.6 * unit
+    assert {prices[("unifically/higgsfield-generate", f"model={v}")] for v in ("lite", "standard", "turbo")} == {
+        round(f * unit, 4) for f in (1.0, 2.0, 1.4)}
 
 
 async def test_local_files_are_refused_without_upload_endpoint(client: Any, tmp_path: Path, emulator: Any):

@@ -132,7 +132,7 @@ class ProviderRegistry:
         for spec in self.specs():
             if spec.model_id == model:
                 return spec
-        known = ", ".join(s.model_id for s in self.specs("talking_video"))
+        known = ", ".join(f"'{s.model_id}'" for s in self.specs("talking_video"))
         raise InvalidInput("model", f"{model!r} is not a model of this server; use one of: {known} (see list_models).")
 
     def key_env(self, provider: str) -> str:

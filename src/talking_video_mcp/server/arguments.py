@@ -26,6 +26,11 @@ ALIASES = {
     "avatar": "avatar_preset_id", "preset": "avatar_preset_id", "avatar_id": "avatar_preset_id", "id": "job_id",
     "task_id": "job_id", "page_size": "limit", "max_results": "limit", "length": "duration", "seconds": "duration",
     "wait": "wait_seconds", "timeout": "wait_seconds", "dryrun": "dry_run", "test": "dry_run",
+    # Providers' own names for the common arguments, and model-only knobs (they go in `options`).
+    "framing": "aspect_ratio", "orientation": "aspect_ratio", "video_orientation": "aspect_ratio",
+    "motion_prompt": "prompt", "custom_motion_prompt": "prompt", "quality": "options", "fit": "options",
+    "video_title": "options", "title": "options", "face_index": "options", "enhance_prompt": "options",
+    "enhance_custom_motion_prompt": "options",
 }
 _WHY = {"language": ", which sets the language too (e.g. espeak:fr)",
         "lang": ", which sets the language too (e.g. espeak:fr)"}
@@ -168,7 +173,9 @@ def _unknown(tool: str, name: str, properties: Mapping[str, Any]) -> tuple[str, 
     head = f"{_plain_name(name)}: is not an argument of {tool}"
     alias = ALIASES.get(name.lower())
     if alias in properties:
-        return head, f"did you mean `{alias}`{_WHY.get(name.lower(), '')}"
+        why = f", as options={{'{name}': …}} (list_models shows each model's)" if alias == "options" else (
+            _WHY.get(name.lower(), ""))
+        return head, f"did you mean `{alias}`{why}"
     close = difflib.get_close_matches(name.lower(), list(properties), n=1, cutoff=0.6)
     if close:
         return head, f"did you mean `{close[0]}`"

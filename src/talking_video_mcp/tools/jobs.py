@@ -115,6 +115,8 @@ async def list_jobs(
     cursor: str | None = None,
 ) -> JobList:
     before = _decode_cursor(cursor) if cursor else None
+    if model is not None:
+        state.registry.spec(model)  # an unknown id is refused with the ids there are, not answered with nothing
     rows = await anyio.to_thread.run_sync(
         lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before,
                                       owner=state.owner_id)
