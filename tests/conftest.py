@@ -19,6 +19,15 @@ FAKE_UNIFICALLY_KEY = "UF_fake-test-key-b81e44c07d95"
 EMULATOR_SPEED = 300.0
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _providers_declared() -> None:
+    """The ledger reads each job's request as the type its provider declared; a server declares them when it
+    builds its providers (runtime.app_state). Tests that open a ledger on its own get the same declarations."""
+    from talking_video_mcp.providers.registry import plugins
+
+    plugins()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -76,6 +85,8 @@ def env_for(settings: Settings) -> dict[str, str]:
         elif isinstance(value, list):
             value = ("," if name in ("http_allowed_hosts", "oauth_scopes") else os.pathsep).join(str(v) for v in value)
         env[field.alias] = str(value)
+    for name, value in settings.provider_values().items():  # each provider's own variables (its package's settings)
+        env[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
     return env
 
 

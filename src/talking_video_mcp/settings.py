@@ -231,6 +231,12 @@ class Settings(BaseModel):
         given = {k: v for k, v in self._given.items() if k in aliases}
         return kind.model_validate({**_environment(aliases), **given})
 
+    def provider_values(self) -> dict[str, Any]:
+        """The keyword values given that are not settings of this model: the providers' (by their variable
+        names), e.g. to hand a server subprocess the same configuration."""
+        own = {f.alias or name for name, f in type(self).model_fields.items()}
+        return {name: value for name, value in self._given.items() if name not in own}
+
     def is_set(self, name: str) -> bool:
         """Whether environment variable `name` (or the keyword of that name) has a value."""
         value = self._given.get(name) or _environment([name]).get(name)

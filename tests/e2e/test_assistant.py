@@ -136,7 +136,8 @@ def budget_settings(home: Path, tmp_path: Path, emulator: Any) -> Any:
 
 def expensive_args(emulator: Any) -> dict[str, Any]:
     return {"model": S2V, "image": upload(emulator.base_url, png_bytes(), "image/png"),
-            "audio": upload(emulator.base_url, wav_bytes(4.0), "audio/wav"), "quality": "high", "duration": 15}
+            "audio": upload(emulator.base_url, wav_bytes(4.0), "audio/wav"), "options": {"quality": "high"},
+            "duration": 15}
 
 
 async def test_spend_guard_refuses_with_the_estimate(budget_settings: Any, emulator: Any):

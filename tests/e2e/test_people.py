@@ -68,9 +68,9 @@ async def test_a_voice_of_another_language_is_a_warning_in_the_view(client: Any)
 
 @pytest.mark.parametrize(("arguments", "field"), [
     ({"model": "local", "resolution": "999p"}, "resolution"),
-    ({"model": "local", "face_index": 3}, "face_index"),
-    ({"model": "segmind/higgsfield-speech2video", "framing": "square"}, "framing"),
-    ({"model": "segmind/heygen-avatar-iv", "face_index": 0}, "face_index"),
+    ({"model": "local", "options": {"face_index": 3}}, "options.face_index"),
+    ({"model": "segmind/higgsfield-speech2video", "aspect_ratio": "1:1"}, "aspect_ratio"),
+    ({"model": "segmind/heygen-avatar-iv", "options": {"face_index": 0}}, "options.face_index"),
 ])
 async def test_local_only_choices_are_checked_up_front(client: Any, arguments: dict[str, Any], field: str) -> None:
     result = await client.call_tool("generate_talking_video", {
@@ -107,7 +107,7 @@ async def test_a_landscape_photo_renders_as_a_720p_head_and_shoulders_video(clie
     image = canvas_photo(Path(settings.allowed_roots[0]) / "event.jpg", 4000, 3000, at=(0.2, 0.4), scale=0.3)
     job = structured(await client.call_tool("generate_talking_video", {
         "model": "local", "image": image, "script": "Welcome to the show.", "resolution": "720p",
-        "framing": "landscape"}))
+        "aspect_ratio": "16:9"}))
     job = await wait_for_job(client, job, limit_s=120)
     assert job["status"] == "completed", job
     info = probe_video(Path(job["video_path"]))

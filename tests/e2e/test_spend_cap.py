@@ -37,11 +37,11 @@ class Paid:
 
 PAID: dict[str, Paid] = {
     "s2v-high-15": Paid("generate_talking_video", "segmind/higgsfield-speech2video", 4.22, lambda m: {
-        "model": "segmind/higgsfield-speech2video", "image": m["image"], "audio": m["audio"], "quality": "high",
-        "duration": 15}),
+        "model": "segmind/higgsfield-speech2video", "image": m["image"], "audio": m["audio"],
+        "options": {"quality": "high"}, "duration": 15}),
     "s2v-mid-5": Paid("generate_talking_video", "segmind/higgsfield-speech2video", 0.86, lambda m: {
-        "model": "segmind/higgsfield-speech2video", "image": m["image"], "audio": m["audio"], "quality": "mid",
-        "duration": 5}),
+        "model": "segmind/higgsfield-speech2video", "image": m["image"], "audio": m["audio"],
+        "options": {"quality": "mid"}, "duration": 5}),
     "avatar-iv": Paid("generate_talking_video", "segmind/heygen-avatar-iv", 2.216, lambda m: {
         "model": "segmind/heygen-avatar-iv", "image": m["image"], "script": "Within the cap, please."}),
     "speak": Paid("generate_talking_video", "unifically/higgsfield-speak", 10.0, lambda m: {
@@ -62,7 +62,7 @@ PAID: dict[str, Paid] = {
 _CHEAPER = "Ask the user to raise the limit, or pick a cheaper option: "
 # What each refusal advises: only arguments the model takes (HeyGen has no quality or duration).
 ADVICE = {
-    "s2v-high-15": f"{_CHEAPER}quality='mid', duration=5 (if the speech fits) or model='local' (free).",
+    "s2v-high-15": f"{_CHEAPER}options.quality='mid', duration=5 (if the speech fits) or model='local' (free).",
     "s2v-mid-5": f"{_CHEAPER}model='local' (free).",
     "avatar-iv": f"{_CHEAPER}model='local' (free).",
     "speak": f"{_CHEAPER}model='local' (free).",

@@ -104,7 +104,8 @@ def test_a_dry_run_is_stamped_in_utc_whatever_the_local_zone(monkeypatch: pytest
     from datetime import UTC, datetime
 
     from talking_video_mcp.domain.provider import PreparedJob
-    from talking_video_mcp.domain.requests import InputFile, LocalRequest
+    from talking_video_mcp.domain.requests import InputFile
+    from talking_video_mcp.providers.local.requests import LocalRequest
 
     monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9, no daylight saving
     time.tzset()
