@@ -4,6 +4,7 @@ past what a reader takes in at once."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,78 @@ def test_build_server_reads_in_one_screen() -> None:
     tree = MODULES[f"{NAME}.server"]
     build = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "build_server")
     assert build.end_lineno is not None and build.end_lineno - build.lineno + 1 < 60
+
+
+# ------------------------------------------------------------------ one provider, one package
+
+# Files that still name a provider outside its package, each with why; the list may only shrink
+# (test_the_debt_list_only_holds_real_offenders fails once a file is clean).
+KNOWN_DEBT = {
+    # The image→video and ad tools, and the motion/sound catalogues, only one provider serves: they are
+    # registered by name until a plug-in can declare tools.
+    "server/__init__.py", "server/listing.py", "server/video_tools.py", "server/catalog_tools.py",
+    # The emulator's shared machinery (fault targets, recorded state, envelopes, the contract checks) still
+    # knows each provider's endpoints by name; each provider's routes are in its own module.
+    "emulator/__init__.py", "emulator/admin.py", "emulator/app.py", "emulator/config.py", "emulator/contract.py",
+    "emulator/dispatch.py", "emulator/envelopes.py", "emulator/faults.py",
+    "emulator/runner.py", "emulator/state.py", "emulator/templates.py",
+}
+# The registry lists the built-in packages and names the free default model; the plug-in API's docstring
+# points to the built-in packages as examples.
+ALLOWED = {"providers/registry.py", "providers/plugin.py"}
+
+
+def _provider_words() -> dict[str, list[re.Pattern[str]]]:
+    """Per provider: its name, display name and model ids, as patterns. The offline provider's name is an
+    English word ("a local file"), so for it only quoted ids count."""
+    from talking_video_mcp.providers.registry import plugins
+
+    words: dict[str, list[re.Pattern[str]]] = {}
+    for plugin in plugins():
+        ids = [spec.model_id for spec in plugin.models]
+        if plugin.key_env:
+            names = [plugin.name, plugin.title, *ids]
+            words[plugin.name] = [re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE) for n in names]
+        else:
+            words[plugin.name] = [re.compile(rf"[\"']{re.escape(i)}[\"']") for i in ids]
+    return words
+
+
+def _offenders() -> dict[str, list[str]]:
+    from talking_video_mcp.providers.registry import plugins
+
+    homes = {p.name: (f"providers/{p.name}/", (p.emulator or "").removeprefix(f"{NAME}.").replace(".", "/") + ".py")
+             for p in plugins()}
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        text = path.read_text(encoding="utf-8")
+        for provider, patterns in _provider_words().items():
+            package, emulator = homes[provider]
+            if rel.startswith(package) or rel == emulator or rel in ALLOWED:
+                continue
+            hits = sorted({m.group(0) for pattern in patterns for m in pattern.finditer(text)})
+            if hits:
+                found.setdefault(rel, []).extend(f"{provider}: {hit}" for hit in hits)
+    return found
+
+
+def test_providers_and_their_models_are_named_only_in_their_package() -> None:
+    """A provider (its name, display name, model ids) appears only in its package, its emulator module and
+    the tests: everything else is built from its declaration (providers/plugin.py)."""
+    offenders = {rel: hits for rel, hits in _offenders().items() if rel not in KNOWN_DEBT}
+    assert not offenders, offenders
+
+
+def test_the_debt_list_only_holds_real_offenders() -> None:
+    assert not KNOWN_DEBT - set(_offenders()), sorted(KNOWN_DEBT - set(_offenders()))
+
+
+def test_the_built_in_providers_are_packages() -> None:
+    from talking_video_mcp.providers.registry import plugins
+
+    names = {p.name for p in plugins()}
+    assert {"local", "segmind", "unifically"} <= names
+    for name in ("local", "segmind", "unifically"):
+        assert (PACKAGE / "providers" / name / "__init__.py").is_file()
+        assert not (PACKAGE / "providers" / f"{name}.py").exists()

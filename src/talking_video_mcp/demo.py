@@ -10,6 +10,8 @@ import anyio
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from talking_video_mcp.providers.registry import FREE_MODEL
+
 DEMO_SCRIPT = (
     "Hello! I am a talking head, rendered entirely on this computer. "
     "No API key, no cloud service, and no internet connection were needed. "
@@ -24,13 +26,13 @@ async def _run(seconds: float) -> int:
     async with Client(params) as client:
         tools = await client.list_tools()
         print(f"connected over stdio: {len(tools.tools)} tools")
-        presets = await client.call_tool("list_avatar_presets", {"provider": "local", "limit": 5})
+        presets = await client.call_tool("list_avatar_presets", {"provider": FREE_MODEL, "limit": 5})
         preset = _structured(presets)["presets"][0]
         print(f"avatar: {preset['name']} ({preset['avatar_preset_id']})")
         words = DEMO_SCRIPT.split()
         script = " ".join(words[: max(8, int(len(words) * seconds / 10.0))])
         job = _structured(await client.call_tool("generate_talking_video", {
-            "model": "local", "avatar_preset_id": preset["avatar_preset_id"], "script": script, "force_new": True,
+            "model": FREE_MODEL, "avatar_preset_id": preset["avatar_preset_id"], "script": script, "force_new": True,
         }))
         print(f"job {job['job_id']}: {job['status']}")
 

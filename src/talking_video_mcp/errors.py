@@ -64,7 +64,7 @@ class RateLimited(ProviderError):
 
 
 class RecordNotFound(ProviderError):
-    """The provider no longer knows the request (Segmind forgets records after one hour)."""
+    """The provider no longer knows the request (some forget records after an hour)."""
 
 
 class SubmitOutcomeUnknown(ProviderError):

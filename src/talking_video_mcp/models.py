@@ -38,7 +38,7 @@ class JobView(BaseModel):
         default=None, description="Over HTTP, once completed: a link that downloads the video with no token (expires)"
     )
     audio_path: str | None = None
-    audio_task_id: str | None = Field(default=None, description="Reusable TTS task id (Unifically)")
+    audio_task_id: str | None = Field(default=None, description="Reusable provider TTS task id")
     voice_id: str | None = Field(default=None, description="The voice that speaks the script")
     warnings: list[str] | None = Field(default=None, description="What the user should know about this job")
     resource_uri: str

@@ -81,7 +81,7 @@ class _LazyTransport(httpx.AsyncBaseTransport):
 
 
 def reset_delay(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
-    """Seconds until `x-rate-limit-reset-at-utc` (Segmind sends no Retry-After)."""
+    """Seconds until `x-rate-limit-reset-at-utc` (for providers that send no Retry-After)."""
     raw = headers.get("x-rate-limit-reset-at-utc") or headers.get("retry-after")
     if not raw:
         return None

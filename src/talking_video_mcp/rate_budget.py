@@ -35,7 +35,7 @@ class Budget(Protocol):
 class RequestBudget:
     """A sliding 60-second window shared by every job that uses one API key.
 
-    Providers publish per-minute limits (Segmind: 5 free, 50 pro); waiting here keeps all
+    Providers publish per-minute limits (e.g. 5 a minute on a free plan, 50 on a paid one); waiting here keeps all
     jobs together under the limit instead of each one discovering it through 429s."""
 
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep = anyio.sleep):

@@ -154,7 +154,7 @@ async def submit_jobs(url: str, image: str, run: int) -> None:
                 structured(await client.call_tool("generate_video_from_image", args))
             else:
                 args = {"model": "segmind/heygen-avatar-iv", "image": image, "script": "Still here.",
-                        "video_title": title}
+                        "options": {"video_title": title}}
                 structured(await client.call_tool("generate_talking_video", args))
 
 

@@ -22,7 +22,10 @@ async def test_sandbox_runs_cloud_models_without_keys(home: Path, tmp_path: Path
         account = structured(await client.call_tool("get_account", {}))
         configured = {p["provider"] for p in account["providers"] if p["configured"]}
         assert {"segmind", "unifically", "local"} <= configured
-        assert account["providers"][0]["endpoint"].startswith("http://127.0.0.1:")
+        cloud = [p for p in account["providers"] if p["provider"] != "local"]
+        assert cloud and all(p["endpoint"].startswith("http://127.0.0.1:") for p in cloud)
+        # A key (here the sandbox's) never makes the default a paid model.
+        assert account["default_model"] == "local"
         # Said plainly: the emulator answers, the balances are not real, nothing is charged.
         for provider in account["providers"]:
             if provider["provider"] != "local":

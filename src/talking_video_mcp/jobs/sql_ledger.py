@@ -14,7 +14,7 @@ from talking_video_mcp.domain.records import COLUMNS, Column, JobRecord, NewJob,
 from talking_video_mcp.names import ACTIVE_STATUSES, JobStatus
 
 SPEND_COUNTS_SQL = (
-    "provider != 'local' AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
+    "COALESCE(cost_estimate_usd, 0) > 0 AND (submitted_at IS NOT NULL OR status IN ('queued', 'processing', "
     "'submit_unknown', 'completed'))"
 )
 """Jobs whose estimate counts against the daily budget: submitted, or about to be, or maybe submitted."""

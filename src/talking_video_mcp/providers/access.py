@@ -1,4 +1,4 @@
-"""How a cloud provider is reached: what the Segmind and Unifically clients are built from."""
+"""How a cloud provider is reached: what every cloud provider's client is built from."""
 
 from __future__ import annotations
 

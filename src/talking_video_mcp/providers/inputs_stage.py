@@ -302,7 +302,8 @@ def _check_local_voice(voice_id: str) -> None:
     known = {v.voice_id for v in list_voices()}
     if voice_id not in known:
         raise InvalidInput(
-            "voice_id", f"{voice_id!r} is not an offline voice; pick one from list_voices(provider='local').",
+            "voice_id", f"{voice_id!r} is not an offline voice; pick one from list_voices (offline voices start "
+            "with piper: or espeak:).",
         )
 
 

@@ -1,7 +1,7 @@
 """Interactive reads of a provider (balances, catalogues) that never queue behind background polling.
 
 A job's polls wait in the key's request budget as long as they must; a person asking for the balance must not
-(with SEGMIND_REQUESTS_PER_MINUTE=2 and a job running, each get_account used to take a minute). So each read is
+(with a budget of 2 requests a minute and a job running, each get_account used to take a minute). So each read is
 cached with its time; a stale one is read again only when the budget has a slot free now, and otherwise the
 answer is the last known value at once, with when a new one comes: the refresh then waits in the budget in the
 background, ahead of the polls (`urgent`), and the next call finds it."""

@@ -176,6 +176,8 @@ class ProviderRegistry:
         options = list(plugin.advice(model, args)) if plugin and plugin.advice else []
         if spec.kind == "talking_video" and not spec.free:
             options.append(f"model='{FREE_MODEL}' (free)")
+        elif spec.kind == "speech" and not spec.free:
+            options.append(f"provider='{FREE_MODEL}' (free offline voices)")
         return options
 
     def speech_model(self, provider: str) -> str | None:

@@ -70,7 +70,7 @@ async def list_voices(
     if language and not voices:
         notes.append(
             f"No voice here is listed for language {language!r}: check the code (e.g. 'de', 'pt-BR') or the "
-            "language's English name; cloud voices list no language, so try provider='unifically' without it, or "
+            "language's English name; cloud voices may list no language, so try a cloud provider without it, or "
             "pass your own recording as audio."
         )
     page, next_cursor = paginate(voices, limit, cursor)
@@ -93,7 +93,7 @@ async def list_avatar_presets(
 async def _templates(
     state: Services, kind: str, search: str | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], int, str | None]:
-    """Higgsfield motion or sound templates (Unifically), filtered and paged."""
+    """Motion or sound templates of the provider that has them, filtered and paged."""
     provider = state.registry.with_templates()
     if provider is None or not provider.configured:
         name = provider.name if provider is not None else "a provider with templates"

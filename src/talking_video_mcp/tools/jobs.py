@@ -31,8 +31,8 @@ def view(state: Services, job: JobRecord, queue: RenderQueue | None = None) -> J
         typical = state.registry.spec(job.model).typical_seconds
     except InvalidInput:
         typical = None
-    # Local work runs in real seconds here; only the cloud providers' emulator runs faster.
-    scale = 1.0 if job.provider == "local" else state.settings.time_scale
+    # Work on this machine runs in real seconds; only the cloud providers' (keyed) emulator runs faster.
+    scale = state.settings.time_scale if state.registry.key_env(job.provider) else 1.0
     return job_view(job, typical_seconds=typical, time_scale=scale, queue=queue,
                     download_url=download_url(state, job))
 
@@ -135,7 +135,7 @@ async def cancel_job(state: Services, job_id: str) -> JobView:
         return result
     canceled = await state.runner.cancel(job.id) or job
     result = view(state, canceled)
-    if job.provider != "local" and job.submitted_at:
+    if state.registry.key_env(job.provider) and job.submitted_at:
         result.next_step = (
             "Polling stopped and the job is marked canceled. The provider has no cancel endpoint, so it may "
             "still finish and bill the job."

@@ -139,8 +139,8 @@ def _no_server_files(state: Services, args: TalkingVideoArgs) -> None:
 
 async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) -> TalkingVideoArgs:
     """`audio_task_id` may name a finished text_to_speech job of the ledger: it becomes what the model takes,
-    the provider's speech task (Unifically's Speak) or the job's audio file (every other model). Anything
-    else is taken as a provider task id and left to the model to judge."""
+    the provider's own speech task (when the model's provider made it) or the job's audio file (every other
+    model). Anything else is taken as a provider task id and left to the model to judge."""
     ref = (args.audio_task_id or "").strip()
     # Only the caller's own jobs: another user's speech job reads as a provider task id, like an unknown one.
     job = await anyio.to_thread.run_sync(lambda: state.store.get(ref, owner=state.owner_id)) if ref else None
@@ -165,8 +165,9 @@ async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) 
     task = job.state.get("audio_task_id")
     if own_tasks:
         if not task or job.provider != provider:
-            raise InvalidInput("audio_task_id", f"job {ref} was not spoken by {provider} and {model} takes speech only "
-                               f"as a public https URL or a text_to_speech job of provider='{provider}'.")
+            by = "offline" if job.provider == FREE_MODEL else f"by {job.provider}"
+            raise InvalidInput("audio_task_id", f"job {ref} was spoken {by} and {model} takes speech only as a public "
+                               f"https URL or a text_to_speech job of provider='{provider}'.")
         return args.model_copy(update={"audio_task_id": str(task)})
     audio = job.audio_path or job.output_url
     if not audio:

@@ -184,7 +184,7 @@ def unsupported_message(code: str) -> str:
     name = language_name(code)
     return (
         f"The script is in {name}, which no offline voice speaks (it would be spelled out or mispronounced): "
-        f"use a cloud voice that speaks {name} (list_voices with provider 'segmind' or 'unifically'), or record "
+        f"use a cloud voice that speaks {name} (list_voices of a cloud provider), or record "
         "the speech yourself and pass it as audio."
     )
 

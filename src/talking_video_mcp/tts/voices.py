@@ -94,8 +94,8 @@ def _speaks(voice: LocalVoice, query: str) -> bool:
 def no_voice_message(language: str) -> str:
     """The note for a language no offline voice speaks: what would work instead."""
     return (
-        f"No offline voice speaks {language!r}. Use a cloud voice (list_voices with provider 'segmind' or "
-        "'unifically'), or record the speech yourself and pass it as audio."
+        f"No offline voice speaks {language!r}. Use a cloud voice (list_voices of a cloud provider), or "
+        "record the speech yourself and pass it as audio."
     )
 
 
@@ -114,6 +114,6 @@ def _catalogue() -> tuple[LocalVoice, ...]:
 
 def unknown_voice(voice_id: str) -> ValueError:
     return ValueError(
-        f"Unknown voice {voice_id!r}: call list_voices() (the list_voices tool with provider 'local') to see "
-        f"the offline voices, e.g. {DEFAULT_VOICE_ID!r}, 'espeak:de' or 'espeak:fr+f3'."
+        f"Unknown voice {voice_id!r}: call list_voices() (the list_voices tool; offline voices start with piper: "
+        f"or espeak:) to see the offline voices, e.g. {DEFAULT_VOICE_ID!r}, 'espeak:de' or 'espeak:fr+f3'."
     )

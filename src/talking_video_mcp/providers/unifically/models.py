@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from talking_video_mcp.domain.provider import ModelSpec
-from talking_video_mcp.domain.requests import ImageVideoArgs, SpeechArgs, TalkingVideoArgs, ToolArgs
+from talking_video_mcp.domain.requests import ImageVideoArgs, TalkingVideoArgs, ToolArgs
 from talking_video_mcp.providers.unifically import catalog as cat
 
 _NOTE = "relative cost from Higgsfield's guide × UNIFICALLY_UNIT_PRICE_USD (an estimate)"
@@ -51,8 +51,6 @@ def cheaper(model: str, args: ToolArgs) -> list[str]:
     """Changes to this request that cost less, each an argument this model takes."""
     if model == cat.MODEL_SPEAK and isinstance(args, TalkingVideoArgs) and args.script:
         return ["audio or audio_task_id instead of a script (no speech step to pay)"]
-    if model == cat.MODEL_TTS and isinstance(args, SpeechArgs):
-        return ["provider='local' (free offline voices)"]
     if model == cat.MODEL_IMAGE_VIDEO and isinstance(args, ImageVideoArgs) and args.variant != "lite":
         return ["model='lite'"]
     return []
