@@ -24,8 +24,10 @@ def compact(schema: Any, *, descriptions: bool = True, optional_nulls: bool = Fa
     for key, value in schema.items():
         if key == "title" or (key == "description" and not descriptions and not isinstance(value, dict)):
             continue
-        if key == "default" and value is None:
-            continue
+        if key == "default" and (value is None or (optional_nulls and value is False)):
+            continue  # null, and for arguments false, is what leaving them out means
+        if key == "additionalProperties" and value is True:
+            continue  # JSON Schema's default
         if key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: sub(item) for name, item in value.items()}
         elif key in _SCHEMA_LISTS and isinstance(value, list):

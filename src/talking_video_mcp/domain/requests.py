@@ -63,11 +63,11 @@ class SpeechArgs(BaseModel):
     model_config = _CONFIG
     text: str
     voice_id: str | None = None
-    sound_id: str | None = None
-    similarity_boost: float | None = None
-    style: float | None = None
-    speed: float | None = None
-    stability: float | None = None
+    options: dict[str, Any] | None = None
+
+    def option(self, name: str, default: Any = None) -> Any:
+        value = (self.options or {}).get(name)
+        return default if value is None else value
 
 
 class ImageVideoArgs(BaseModel):

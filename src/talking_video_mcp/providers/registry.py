@@ -193,15 +193,24 @@ class ProviderRegistry:
             if getattr(args, name) is not None and name not in spec.takes:
                 others = [s.model_id for s in talking if name in s.takes]
                 raise InvalidInput(name, f"{model} does not take it; " + _takers(others))
-        given = args.options or {}
+        return args.model_copy(update={"options": self.check_options(model, args.options)})
+
+    def check_options(self, model: str, given: dict[str, Any] | None) -> dict[str, Any] | None:
+        """`options` checked against `model`'s own schema (its declaration's `options`), with its defaults
+        filled in; a name it does not have is refused naming the models of the same kind that have it."""
+        spec = self.spec(model)
+        given = given or {}
         if spec.options is None:
             if given:
-                raise InvalidInput("options", f"{model} has no options; send none.")
-            return args
+                others = [s.model_id for s in self.specs(spec.kind) if s.options is not None]
+                raise InvalidInput("options", f"{model} has no options; remove them" + (
+                    f" (models with options: {', '.join(others)})." if others else "."))
+            return None
         fields = spec.options.model_fields
         for name in given:
             if name not in fields:
-                others = [s.model_id for s in talking if s.options is not None and name in s.options.model_fields]
+                others = [s.model_id for s in self.specs(spec.kind)
+                          if s.options is not None and name in s.options.model_fields]
                 mine = ", ".join(fields) or "none"
                 raise InvalidInput(f"options.{name}", f"is not an option of {model} (its options: {mine}); "
                                    + _takers(others))
@@ -213,7 +222,7 @@ class ProviderRegistry:
             field = fields.get(str(error["loc"][0])) if error["loc"] else None
             allowed = f" (default {field.default!r})" if field is not None and field.default is not None else ""
             raise InvalidInput(f"options.{where}", f"{error['msg']}{allowed}; see list_models for {model}.") from None
-        return args.model_copy(update={"options": parsed.model_dump(mode="json")})
+        return parsed.model_dump(mode="json")
 
     async def aclose(self) -> None:
         for provider in self:

@@ -72,10 +72,14 @@ class CompactServer(MCPServer[LazyServices]):
             raise
 
     def typed_tool(
-        self, *, returns: type[BaseModel], annotations: ToolAnnotations, meta: dict[str, Any] | None = None
+        self, *, returns: type[BaseModel], annotations: ToolAnnotations, meta: dict[str, Any] | None = None,
+        listed_schema: bool = True,
     ) -> Callable[[F], F]:
+        """`listed_schema=False`: the result is the same structured model, but tools/list carries no output
+        schema for it (one JobView schema is listed per job tool; the main ones keep theirs)."""
         def register(fn: F) -> F:
-            self._returns[fn.__name__] = returns
+            if listed_schema:
+                self._returns[fn.__name__] = returns
             return self.tool(annotations=annotations, meta=meta, structured_output=False)(fn)
 
         return register

@@ -21,8 +21,7 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         limit: p.Limit = 20,
         cursor: p.Cursor = None,
     ) -> CallToolResult:
-        """Voices of every configured provider, for scripts and text_to_speech; use one with a model in its
-        models."""
+        """Voices of the configured providers, for scripts and text_to_speech; each lists its models."""
         return await guarded(ctx, lambda state: catalog.list_voices(
             state, provider=provider, search=search, gender=gender, language=language, limit=limit, cursor=cursor
         ))
@@ -48,7 +47,7 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
     @mcp.typed_tool(returns=ModelList, annotations=READ_REMOTE)
     async def list_models(ctx: Context, configured: p.OnlyConfigured = False, script: p.TakesScript = False,
                           audio: p.TakesAudio = False, free: p.OnlyFree = False) -> CallToolResult:
-        """Models for generate_talking_video: price, limits, the arguments each takes and its options schema."""
+        """Every model: price, limits, arguments taken, `options` schema."""
         return await guarded(ctx, lambda state: account.list_models(
             state, configured=configured, script=script, audio=audio, free=free))
 
@@ -58,11 +57,11 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
     @mcp.typed_tool(returns=MotionList, annotations=READ_REMOTE)
     async def list_motions(ctx: Context, search: p.Search = None, limit: p.Limit = 20, cursor: p.Cursor = None
                            ) -> CallToolResult:
-        """Higgsfield motion templates (Unifically) for generate_video_from_image."""
+        """Motion templates for generate_video_from_image."""
         return await guarded(ctx, lambda state: catalog.list_motions(state, search=search, limit=limit, cursor=cursor))
 
     @mcp.typed_tool(returns=SoundList, annotations=READ_REMOTE)
     async def list_sounds(ctx: Context, search: p.Search = None, limit: p.Limit = 20, cursor: p.Cursor = None
                           ) -> CallToolResult:
-        """Higgsfield sound templates (Unifically) for text_to_speech's sound_id."""
+        """Sound templates for text_to_speech's options.sound_id."""
         return await guarded(ctx, lambda state: catalog.list_sounds(state, search=search, limit=limit, cursor=cursor))

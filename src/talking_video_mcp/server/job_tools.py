@@ -15,8 +15,8 @@ from talking_video_mcp.tools import jobs
 def register(mcp: CompactServer) -> None:
     @mcp.typed_tool(returns=JobView, annotations=READ_ONLY, meta=ui.PLAYER_TOOL_META)
     async def check_video_status(ctx: Context, job_id: p.JobId, wait_seconds: p.WaitSeconds = 0) -> CallToolResult:
-        """A job's state, progress and result; wait_seconds waits for it to finish. Once completed: video_path,
-        and over HTTP download_url (a link for the user)."""
+        """A job's state, progress and result (wait_seconds waits for the end). Completed: video_path; over
+        HTTP also download_url, a link for the user."""
         return await guarded(ctx, lambda state: jobs.check_video_status(state, job_id, wait_seconds, progress(ctx)))
 
     @mcp.typed_tool(returns=JobList, annotations=READ_ONLY)
@@ -32,7 +32,7 @@ def register(mcp: CompactServer) -> None:
             state, status=status, model=model, limit=limit, cursor=cursor
         ))
 
-    @mcp.typed_tool(returns=JobView, annotations=CANCELS)
+    @mcp.typed_tool(returns=JobView, annotations=CANCELS, listed_schema=False)
     async def cancel_job(ctx: Context, job_id: p.JobId) -> CallToolResult:
         """Stop a job: local renders stop at once; a cloud provider cannot cancel and may still bill."""
         return await guarded(ctx, lambda state: jobs.cancel_job(state, job_id))

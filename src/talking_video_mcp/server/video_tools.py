@@ -94,8 +94,8 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
         force_new: p.ForceNew = False,
     ) -> CallToolResult:
         """Start a talking-head video from a face (image or avatar_preset_id) and speech (audio, or script +
-        voice_id). Returns a job_id at once: follow it with check_video_status. Cloud models cost money: dry_run
-        shows the estimate. list_models tells which arguments and options each model takes."""
+        voice_id). Returns a job_id at once: follow it with check_video_status. dry_run shows the
+        price. list_models: each model's arguments and options."""
         args = TalkingVideoArgs(
             image=image, avatar_preset_id=avatar_preset_id, audio=audio, audio_task_id=audio_task_id, script=script,
             voice_id=voice_id, prompt=prompt, resolution=resolution, aspect_ratio=aspect_ratio, seed=seed,
@@ -107,18 +107,14 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
             state, model, args, submit, approved=answer(approval), progress=progress(ctx)
         ))
 
-    @mcp.typed_tool(returns=JobView, annotations=SPENDS)
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS, listed_schema=False)
     async def text_to_speech(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_speech)],
         text: p.Text,
         voice_id: p.VoiceId = None,
         provider: p.SpeechProvider = None,
-        sound_id: p.SoundId = None,
-        similarity_boost: p.SimilarityBoost = None,
-        style: p.Style = None,
-        speed: p.Speed = None,
-        stability: p.Stability = None,
+        options: p.SpeechOptions = None,
         dry_run: p.DryRun = False,
         wait_seconds: p.WaitSeconds = 0,
         idempotency_key: p.IdempotencyKey = None,
@@ -126,12 +122,11 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
     ) -> CallToolResult:
         """Speech from text, as a job; then generate_talking_video takes its audio_path as audio, or its job_id as
         audio_task_id."""
-        args = SpeechArgs(text=text, voice_id=voice_id, sound_id=sound_id, similarity_boost=similarity_boost,
-                          style=style, speed=speed, stability=stability)
-        options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
-                                force_new=force_new)
+        args = SpeechArgs(text=text, voice_id=voice_id, options=options)
+        submit = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
+                               force_new=force_new)
         return await guarded(ctx, lambda state: speech.text_to_speech(
-            state, provider, args, options, approved=answer(approval), progress=progress(ctx)
+            state, provider, args, submit, approved=answer(approval), progress=progress(ctx)
         ))
 
     if higgsfield:
@@ -139,7 +134,7 @@ def register(mcp: CompactServer, *, higgsfield: bool) -> None:
 
 
 def _register_higgsfield(mcp: CompactServer) -> None:
-    @mcp.typed_tool(returns=JobView, annotations=SPENDS)
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS, listed_schema=False)
     async def generate_video_from_image(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_image_video)],
@@ -155,7 +150,7 @@ def _register_higgsfield(mcp: CompactServer) -> None:
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
     ) -> CallToolResult:
-        """Higgsfield image→video (Unifically): animate a still image, optionally with a motion template."""
+        """Animate a still image (Higgsfield), optionally with a motion template."""
         args = ImageVideoArgs(image=image, prompt=prompt, variant=model, motion_id=motion_id, end_image=end_image,
                               enhance_prompt=enhance_prompt, seed=seed)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
@@ -164,7 +159,7 @@ def _register_higgsfield(mcp: CompactServer) -> None:
             state, MODEL_IMAGE_VIDEO, args, options, approved=answer(approval), progress=progress(ctx)
         ))
 
-    @mcp.typed_tool(returns=JobView, annotations=SPENDS)
+    @mcp.typed_tool(returns=JobView, annotations=SPENDS, listed_schema=False)
     async def generate_product_ad(
         ctx: Context,
         approval: Annotated[ElicitationResult[Approval], Resolve(_ask_ad)],
@@ -176,7 +171,7 @@ def _register_higgsfield(mcp: CompactServer) -> None:
         idempotency_key: p.IdempotencyKey = None,
         force_new: p.ForceNew = False,
     ) -> CallToolResult:
-        """Higgsfield product ad video (Unifically) from product images and an ad template id."""
+        """A product ad video (Higgsfield) from product images and an ad template id."""
         args = ProductAdArgs(product_placement_sample_id=product_placement_sample_id, images=images, size=size)
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)

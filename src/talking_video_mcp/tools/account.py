@@ -38,9 +38,11 @@ def price_table(state: Services) -> list[PriceRow]:
 
 async def list_models(state: Services, *, configured: bool = False, script: bool = False, audio: bool = False,
                 free: bool = False) -> ModelList:
-    """Every talking-video model: what it does, whether it runs here, price, limits, arguments, options."""
+    """Every model (talking videos first, then speech and the rest): what it does, whether it runs here, price,
+    limits, the common arguments it takes and its options schema."""
     infos: list[ModelInfo] = []
-    for spec in state.registry.specs("talking_video"):
+    specs = state.registry.specs()
+    for spec in sorted(specs, key=lambda s: s.kind != "talking_video"):
         ready = state.registry.providers[spec.provider].configured
         if (configured and not ready) or (script and "script" not in spec.takes) or (
                 audio and "audio" not in spec.takes) or (free and not spec.free):

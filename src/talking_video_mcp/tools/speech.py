@@ -11,7 +11,6 @@ from talking_video_mcp.tools.jobs import Progress
 from talking_video_mcp.tools.video import submit_job
 
 LOCAL_VOICE_PREFIXES = ("piper:", "espeak:")
-_CLOUD_ONLY = ("sound_id", "similarity_boost", "style", "stability")
 
 
 def speech_model(state: Services, provider: str | None, voice_id: str | None) -> str:
@@ -40,10 +39,5 @@ async def text_to_speech(
     progress: Progress | None = None,
 ) -> JobView:
     model = speech_model(state, provider, args.voice_id)
-    if state.registry.spec(model).provider == FREE_MODEL:
-        others = [f"provider='{s.provider}'" for s in state.registry.specs("speech") if s.provider != FREE_MODEL]
-        for name in _CLOUD_ONLY:
-            if getattr(args, name) is not None:
-                raise InvalidInput(name, f"only applies to {' or '.join(others) or 'cloud voices'}; remove it for "
-                                   "offline voices.")
+    args = args.model_copy(update={"options": state.registry.check_options(model, args.options)})
     return await submit_job(state, model, args, options, approved=approved, progress=progress)

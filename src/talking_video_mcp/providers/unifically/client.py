@@ -241,7 +241,7 @@ class UnificallyProvider(CloudProvider):
         cost = self.estimate_cost(cat.MODEL_SPEAK, args)
         return PreparedJob(self.name, request, "tts_submit" if speech else "submit", cost)
 
-    async def _tts_body(self, text: str, voice: str | None, options: SpeechArgs | None) -> HiggsfieldTtsBody:
+    async def _tts_body(self, text: str, voice: str | None, args: SpeechArgs | None) -> HiggsfieldTtsBody:
         text = text.strip()
         if not text:
             raise InvalidInput("text", "give the text to speak.")
@@ -251,15 +251,15 @@ class UnificallyProvider(CloudProvider):
             raise InvalidInput(
                 "voice_id", f"{voice!r} is not a Higgsfield voice; pick one from list_voices(provider='unifically')."
             )
-        sound = (options.sound_id if options else None) or ""
+        sound = (args.option("sound_id") if args else None) or ""
         if sound and await self._find("sounds", sound) is None:
-            raise InvalidInput("sound_id", "is not a Higgsfield sound; see list_sounds.")
+            raise InvalidInput("options.sound_id", "is not a Higgsfield sound; see list_sounds.")
         numbers: dict[str, float] = {}
         for name, (low, high, default) in cat.TTS_RANGES.items():
-            value = getattr(options, name, None) if options else None
+            value = args.option(name) if args else None
             value = default if value is None else value
             if not low <= value <= high:
-                raise InvalidInput(name, f"must be between {low:g} and {high:g} (default {default:g}).")
+                raise InvalidInput(f"options.{name}", f"must be between {low:g} and {high:g} (default {default:g}).")
             numbers[name] = value
         return HiggsfieldTtsBody(voice_id=voice, prompt=text, sound_id=sound, **numbers)
 

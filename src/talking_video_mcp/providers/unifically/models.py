@@ -21,6 +21,17 @@ class SpeakOptions(BaseModel):
     enhance_prompt: bool = Field(default=True, description="Let Higgsfield refine the prompt")
 
 
+class TtsOptions(BaseModel):
+    """Higgsfield TTS's own knobs (its names, ranges and defaults)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    sound_id: str | None = Field(default=None, description="Background sound, from list_sounds")
+    similarity_boost: float = Field(default=90, ge=0, le=100)
+    style: float = Field(default=60, ge=0, le=100)
+    speed: float = Field(default=1.1, ge=0, le=1.2)
+    stability: float = Field(default=30, ge=0, le=100)
+
+
 def models(unit_price_usd: float = 0.05) -> tuple[ModelSpec, ...]:
     """The four models, priced at `unit_price_usd` per unit of Higgsfield's relative cost."""
     def usd(kind: str) -> float:
@@ -37,6 +48,7 @@ def models(unit_price_usd: float = 0.05) -> tuple[ModelSpec, ...]:
         speak,
         ModelSpec(cat.MODEL_TTS, "unifically", "Higgsfield TTS (Unifically)", cat.TYPICAL_SECONDS[cat.MODEL_TTS],
                   "script + voice → speech audio; reusable as audio_task_id", kind="speech", price_usd=usd("tts"),
+                  options=TtsOptions,
                   price_note=_NOTE),
         ModelSpec(cat.MODEL_IMAGE_VIDEO, "unifically", "Higgsfield image→video (Unifically)",
                   cat.TYPICAL_SECONDS[cat.MODEL_IMAGE_VIDEO], "image + motion → short clip", kind="image_video",
