@@ -62,6 +62,8 @@ def _sandbox(settings: Settings) -> Iterator[Settings]:
     (build_registry does, through each provider's `for_sandbox`, which also swaps in the sandbox's own key,
     so a real key never leaves for the emulator)."""
     from talking_video_mcp.emulator import EmulatorConfig, run_in_thread  # sandbox only: Starlette, uvicorn
+    from talking_video_mcp.providers.registry import plugins
 
-    with run_in_thread(EmulatorConfig(speed=settings.emulator_speed)) as emu:
+    modules = tuple(plugin.emulator for plugin in plugins() if plugin.emulator)
+    with run_in_thread(EmulatorConfig(speed=settings.emulator_speed, route_modules=modules)) as emu:
         yield settings.model_copy(update={"emulator_url": emu.base_url, "time_scale": settings.emulator_speed})

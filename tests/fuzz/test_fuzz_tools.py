@@ -262,19 +262,25 @@ def _fields(media: dict[str, Any]) -> dict[str, st.SearchStrategy[Any]]:
         "text": st.one_of(st.sampled_from(["Hello there.", "Reusable speech."]), SHORT_TEXT),
         "voice_id": st.sampled_from(voices),
         "prompt": st.one_of(st.sampled_from(["slow zoom in", "warm, confident"]), SHORT_TEXT),
-        "quality": st.sampled_from(["high", "mid", "basic"]),
-        "enhance_prompt": st.booleans(), "enhance_custom_motion_prompt": st.booleans(),
+        "enhance_prompt": st.booleans(),
         "seed": st.integers(1, 1_000_000),
         "duration": st.sampled_from([5, 10, 15]),
-        "video_title": SHORT_TEXT, "custom_motion_prompt": SHORT_TEXT,
-        "video_orientation": st.sampled_from(["landscape", "portrait"]),
-        "fit": st.sampled_from(["cover", "contain"]),
+        "aspect_ratio": st.sampled_from(["16:9", "9:16", "1:1"]),
+        # Each model's own knobs (talking models and the speech model), right and wrong for the model chosen.
+        "options": st.one_of(
+            st.fixed_dictionaries({}, optional={"quality": st.sampled_from(["high", "mid", "basic"]),
+                                                "enhance_prompt": st.booleans()}),
+            st.fixed_dictionaries({}, optional={"video_title": SHORT_TEXT, "fit": st.sampled_from(["cover", "contain"]),
+                                                "enhance_custom_motion_prompt": st.booleans()}),
+            st.fixed_dictionaries({}, optional={"face_index": st.integers(-1, 60)}),
+            st.fixed_dictionaries({}, optional={"sound_id": st.sampled_from(["", "nope", *media["sounds"]]),
+                                                "similarity_boost": unit, "style": unit, "stability": unit,
+                                                "speed": st.floats(-0.5, 2.0, allow_nan=False)}),
+            st.dictionaries(SHORT_TEXT, st.one_of(SHORT_TEXT, st.integers()), max_size=2)),
         "resolution": st.sampled_from(["720p", "1080p", "4320p"]),
         "idempotency_key": SHORT_TEXT,
         "force_new": st.booleans(),
         "provider": st.sampled_from(["local", "segmind", "unifically"]),
-        "sound_id": st.sampled_from(["", "nope", *media["sounds"]]),
-        "similarity_boost": unit, "style": unit, "stability": unit, "speed": st.floats(-0.5, 2.0, allow_nan=False),
         "motion_id": st.sampled_from(["00000000-0000-0000-0000-000000000000", "nope", *media["motions"]]),
         "product_placement_sample_id": st.one_of(st.just("sample-1"), SHORT_TEXT),
         "images": st.lists(st.sampled_from(images), min_size=0, max_size=3),
@@ -294,11 +300,9 @@ def _fields(media: dict[str, Any]) -> dict[str, st.SearchStrategy[Any]]:
 
 TOOL_FIELDS: dict[str, tuple[str, ...]] = {
     "generate_talking_video": (
-        "model", "image", "avatar_preset_id", "audio", "audio_task_id", "script", "voice_id", "prompt", "quality",
-        "enhance_prompt", "seed", "duration", "video_title", "video_orientation", "fit", "custom_motion_prompt",
-        "enhance_custom_motion_prompt", "resolution", "idempotency_key", "force_new"),
-    "text_to_speech": ("text", "voice_id", "provider", "sound_id", "similarity_boost", "style", "speed", "stability",
-                       "idempotency_key", "force_new"),
+        "model", "image", "avatar_preset_id", "audio", "audio_task_id", "script", "voice_id", "prompt", "resolution",
+        "aspect_ratio", "seed", "duration", "options", "idempotency_key", "force_new"),
+    "text_to_speech": ("text", "voice_id", "provider", "options", "idempotency_key", "force_new"),
     "generate_video_from_image": ("image", "prompt", "model", "motion_id", "end_image", "enhance_prompt", "seed",
                                   "idempotency_key", "force_new"),
     "generate_product_ad": ("product_placement_sample_id", "images", "size", "idempotency_key", "force_new"),
@@ -319,14 +323,12 @@ SCHEMA_POISON: dict[str, list[Any]] = {
     "seed": [0, -1, 1_000_001, 2**63, 1.5, "abc", [1]],
     "duration": [7, 0, -5, "10s", 10.5],
     "wait_seconds": [-1, 55.5, 1e300, "soon", float("nan")],
-    "quality": ["ultra", 3, ""],
     "model": ["nope/model", 0, "LOCAL"],
-    "video_orientation": ["diagonal"],
+    "aspect_ratio": ["diagonal", "4:3"],
+    "options": ["fast", [1], 3],
     "resolution": ["1080", "p720"],
     "script": ["x" * 5001],
     "text": ["", "y" * 5001],
-    "speed": [1.3, -0.1],
-    "style": [100.5, -1],
     "images": [[], "not-a-list", ["u"] * 11],
     "size": ["big", "1x1"],
     "dry_run": ["maybe", [True], {"a": 1}],
@@ -355,17 +357,21 @@ def _own_poisons(tool: str) -> list[dict[str, Any]]:
                 {"image": "ftp://127.0.0.1/x.png"}, {"prompt": " "}]
     if tool == "generate_talking_video":
         # Refused by our own validation (the schema allows each value on its own).
-        out += [{"model": "segmind/higgsfield-speech2video", "quality": "basic"},
+        out += [{"model": "segmind/higgsfield-speech2video", "options": {"quality": "basic"}},
                 {"model": "segmind/heygen-avatar-iv", "seed": 5},
                 {"model": "segmind/heygen-avatar-iv", "duration": 10},
+                {"model": "segmind/heygen-avatar-iv", "aspect_ratio": "1:1"},
                 {"model": "unifically/higgsfield-speak", "duration": 5},
-                {"model": "unifically/higgsfield-speak", "quality": "mid"},
-                {"model": "local", "quality": "high"},
+                {"model": "unifically/higgsfield-speak", "options": {"quality": "mid"}},
+                {"model": "local", "options": {"quality": "high"}},
+                {"model": "local", "options": {"face_index": 51}},
+                {"model": "local", "prompt": "smile"},
                 {"model": "local", "audio_task_id": "abc"},
                 {"image": "ftp://127.0.0.1/x.png", "avatar_preset_id": None},
                 {"script": "!!! 😀 ...", "audio": None, "audio_task_id": None}]
     if tool == "text_to_speech":
-        out += [{"provider": "local", "similarity_boost": 50.0}, {"provider": "segmind"}, {"text": "?! 🎉"},
+        out += [{"provider": "local", "options": {"similarity_boost": 50.0}}, {"provider": "segmind"},
+                {"text": "?! 🎉"}, {"provider": "unifically", "options": {"speed": 1.3}},
                 {"provider": "unifically", "voice_id": "not-a-voice"}]
     if tool == "generate_product_ad":
         out += [{"images": ["ftp://127.0.0.1/x.png"]}, {"product_placement_sample_id": " "}]
@@ -417,30 +423,32 @@ def well_formed(tool: str, media: dict[str, Any]) -> st.SearchStrategy[dict[str,
         local_face = st.one_of(fixed({"image": any_image}), fixed({"avatar_preset_id": _pick("local:astronaut")}))
         local_speech = st.one_of(fixed({"audio": any_audio}), fixed({"script": sentence, "voice_id": local_voice}))
         shapes = [
-            st.tuples(fixed({"model": st.just("local")}), local_face, local_speech, opt(seed=plausible["seed"])),
+            st.tuples(fixed({"model": st.just("local")}), local_face, local_speech,
+                      opt(seed=plausible["seed"], aspect_ratio=plausible["aspect_ratio"],
+                          options=opt(face_index=_pick(0, 1)))),
             st.tuples(fixed({"model": st.just("segmind/higgsfield-speech2video")}), local_face, local_speech,
-                      opt(prompt=plausible["prompt"], quality=_pick("high", "mid"), seed=plausible["seed"],
-                          enhance_prompt=st.booleans(), duration=plausible["duration"])),
+                      opt(prompt=plausible["prompt"], seed=plausible["seed"], duration=plausible["duration"],
+                          options=opt(quality=_pick("high", "mid"), enhance_prompt=st.booleans()))),
             st.tuples(fixed({"model": st.just("segmind/heygen-avatar-iv")}), local_face,
                       st.one_of(fixed({"audio": any_audio}),
                                 fixed({"script": sentence}, optional={"voice_id": _pick("Nova", "Onyx")})),
-                      opt(video_title=SHORT_TEXT, video_orientation=plausible["video_orientation"],
-                          fit=plausible["fit"], custom_motion_prompt=SHORT_TEXT,
-                          enhance_custom_motion_prompt=st.booleans(), resolution=_pick("720p", "1080p"))),
+                      opt(prompt=SHORT_TEXT, aspect_ratio=_pick("16:9", "9:16"), resolution=_pick("720p", "1080p"),
+                          options=opt(video_title=SHORT_TEXT, fit=_pick("cover", "contain"),
+                                      enhance_custom_motion_prompt=st.booleans()))),
             st.tuples(fixed({"model": st.just("unifically/higgsfield-speak")}),
                       st.one_of(fixed({"image": image_url}), fixed({"avatar_preset_id": _pick(*media["presets"])})),
                       st.one_of(fixed({"audio": audio_url}), fixed({"audio_task_id": plausible["audio_task_id"]}),
                                 fixed({"script": sentence, "voice_id": uni_voice})),
-                      opt(prompt=plausible["prompt"], quality=_pick("basic", "high"), seed=plausible["seed"],
-                          enhance_prompt=st.booleans())),
+                      opt(prompt=plausible["prompt"], seed=plausible["seed"],
+                          options=opt(quality=_pick("basic", "high"), enhance_prompt=st.booleans()))),
         ]
     elif tool == "text_to_speech":
         slider = st.floats(0, 100)
         shapes = [
             st.tuples(fixed({"text": sentence}), opt(provider=st.just("local"), voice_id=local_voice)),
             st.tuples(fixed({"text": sentence, "provider": st.just("unifically"), "voice_id": uni_voice}),
-                      opt(sound_id=_pick("", *media["sounds"]), similarity_boost=slider, style=slider,
-                          stability=slider, speed=st.floats(0, 1.2))),
+                      opt(options=opt(sound_id=_pick("", *media["sounds"]), similarity_boost=slider, style=slider,
+                                      stability=slider, speed=st.floats(0, 1.2)))),
         ]
     elif tool == "generate_video_from_image":
         shapes = [st.tuples(fixed({"image": image_url, "prompt": sentence}),

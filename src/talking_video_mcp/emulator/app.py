@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
@@ -29,7 +31,9 @@ def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:
     """Build a fresh emulator (its own state) for `config`."""
     config = config or EmulatorConfig()
     ctx = Context(state=EmulatorState(config), templates=Templates.build(config.seed))
-    app = EmulatorApp(routes=[*segmind.routes(), *unifically.routes(), *files.routes(), *admin.routes()])
+    providers = [importlib.import_module(name) for name in config.route_modules] or [segmind, unifically]
+    routes = [route for module in providers for route in module.routes()]
+    app = EmulatorApp(routes=[*routes, *files.routes(), *admin.routes()])
     app.state.emulator = ctx
     app.emulator = ctx
     return app

@@ -45,6 +45,9 @@ class EmulatorConfig:
     clock: Callable[[], float] = time.monotonic
     # Absolute URLs are built from the request's Host unless this is set (e.g. behind a proxy).
     public_base_url: str | None = None
+    # Modules with each provider's routes (`routes() -> list[Route]`): the providers' declared `emulator`
+    # modules, given by the sandbox; empty: the built-in ones.
+    route_modules: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
