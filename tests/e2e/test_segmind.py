@@ -191,3 +191,31 @@ async def test_insufficient_credits_fails_with_the_balance(client: Any, emulator
     assert job["status"] == "failed"
     assert "insufficient credits" in job["error"].lower() and "balance: 0.5" in job["error"]
     assert "Nothing was charged" in job["error"]
+
+
+def _only_job_input(emulator: Any) -> dict[str, Any]:
+    jobs = list(emulator.stats()["jobs"].values())
+    assert len(jobs) == 1, jobs
+    return dict(jobs[0]["input"])
+
+
+async def test_every_speech2video_option_reaches_the_wire(client: Any, emulator: Any, media: dict[str, str]):
+    job = structured(await client.call_tool("generate_talking_video", s2v_args(
+        media, duration=10, seed=7, prompt="calm and friendly", options={"quality": "high", "enhance_prompt": True})))
+    assert (await wait_final(client, job["job_id"]))["status"] == "completed"
+    sent = _only_job_input(emulator)
+    assert {k: sent[k] for k in ("quality", "enhance_prompt", "duration", "seed", "prompt")} == {
+        "quality": "high", "enhance_prompt": True, "duration": 10, "seed": 7, "prompt": "calm and friendly"}
+
+
+async def test_every_avatar_option_and_common_argument_reaches_the_wire(client: Any, emulator: Any,
+                                                                       media: dict[str, str]):
+    job = structured(await client.call_tool("generate_talking_video", avatar_args(
+        media, prompt="subtle hand gestures", aspect_ratio="9:16", resolution="720p",
+        options={"video_title": "Team hello", "fit": "contain", "enhance_custom_motion_prompt": True})))
+    assert (await wait_final(client, job["job_id"]))["status"] == "completed"
+    sent = _only_job_input(emulator)
+    assert {k: sent[k] for k in ("video_title", "fit", "enhance_custom_motion_prompt", "custom_motion_prompt",
+                                 "video_orientation", "resolution")} == {
+        "video_title": "Team hello", "fit": "contain", "enhance_custom_motion_prompt": True,
+        "custom_motion_prompt": "subtle hand gestures", "video_orientation": "portrait", "resolution": "720p"}

@@ -12,7 +12,7 @@ import pytest
 from talking_video_mcp.emulator import FaultRule
 from talking_video_mcp.media.video import probe_video
 from tests.conftest import FAKE_UNIFICALLY_KEY
-from tests.helpers import error_text, png_bytes, structured, upload, wav_bytes
+from tests.helpers import error_text, png_bytes, structured, upload, wait_for_job, wav_bytes
 
 pytestmark = pytest.mark.anyio
 SPEAK = "unifically/higgsfield-speak"
@@ -172,3 +172,22 @@ async def test_local_files_are_refused_without_upload_endpoint(client: Any, tmp_
         "model": SPEAK, "image": str(photo), "audio_task_id": "abc"})
     assert result.is_error and "upload" in error_text(result) and "URL" in error_text(result)
     assert posts(emulator, "speak") == 0
+
+
+async def test_every_speak_and_tts_option_reaches_the_wire(client: Any, emulator: Any, image_url: str):
+    voice = await first_voice(client)
+    speech = structured(await client.call_tool("text_to_speech", {
+        "provider": "unifically", "text": "Options, all of them.", "voice_id": voice,
+        "options": {"similarity_boost": 80, "style": 40, "speed": 0.9, "stability": 55}}))
+    speech = await wait_for_job(client, speech, wait_s=1)
+    assert speech["status"] == "completed", speech
+    job = structured(await client.call_tool("generate_talking_video", {
+        "model": SPEAK, "image": image_url, "audio_task_id": speech["job_id"], "prompt": "a warm smile", "seed": 9,
+        "options": {"quality": "high", "enhance_prompt": False}}))
+    assert (await wait_for_job(client, job, wait_s=1))["status"] == "completed"
+    sent = {j["endpoint"].rsplit(".", 1)[-1]: j["input"] for j in emulator.stats()["jobs"].values()}
+    assert set(sent) >= {"tts", "speak"}, emulator.stats()["jobs"]
+    assert {k: sent["tts"][k] for k in ("similarity_boost", "style", "speed", "stability")} == {
+        "similarity_boost": 80, "style": 40, "speed": 0.9, "stability": 55}
+    assert {k: sent["speak"][k] for k in ("quality", "enhance_prompt", "prompt", "seed")} == {
+        "quality": "high", "enhance_prompt": False, "prompt": "a warm smile", "seed": 9}
