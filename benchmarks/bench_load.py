@@ -43,7 +43,7 @@ KEY = "bench-load-key"
 def _args(i: int, media: dict[str, str]) -> dict[str, Any]:
     if i % 2 == 0:
         return {"model": MODELS[0], "image": media["image"], "audio": media["audio"], "duration": 5,
-                "quality": "mid", "seed": i + 1, "idempotency_key": f"load-{i}"}
+                "options": {"quality": "mid"}, "seed": i + 1, "idempotency_key": f"load-{i}"}
     return {"model": MODELS[1], "image": media["image"], "script": f"Hello, this is load test video number {i}.",
             "voice_id": "Nova", "idempotency_key": f"load-{i}"}
 

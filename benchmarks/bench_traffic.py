@@ -89,7 +89,8 @@ async def _one_job(index: int, emu: Any, media: dict[str, str], speed: float, rp
                                                             requests_per_minute=rpm))
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("generate_talking_video", {
-            "model": MODEL, "image": media["image"], "audio": media["audio"], "duration": 5, "quality": "mid",
+            "model": MODEL, "image": media["image"], "audio": media["audio"], "duration": 5,
+            "options": {"quality": "mid"},
             "seed": 1000 + index,
         })
         job = result.structured_content or {}

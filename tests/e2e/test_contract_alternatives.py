@@ -13,8 +13,8 @@ import pytest
 from mcp import Client
 
 from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
-from talking_video_mcp.providers.segmind import extract_output_url
-from talking_video_mcp.providers.unifically import items_of
+from talking_video_mcp.providers.segmind.client import extract_output_url
+from talking_video_mcp.providers.unifically.client import items_of
 from talking_video_mcp.server import build_server
 from tests.conftest import make_settings
 from tests.helpers import png_bytes, structured, wait_for_job
