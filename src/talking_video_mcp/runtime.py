@@ -35,11 +35,13 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         client = provider_http.make_client(timeout_s=settings.http_timeout_s, client_id=settings.replica_id)
         await stack.enter_async_context(client)
         registry = build_registry(settings, client, store.request_budget)
+        secrets = [*settings.secrets(), *registry.keys]
+        register_secrets(secrets)
         stack.push_async_callback(registry.aclose)
         downloads = Downloads(settings)
         runner = JobRunner(
             store, registry.providers, job_ids=registry.job_ids(), home=settings.home, client=client,
-            secrets=settings.secrets(), time_scale=settings.time_scale, render_slots=settings.local_render_slots,
+            secrets=secrets, time_scale=settings.time_scale, render_slots=settings.local_render_slots,
             storage=downloads.storage,
         )
         if run_jobs and settings.local_render_slots == 0:

@@ -26,7 +26,7 @@ from pydantic import (
 
 # Environment variables whose values are secrets wherever they come from (a provider's key ends in _API_KEY).
 M = TypeVar("M", bound=BaseModel)
-_SECRET_SUFFIXES = ("_API_KEY", "_SECRET", "_TOKEN")
+_SECRET_SUFFIXES = ("_API_KEY",)
 
 
 def _default_home() -> Path:
@@ -227,7 +227,7 @@ class Settings(BaseModel):
     def section(self, kind: type[M]) -> M:
         """A provider's settings (`kind`'s aliases are its environment variables), read like these: keyword
         arguments given here win over the environment."""
-        aliases = [f.alias or name for name, f in kind.model_fields.items()]
+        aliases = [f.alias for f in kind.model_fields.values() if f.alias]  # unaliased fields read nothing
         given = {k: v for k, v in self._given.items() if k in aliases}
         return kind.model_validate({**_environment(aliases), **given})
 
@@ -243,8 +243,9 @@ class Settings(BaseModel):
         return bool(value.get_secret_value() if isinstance(value, SecretStr) else value)
 
     def secrets(self) -> list[str]:
-        """Every configured secret value, for redaction: ours, and any *_API_KEY, *_SECRET or *_TOKEN variable
-        (every provider's key) from the environment or given by keyword."""
+        """Every configured secret value, for redaction: ours, and any *_API_KEY variable (a provider's key, by
+        the plug-in convention) from the environment or given by keyword. The registry adds the keys it built
+        providers with (`ProviderRegistry.secrets`), whatever their names."""
         values = [self.http_token, self.url_secret, self.aws_secret_access_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         for name, value in [*os.environ.items(), *self._given.items()]:

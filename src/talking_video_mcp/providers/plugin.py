@@ -49,8 +49,9 @@ SANDBOX_KEY = "sandbox-key"
 
 class ProviderSettings(BaseModel):
     """A provider's settings; subclasses alias each field to its environment variable
-    (`api_key: SecretStr | None = Field(default=None, alias="ACME_API_KEY")`). A provider without a key
-    (`key_env` empty) is always configured."""
+    (`api_key: SecretStr | None = Field(default=None, alias="ACME_API_KEY")`; unaliased fields are not read).
+    Name the key variable `<NAME>_API_KEY`: such values are kept out of logs from the first line. A provider
+    without a key (`key_env` empty) is always configured."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     api_key: SecretStr | None = None

@@ -105,6 +105,7 @@ class ProviderRegistry:
         self.plugins: dict[str, ProviderPlugin] = {p.name: p for p in declared}
         self._reads = list(reads or [])
         self._default = default_model
+        self.keys: list[str] = []  # the providers' keys, for redaction (settings name only *_API_KEY ones)
 
     def refresh_reads_in(self, tg: TaskGroup | None) -> None:
         """Interactive reads (balances, catalogues) the request budget cannot take now are refreshed in `tg`,
@@ -265,6 +266,7 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
     )
     providers: list[Provider] = []
     reads: list[CachedReads] = []
+    keys: list[str] = []
     for plugin in declared:
         section = settings.section(plugin.settings)
         if settings.emulator_url and plugin.key_env:
@@ -273,6 +275,8 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
         ctx = BuildContext(settings=section, inputs=inputs, client=client, budget=budget, home=settings.home)
         providers.append(plugin.build(ctx))
         reads.extend(access.reads for access in ctx.made)
+        keys.append(section.key() or "")
     registry = ProviderRegistry(providers, reads, declared=declared, default_model=settings.default_model)
+    registry.keys = [key for key in keys if key]
     registry.teach_advice()
     return registry
