@@ -21,6 +21,11 @@ The fields, in short (see the built-in packages providers/local, providers/segmi
 - `emulator`: the module with its sandbox routes (`routes() -> list[Route]`), imported only in the sandbox.
 - `job_ids`: the job-state keys holding the provider's own ids (named when a job fails after its submit).
 - `preset_path(id)`: the bundled photo of one of its avatar presets, when it ships any as files.
+
+Before `prepare(model, args)` runs, the registry has refused (in one sentence naming the models that take it)
+every common argument the model does not list in `takes` and every option outside its schema, and filled
+`args.options` with the schema's defaults: a client reads `args.prompt`, `args.aspect_ratio`, … and
+`args.option("quality")`, and maps them to its provider's own fields.
 """
 
 from __future__ import annotations
