@@ -30,7 +30,8 @@ def _providers(state: Services, provider: str | None) -> list[str]:
             names = ", ".join(state.registry.providers)
             raise InvalidInput("provider", f"{provider!r} is not a provider here; use one of: {names}.")
         if not state.registry.providers[provider].configured:
-            raise InvalidInput("provider", f"{provider} has no API key configured on this server.")
+            key = state.registry.key_env(provider) or "its API key"
+            raise InvalidInput("provider", f"{provider} has no API key configured on this server (set {key}).")
         return [provider]
     return [p.name for p in state.registry if p.configured]
 
