@@ -29,11 +29,6 @@ from talking_video_mcp.server.common import (
 )
 from talking_video_mcp.tools import speech, video
 
-# TODO(issue 23): the image→video and ad tools belong to the Unifically package (declared tools); until then
-# their model ids are named here.
-MODEL_IMAGE_VIDEO = "unifically/higgsfield-generate"
-MODEL_ADS = "unifically/higgsfield-ads"
-
 
 async def _ask_talking(
     ctx: Context, model: str | None = None, duration: int | None = None, script: str | None = None,
@@ -59,17 +54,25 @@ async def _ask_speech(
 
 async def _ask_image_video(ctx: Context, model: p.ImageVideoModel = "lite", dry_run: bool = False
                            ) -> Elicit[Approval] | NotAsked:
-    return await ask_spend(ctx, MODEL_IMAGE_VIDEO, ImageVideoArgs(image="", prompt="", variant=model), dry_run=dry_run)
+    try:
+        chosen = video.model_of_kind(await services(ctx), "image_video")
+    except TalkingVideoError:
+        return NotAsked()
+    return await ask_spend(ctx, chosen, ImageVideoArgs(image="", prompt="", variant=model), dry_run=dry_run)
 
 
 async def _ask_ad(ctx: Context, dry_run: bool = False) -> Elicit[Approval] | NotAsked:
     args = ProductAdArgs(product_placement_sample_id="", images=[])
-    return await ask_spend(ctx, MODEL_ADS, args, dry_run=dry_run)
+    try:
+        chosen = video.model_of_kind(await services(ctx), "product_ad")
+    except TalkingVideoError:
+        return NotAsked()
+    return await ask_spend(ctx, chosen, args, dry_run=dry_run)
 
 
 def register(mcp: CompactServer, *, higgsfield: bool) -> None:
-    """`higgsfield`: a Unifically key (or the sandbox) is there. Without one the Higgsfield-only tools could only
-    ever answer an error, so they stay out of tools/list (and their schemas are never built)."""
+    """`higgsfield`: the provider of the Higgsfield image tools has its key (or the sandbox runs). Without it
+    they could only ever answer an error, so they stay out of tools/list (and their schemas are never built)."""
 
     @mcp.typed_tool(returns=JobView, annotations=SPENDS, meta=ui.PLAYER_TOOL_META)
     async def generate_talking_video(
@@ -156,7 +159,8 @@ def _register_higgsfield(mcp: CompactServer) -> None:
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)
         return await guarded(ctx, lambda state: video.submit_job(
-            state, MODEL_IMAGE_VIDEO, args, options, approved=answer(approval), progress=progress(ctx)
+            state, video.model_of_kind(state, "image_video"), args, options, approved=answer(approval),
+            progress=progress(ctx),
         ))
 
     @mcp.typed_tool(returns=JobView, annotations=SPENDS, listed_schema=False)
@@ -176,5 +180,6 @@ def _register_higgsfield(mcp: CompactServer) -> None:
         options = SubmitOptions(dry_run=dry_run, wait_seconds=wait_seconds, idempotency_key=idempotency_key,
                                 force_new=force_new)
         return await guarded(ctx, lambda state: video.submit_job(
-            state, MODEL_ADS, args, options, approved=answer(approval), progress=progress(ctx)
+            state, video.model_of_kind(state, "product_ad"), args, options, approved=answer(approval),
+            progress=progress(ctx),
         ))

@@ -102,6 +102,14 @@ def _public_request(prepared: PreparedJob) -> dict[str, object]:
     return out
 
 
+def model_of_kind(state: Services, kind: str) -> str:
+    """The model of a tool that only one kind of model serves (image→video, product ads)."""
+    specs = state.registry.specs(kind)
+    if not specs:
+        raise InvalidInput("model", f"no provider of this server makes {kind.replace('_', ' ')} videos.")
+    return specs[0].model_id
+
+
 def talking_model(state: Services, model: str | None) -> str:
     model = model or state.registry.default_model()
     if state.registry.spec(model).kind != "talking_video":
