@@ -50,6 +50,8 @@ class FaceAnimator:
             self.head.grow(region, (height, width))
         roi = self.head.box
         self.mouth_box = self.mouth.box.clip(height, width)
+        self.mouth.use_photo_texture(image, self.mouth_box)
+        self._mouth_grain = (1.0 + self.mouth.texture)[..., None]
         self.eye_boxes = [eye.box.clip(height, width) for eye in self.eyes]
         self._mouth_slices = self.mouth_box.within(roi)
         self._eye_slices = [box.within(roi) for box in self.eye_boxes]
@@ -90,6 +92,8 @@ class FaceAnimator:
         if mouth is not None:
             region = warped[ys, xs].astype(np.float32)
             alpha = mouth.alpha[..., None]
-            warped[ys, xs] = np.clip(region + (mouth.color - region) * alpha + 0.5, 0, 255).astype(np.uint8)
+            # The painted inside takes the photo's own grain, so it is as sharp as the skin.
+            color = mouth.color * self._mouth_grain
+            warped[ys, xs] = np.clip(region + (color - region) * alpha + 0.5, 0, 255).astype(np.uint8)
         self._frame[self.head.box.slices] = warped
         return self._frame
