@@ -29,13 +29,21 @@ from talking_video_mcp.render.renderer import _frame_photo
 HERE = Path(__file__).resolve().parent
 PRESETS = ("grace_hopper", "mona_lisa", "astronaut")
 CELL = 300
-# (label, mouth opening, lip width, blink closure)
-MOUTH_POSES = (("photo", 0.0, 1.0, 0.0), ("half open", 0.45, 1.0, 0.0), ("wide open", 1.0, 1.0, 0.0),
-               ("rounded o/u", 0.6, 0.82, 0.0), ("spread i/e", 0.45, 1.15, 0.0))
-EYE_POSES = (("photo", 0.0, 1.0, 0.0), ("blink 50%", 0.0, 1.0, 0.5), ("blink 100%", 0.0, 1.0, 1.0))
+Pose = tuple[str, float, float, float, float, float]
+# (label, mouth opening, lip width, blink closure, gaze, brow raise)
+MOUTH_POSES: tuple[Pose, ...] = (
+    ("photo", 0.0, 1.0, 0.0, 0.0, 0.0), ("half open", 0.45, 1.0, 0.0, 0.0, 0.0),
+    ("wide open", 1.0, 1.0, 0.0, 0.0, 0.0), ("rounded o/u", 0.6, 0.82, 0.0, 0.0, 0.0),
+    ("spread i/e", 0.45, 1.15, 0.0, 0.0, 0.0),
+)
+EYE_POSES: tuple[Pose, ...] = (
+    ("photo", 0.0, 1.0, 0.0, 0.0, 0.0), ("blink 50%", 0.0, 1.0, 0.5, 0.0, 0.0),
+    ("blink 100%", 0.0, 1.0, 1.0, 0.0, 0.0), ("glance", 0.0, 1.0, 0.0, 1.0, 0.0),
+    ("brows up", 0.0, 1.0, 0.0, 0.0, 1.0),
+)
 
 
-def frames_for(photo: Path, poses: tuple[tuple[str, float, float, float], ...]) -> tuple[list[Image], FaceAnimator]:
+def frames_for(photo: Path, poses: tuple[Pose, ...]) -> tuple[list[Image], FaceAnimator]:
     """Frames of `photo` at 1080p, one per pose (head still)."""
     image = read_photo(photo)
     faces = find_faces(image)
@@ -47,6 +55,7 @@ def frames_for(photo: Path, poses: tuple[tuple[str, float, float, float], ...]) 
         mouth_open=np.array([p[1] for p in poses], dtype=np.float32),
         mouth_width=np.array([p[2] for p in poses], dtype=np.float32),
         blink=np.array([p[3] for p in poses], dtype=np.float32), head_dx=zeros, head_dy=zeros, head_roll=zeros,
+        gaze=np.array([p[4] for p in poses], dtype=np.float32), brow=np.array([p[5] for p in poses], dtype=np.float32),
     )
     return [animator.render(tracks, i).copy() for i in range(n)], animator
 

@@ -66,13 +66,14 @@ class FaceAnimator:
         map_x, map_y = self.head.backward(
             float(tracks.head_dx[index]), float(tracks.head_dy[index]), float(tracks.head_roll[index]),
         )
-        eye_layers = []
+        blink, gaze, brow = float(tracks.blink[index]), float(tracks.gaze[index]), float(tracks.brow[index])
+        lids = []
         for eye, (ys, xs) in zip(self.eyes, self._eye_slices, strict=True):
-            qx, qy = map_x[ys, xs].copy(), map_y[ys, xs].copy()
-            layer = eye.frame(qx, qy, float(tracks.blink[index]))
+            layer = eye.frame(map_x[ys, xs], map_y[ys, xs], blink, gaze, brow)
             if layer is not None:
                 map_x[ys, xs], map_y[ys, xs] = layer.src_x, layer.src_y
-                eye_layers.append((eye, ys, xs, qx, qy, layer))
+                if layer.alpha is not None:
+                    lids.append((eye, ys, xs, layer))
         ys, xs = self._mouth_slices
         qx, qy = map_x[ys, xs], map_y[ys, xs]
         openness, width = float(tracks.mouth_open[index]), float(tracks.mouth_width[index])
@@ -87,8 +88,8 @@ class FaceAnimator:
         warped = np.asarray(
             cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101), dtype=np.uint8,
         )
-        for eye, eys, exs, qx, qy, layer in eye_layers:
-            warped[eys, exs] = eye.composite(warped[eys, exs], qx, qy, layer)
+        for eye, eys, exs, layer in lids:
+            warped[eys, exs] = eye.composite(warped[eys, exs], layer)
         if mouth is not None:
             region = warped[ys, xs].astype(np.float32)
             alpha = mouth.alpha[..., None]

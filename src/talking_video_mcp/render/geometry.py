@@ -190,7 +190,7 @@ def _eye(points: Vec, upper: tuple[int, ...], lower: tuple[int, ...], brow: tupl
         half_width=float(np.linalg.norm(points[upper[-1]] - points[upper[0]]) / 2),
         upper_u=up_u, upper_v=up_v, lower_u=lo_u, lower_v=lo_v,
         opening=max(opening, 0.5),
-        brow_gap=max(2.0, top - float(np.max(brow_v))),
+        brow_gap=max(2.0, top - float(np.median(brow_v))),  # to the brow above the eye, not its low inner end
     )
 
 

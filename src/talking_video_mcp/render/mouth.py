@@ -117,8 +117,10 @@ class MouthAnimator:
     def _cavity(self, un: Field, vp: Field, up: Field, low: Field, gap: Field) -> tuple[Field, Field]:
         """Coverage and colour of the mouth interior in the gap between the lips."""
         # A soft edge that grows with the opening: the inner lip rolls into the shadow.
-        f = self.feather + 0.18 * gap
-        inside = _smooth01((vp + up) / f + 0.15) * _smooth01((low - vp) / f + 0.15)
+        f = np.asarray(self.feather + 0.18 * gap, dtype=np.float32)
+        top_edge = np.asarray((vp + up) / f + 0.15, dtype=np.float32)
+        bottom_edge = np.asarray((low - vp) / f + 0.15, dtype=np.float32)
+        inside = np.asarray(_smooth01(top_edge) * _smooth01(bottom_edge), dtype=np.float32)
         alpha = (inside * np.clip(gap / (2.0 * self.feather) - 0.1, 0.0, 1.0)).astype(np.float32)
         color = np.zeros((*alpha.shape, 3), dtype=np.float32)
         rows = np.flatnonzero(alpha.max(axis=1) > 0)
@@ -167,7 +169,7 @@ class MouthAnimator:
         return np.asarray(color + (teeth - color) * teeth_a[..., None], dtype=np.float32)
 
 
-def _smooth01(x: Field) -> Field:
+def _smooth01(x: npt.NDArray[np.floating]) -> Field:
     """Smoothstep of x clipped to 0..1: a soft edge without a visible kink."""
     t = np.clip(x, 0.0, 1.0)
     return np.asarray(t * t * (3.0 - 2.0 * t), dtype=np.float32)
