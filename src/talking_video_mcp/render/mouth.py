@@ -50,7 +50,7 @@ class MouthAnimator:
         w = mouth.half_width
         # A small mouth in a broad face (the Mona Lisa) still drops its jaw like any other.
         self.max_open = MAX_OPEN * max(w, 0.2 * (face_width or 0.0))
-        self.feather = max(1.0, 0.04 * w)
+        self.feather = max(1.0, 0.06 * w)
         self.tail = mouth.chin  # the neck region that absorbs the chin's drop
         frame = mouth.frame
         corners = []
@@ -117,7 +117,7 @@ class MouthAnimator:
     def _cavity(self, un: Field, vp: Field, up: Field, low: Field, gap: Field) -> tuple[Field, Field]:
         """Coverage and colour of the mouth interior in the gap between the lips."""
         # A soft edge that grows with the opening: the inner lip rolls into the shadow.
-        f = np.asarray(self.feather + 0.18 * gap, dtype=np.float32)
+        f = np.asarray(self.feather + 0.2 * gap, dtype=np.float32)
         top_edge = np.asarray((vp + up) / f + 0.15, dtype=np.float32)
         bottom_edge = np.asarray((low - vp) / f + 0.15, dtype=np.float32)
         inside = np.asarray(_smooth01(top_edge) * _smooth01(bottom_edge), dtype=np.float32)
