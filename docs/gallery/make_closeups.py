@@ -28,7 +28,7 @@ from talking_video_mcp.render.renderer import _frame_photo
 
 HERE = Path(__file__).resolve().parent
 PRESETS = ("grace_hopper", "mona_lisa", "astronaut")
-CELL = 300
+CELL = 240
 Pose = tuple[str, float, float, float, float, float]
 # (label, mouth opening, lip width, blink closure, gaze, brow raise)
 MOUTH_POSES: tuple[Pose, ...] = (
@@ -66,8 +66,8 @@ def _cell(frame: Image, center: tuple[float, float], side: float, label: str) ->
     x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
     crop = np.ascontiguousarray(frame[y0:int(y0 + side), x0:int(x0 + side)])
     out = np.asarray(cv2.resize(crop, (CELL, CELL), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
-    cv2.rectangle(out, (0, CELL - 26), (CELL, CELL), (30, 30, 30), -1)
-    cv2.putText(out, label, (8, CELL - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (240, 240, 240), 1, cv2.LINE_AA)
+    cv2.rectangle(out, (0, CELL - 24), (CELL, CELL), (30, 30, 30), -1)
+    cv2.putText(out, label, (6, CELL - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.48, (240, 240, 240), 1, cv2.LINE_AA)
     return out
 
 
@@ -86,7 +86,7 @@ def make(photo: Path, out: Path) -> Path:
     strip = np.vstack([np.hstack(top), np.hstack(bottom)])
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"closeup_{photo.stem}.jpg"
-    cv2.imwrite(str(path), strip, [cv2.IMWRITE_JPEG_QUALITY, 88])
+    cv2.imwrite(str(path), strip, [cv2.IMWRITE_JPEG_QUALITY, 84])
     return path
 
 
