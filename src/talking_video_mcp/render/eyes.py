@@ -66,7 +66,11 @@ class EyeAnimator:
         self.lash = max(1.0, _LASH_BAND * eye.opening)
         # Lid skin between the lashes and the brow (or a glasses frame): what a closing
         # lid can show.
-        self.room = max(1.0, min(eye.brow_gap - self.lash, self._skin_above(image)))
+        skin_above = self._skin_above(image)
+        self.room = max(1.0, min(eye.brow_gap - self.lash, skin_above))
+        # Something dark well below the brow (a glasses frame, a deep shadow) would bend
+        # with a brow raise: then the brows stay still.
+        self.brow_lift = BROW_LIFT if skin_above >= 0.6 * (eye.brow_gap - self.lash) else 0.0
         self._lid_u, self._lid_color = self._lid_skin(image)
         self._grain = self._skin_grain(image)
 
@@ -94,7 +98,7 @@ class EyeAnimator:
         """Warp for the box's output pixels (head-motion sources qx, qy).
 
         closure 0..1 (1: shut), gaze -1..1 (sideways glance), brow 0..1 (raise)."""
-        if closure < 0.01 and abs(gaze) < 0.01 and brow < 0.01:
+        if closure < 0.01 and abs(gaze) < 0.01 and (brow < 0.01 or self.brow_lift == 0):
             return None
         e = self.e
         fr = e.frame
@@ -109,9 +113,9 @@ class EyeAnimator:
         src_t = t.copy()
         src_u = u.copy()
         lid_alpha: Field | None = None
-        if brow >= 0.01:
+        if brow >= 0.01 and self.brow_lift > 0:
             # Lift the brow: the most at the brow line, nothing at the lid line or high above.
-            lift = np.float32(brow * BROW_LIFT * e.brow_gap)
+            lift = np.float32(brow * self.brow_lift * e.brow_gap)
             span = np.where(t > self.brow_v, upper - self.brow_v, 1.2 * e.brow_gap).astype(np.float32)
             src_t += lift * _bump((t - self.brow_v) / np.maximum(span, 1.0)) * _bump(u / (1.3 * w))
         if abs(gaze) >= 0.01:
@@ -197,7 +201,8 @@ class EyeAnimator:
         if x1 - x0 < 3 or y1 - y0 < 3:
             return np.zeros(shape, dtype=np.float32)
         gray = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY).astype(np.float32)
-        detail = np.clip((gray + 1.0) / (cv2.GaussianBlur(gray, (0, 0), 1.5) + 1.0) - 1.0, -0.3, 0.3)
+        sigma = max(1.5, 0.12 * e.opening)  # fine grain and the small folds of the skin
+        detail = np.clip((gray + 1.0) / (cv2.GaussianBlur(gray, (0, 0), sigma) + 1.0) - 1.0, -0.3, 0.3)
         tile = np.block([[detail, detail[:, ::-1]], [detail[::-1], detail[::-1, ::-1]]])
         reps = (shape[0] // tile.shape[0] + 1, shape[1] // tile.shape[1] + 1)
         return np.ascontiguousarray(np.tile(tile, reps)[: shape[0], : shape[1]], dtype=np.float32)
