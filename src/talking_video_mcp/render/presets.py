@@ -10,6 +10,9 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Preset:
+    """A bundled avatar. `gender` and `language` describe the person pictured, so the
+    default voice fits them (tts.default_voice(language of the script, gender))."""
+
     preset_id: str
     name: str
     path: Path
@@ -17,9 +20,12 @@ class Preset:
     source: str
     width: int
     height: int
+    gender: str = "female"
+    language: str = "en-US"
 
 
-# (id, file, name, licence, source, width, height)
+# (id, file, name, licence, source, width, height); all three pictured people are women
+# (Preset.gender's default) and the presets' scripts are expected in English.
 _PRESETS: tuple[tuple[str, str, str, str, str, int, int], ...] = (
     (
         "astronaut", "astronaut.jpg", "Astronaut (Eileen Collins, NASA portrait)", "Public domain (NASA)",

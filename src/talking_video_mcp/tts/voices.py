@@ -16,7 +16,7 @@ PIPER_PREFIX = "piper:"
 ESPEAK_PREFIX = "espeak:"
 DEFAULT_VOICE_ID = "piper:en_US-joe-medium"
 _FEMALE_VARIANT = "f3"
-_NOT_LANGUAGE_WORDS = {"espeak", "male", "female", "neural", "joe"}
+_NOT_LANGUAGE_WORDS = {"espeak", "male", "female", "neural", "not", "joe"}
 
 # eSpeak language code → (BCP-47 tag, display name).
 _ESPEAK_LANGUAGES: tuple[tuple[str, str, str], ...] = (
@@ -102,14 +102,39 @@ def no_voice_message(language: str) -> str:
 @cache
 def _catalogue() -> tuple[LocalVoice, ...]:
     voices = [
-        LocalVoice(DEFAULT_VOICE_ID, "Joe (US English, neural)", "en-US", "male", "piper"),
+        LocalVoice(DEFAULT_VOICE_ID, "Joe (US English, neural, male)", "en-US", "male", "piper"),
     ]
     for code, tag, label in _ESPEAK_LANGUAGES:
-        voices.append(LocalVoice(f"{ESPEAK_PREFIX}{code}", f"{label} (eSpeak, male)", tag, "male", "espeak"))
-        voices.append(
-            LocalVoice(f"{ESPEAK_PREFIX}{code}+{_FEMALE_VARIANT}", f"{label} (eSpeak, female)", tag, "female", "espeak")
-        )
+        for suffix, gender in (("", "male"), (f"+{_FEMALE_VARIANT}", "female")):
+            voices.append(LocalVoice(
+                f"{ESPEAK_PREFIX}{code}{suffix}", f"{label} (eSpeak, not neural, {gender})", tag, gender, "espeak",
+            ))
     return tuple(voices)
+
+
+def default_voice(language: str = "en-US", gender: str | None = None) -> str:
+    """The voice that best fits a speaker of `language` and `gender`: a neural voice of
+    both if one ships, else eSpeak's voice of that language and gender, else the neural
+    voice of the language, else the default voice.
+
+    Presets use it (render.presets: each names its speaker's language and gender), so an
+    avatar of a woman is not given a man's voice by default.
+    """
+    base = language.lower().split("-", 1)[0]
+
+    def speaks(voice: LocalVoice) -> bool:
+        tag = voice.language.lower()
+        return tag == language.lower() or tag.split("-", 1)[0] == base
+
+    voices = [v for v in _catalogue() if speaks(v)]
+    exact = [v for v in voices if v.language.lower() == language.lower()] or voices
+    for pool in (exact, voices):
+        for wanted in ((True, gender), (False, gender), (True, None)):
+            neural, sex = wanted
+            for voice in pool:
+                if voice.neural == neural and (sex is None or voice.gender == sex):
+                    return voice.voice_id
+    return DEFAULT_VOICE_ID
 
 
 def unknown_voice(voice_id: str) -> ValueError:
