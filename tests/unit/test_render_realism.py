@@ -174,3 +174,29 @@ def test_blink_track_always_ends_open(seconds: float) -> None:
         for s in starts:
             # Each blink is back to open within 0.4 s of starting.
             assert closure[s + 1: s + 1 + round(0.4 * FPS)].min() == 0.0
+
+
+def test_head_nods_on_stressed_syllables_and_never_jumps() -> None:
+    from talking_video_mcp.render.motion import compute_tracks
+
+    n = 4 * FPS
+    env = np.full(n, 0.6, dtype=np.float32)
+    # Syllables every 0.4 s; every other one stressed.
+    phonemes = [(0.2 + 0.4 * i, 0.5 + 0.4 * i, ("ˈa" if i % 2 == 0 else "a")) for i in range(9)]
+    tracks = compute_tracks(env, FPS, phonemes, seed=5)
+    # Silence, same seed: the same sway and no syllables, so the difference is the nods alone.
+    calm = compute_tracks(np.zeros(n, dtype=np.float32), FPS, None, seed=5)
+    nod = tracks.head_dy - calm.head_dy
+    assert nod.min() >= -1e-6 and nod.max() > 0.008  # the head dips (image y down) by ~1% of the face
+    for start, _, name in phonemes:
+        index = int(start * FPS)
+        window = nod[index: index + round(0.25 * FPS)]
+        if name.startswith("ˈ"):
+            assert window.max() > 0.006, (start, window)
+        else:
+            assert nod[index + 2] < nod[index - 2] + 1e-6, (start, "no nod on an unstressed syllable")
+    # Never a jump: frame to frame the head moves at most ~1.4 px on a 400 px wide face
+    # (dx, dy in face widths) and turns at most 0.3 degrees.
+    for track, limit in ((tracks.head_dx, 0.0035), (tracks.head_dy, 0.0035), (tracks.head_roll, 0.3)):
+        assert float(np.abs(np.diff(track)).max()) <= limit
+    assert float(np.abs(np.diff(tracks.gaze)).max()) <= 0.7  # a glance is a saccade: quick, over 2 frames

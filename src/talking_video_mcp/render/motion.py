@@ -179,8 +179,9 @@ def compute_tracks(
     mouth_open, mouth_width = mouth_track(env, fps, phonemes)
     blink = blink_track(n, fps, rng)
     stresses = stress_times(phonemes, mouth_open, fps)
-    # A nod: the head dips over ~0.15 s on the stressed syllable and comes back up.
-    nods = _pulse(n, fps, [at - 0.04 for at in stresses], 0.12, 0.05, 0.3)
+    # A nod: the head dips over ~0.2 s into the stressed syllable and comes back up (gently:
+    # at most ~0.3% of the face width per frame, so it never reads as a jump).
+    nods = _pulse(n, fps, [at - 0.1 for at in stresses], 0.22, 0.04, 0.35)
     return Tracks(
         mouth_open=mouth_open,
         mouth_width=mouth_width,
