@@ -104,18 +104,24 @@ def test_paragraphs_and_other_tags(tmp_path: Path) -> None:
 
 def test_voices_say_whether_they_are_neural_and_presets_get_a_fitting_voice() -> None:
     from talking_video_mcp.render import list_presets
-    from talking_video_mcp.tts import default_voice
+    from talking_video_mcp.tts import choose_voice
 
     voices = {v.voice_id: v for v in list_voices()}
     assert voices["piper:en_US-joe-medium"].neural and voices["piper:en_US-joe-medium"].gender == "male"
     assert not voices["espeak:de+f3"].neural and voices["espeak:de+f3"].gender == "female"
     assert all(("not neural" in v.name) != v.neural for v in voices.values())
     assert list_voices("neural") == [] and list_voices("not") == []
+    scripts = {"en": "Hello everyone, thank you for coming to see us today.",
+               "de": "Guten Morgen, vielen Dank, dass Sie heute zu uns gekommen sind."}
     for preset in list_presets():
-        chosen = voices[default_voice(preset.language, preset.gender)]
+        language = preset.language.split("-")[0]
+        chosen = voices[choose_voice(scripts[language], gender=preset.gender).voice_id]
         assert chosen.gender == preset.gender, (preset.preset_id, chosen)
-        assert chosen.language.split("-")[0] == preset.language.split("-")[0]
-    # A neural voice wins when it fits; a language's own voice beats a foreign neural one.
-    assert default_voice("en-US", "male") == "piper:en_US-joe-medium"
-    assert default_voice("de-DE", "female") == "espeak:de+f3"
-    assert default_voice("fr", None) == "espeak:fr"
+        assert chosen.language.split("-")[0] == language
+    # A neural voice wins when it fits; the script's language always decides.
+    assert choose_voice(scripts["en"], gender="male").voice_id == "piper:en_US-joe-medium"
+    assert choose_voice(scripts["en"]).voice_id == "piper:en_US-joe-medium"
+    assert choose_voice(scripts["de"], gender="female").voice_id == "espeak:de+f3"
+    assert choose_voice(scripts["de"], gender="male").voice_id == "espeak:de"
+    # An explicit voice_id is never swapped for the gender.
+    assert choose_voice(scripts["en"], "piper:en_US-joe-medium", gender="female").voice_id == "piper:en_US-joe-medium"

@@ -11,7 +11,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Preset:
     """A bundled avatar. `gender` and `language` describe the person pictured, so the
-    default voice fits them (tts.default_voice(language of the script, gender))."""
+    default voice fits them (tts.choose_voice(script, gender=...))."""
 
     preset_id: str
     name: str
@@ -58,3 +58,12 @@ def list_presets() -> list[Preset]:
         Preset(preset_id=pid, name=name, path=folder / filename, license=lic, source=src, width=w, height=h)
         for pid, filename, name, lic, src, w, h in _PRESETS
     ]
+
+
+def preset_gender(preset_id: str | None) -> str | None:
+    """The gender of the person in preset `preset_id` (`local:<name>` or the bare name),
+    None for no preset or an unknown one."""
+    if not preset_id:
+        return None
+    name = preset_id.removeprefix("local:")
+    return next((p.gender for p in list_presets() if p.preset_id == name), None)

@@ -23,7 +23,6 @@ from talking_video_mcp.tts.voices import (
     DEFAULT_VOICE_ID,
     ESPEAK_PREFIX,
     PIPER_PREFIX,
-    default_voice,
     list_voices,
     no_voice_message,
     unknown_voice,
@@ -31,7 +30,7 @@ from talking_video_mcp.tts.voices import (
 
 __all__ = [
     "DEFAULT_VOICE_ID", "LanguageGuess", "LocalVoice", "PhonemeSpan", "SpeechResult", "UnsupportedLanguage",
-    "VoiceChoice", "check_readable", "choose_voice", "clean_script", "default_voice", "detect_language", "list_voices",
+    "VoiceChoice", "check_readable", "choose_voice", "clean_script", "detect_language", "list_voices",
     "no_voice_message", "synthesize",
 ]
 

@@ -112,31 +112,6 @@ def _catalogue() -> tuple[LocalVoice, ...]:
     return tuple(voices)
 
 
-def default_voice(language: str = "en-US", gender: str | None = None) -> str:
-    """The voice that best fits a speaker of `language` and `gender`: a neural voice of
-    both if one ships, else eSpeak's voice of that language and gender, else the neural
-    voice of the language, else the default voice.
-
-    Presets use it (render.presets: each names its speaker's language and gender), so an
-    avatar of a woman is not given a man's voice by default.
-    """
-    base = language.lower().split("-", 1)[0]
-
-    def speaks(voice: LocalVoice) -> bool:
-        tag = voice.language.lower()
-        return tag == language.lower() or tag.split("-", 1)[0] == base
-
-    voices = [v for v in _catalogue() if speaks(v)]
-    exact = [v for v in voices if v.language.lower() == language.lower()] or voices
-    for pool in (exact, voices):
-        for wanted in ((True, gender), (False, gender), (True, None)):
-            neural, sex = wanted
-            for voice in pool:
-                if voice.neural == neural and (sex is None or voice.gender == sex):
-                    return voice.voice_id
-    return DEFAULT_VOICE_ID
-
-
 def unknown_voice(voice_id: str) -> ValueError:
     return ValueError(
         f"Unknown voice {voice_id!r}: call list_voices() (the list_voices tool with provider 'local') to see "
