@@ -51,7 +51,6 @@ class FaceAnimator:
         roi = self.head.box
         self.mouth_box = self.mouth.box.clip(height, width)
         self.mouth.use_photo_texture(image, self.mouth_box)
-        self._mouth_grain = (1.0 + self.mouth.texture)[..., None]
         self.eye_boxes = [eye.box.clip(height, width) for eye in self.eyes]
         self._mouth_slices = self.mouth_box.within(roi)
         self._eye_slices = [box.within(roi) for box in self.eye_boxes]
@@ -83,18 +82,23 @@ class FaceAnimator:
                 mouth = _upsample(mouth, qx, qy)
         else:
             mouth = self.mouth.frame(qx, qy, openness, width)
+        grain = None
         if mouth is not None:
+            # The photo's grain, moving with the head like the rest of the mouth.
+            box = self.mouth_box
+            grain = cv2.remap(self.mouth.texture, qx - np.float32(box.x0), qy - np.float32(box.y0),
+                              cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
             map_x[ys, xs], map_y[ys, xs] = mouth.src_x, mouth.src_y
         warped = np.asarray(
             cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101), dtype=np.uint8,
         )
         for eye, eys, exs, layer in lids:
             warped[eys, exs] = eye.composite(warped[eys, exs], layer)
-        if mouth is not None:
+        if mouth is not None and grain is not None:
             region = warped[ys, xs].astype(np.float32)
             alpha = mouth.alpha[..., None]
             # The painted inside takes the photo's own grain, so it is as sharp as the skin.
-            color = mouth.color * self._mouth_grain
+            color = mouth.color * (1.0 + grain)[..., None]
             warped[ys, xs] = np.clip(region + (color - region) * alpha + 0.5, 0, 255).astype(np.uint8)
         self._frame[self.head.box.slices] = warped
         return self._frame

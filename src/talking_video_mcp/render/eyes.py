@@ -157,7 +157,9 @@ class EyeAnimator:
         color = np.stack([np.interp(u, self._lid_u, self._lid_color[:, c]) for c in range(3)], axis=-1)
         # A touch of shade towards the lash line, as a closed lid curves away from the light.
         depth = np.clip((t - upper) / np.maximum(h, 1.0), 0.0, 1.0)
-        color = color * (1.0 - 0.08 * depth)[..., None] * (1.0 + self._grain)[..., None]
+        grain = cv2.remap(self._grain, qx - np.float32(self.box.x0), qy - np.float32(self.box.y0),
+                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)  # moves with the head
+        color = color * (1.0 - 0.08 * depth)[..., None] * (1.0 + grain)[..., None]
         return EyeFrame(src_x, src_y, lid_alpha, color.astype(np.float32))
 
     def composite(self, region: Image, layer: EyeFrame) -> Image:
