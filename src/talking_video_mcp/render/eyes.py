@@ -27,6 +27,7 @@ from talking_video_mcp.render.image_io import Image
 Field = npt.NDArray[np.float32]
 _UPPER_TRAVEL = 0.8  # the upper lid covers 80% of the opening, the lower lid 20%
 _LASH_BAND = 0.3  # thickness of the lash line that slides down, in eye openings
+_MARGIN_BELOW = 0.1  # how far under the landmarks' lid line the lid's margin reaches, in openings
 GAZE_SHIFT = 0.14  # widest glance, in eye half-widths (the iris moves, the lids stay)
 BROW_LIFT = 0.16  # highest brow raise, in lid-to-brow gaps
 
@@ -124,6 +125,11 @@ class EyeAnimator:
             shift = np.float32(gaze * GAZE_SHIFT * w)
             src_u -= shift * _bump(mid) * _bump(u / w) * inside
         if closure >= 0.01:
+            # The landmarks trace the opening; the lid's margin with its lashes often sits a
+            # little lower: take the band down to there along with the lashes.
+            margin = np.float32(_MARGIN_BELOW * e.opening) * inside
+            upper = upper + margin
+            h = np.maximum(lower - upper, 0.0) * inside
             drop = closure * h * _UPPER_TRAVEL
             edge = upper + drop
             rise = closure * h * (1.0 - _UPPER_TRAVEL)
@@ -171,22 +177,32 @@ class EyeAnimator:
         return np.asarray(np.clip(out + 0.5, 0, 255), dtype=np.uint8)
 
     def _lid_skin(self, image: Image) -> tuple[Field, Field]:
-        """Per position across the eye: the colour of the lid skin just above the lashes
-        (the lighter 60% of a band there, so lashes and frames do not darken it),
+        """Per position across the eye: the colour of the skin just above the lashes and just
+        under the lower lid (the 40th-80th percentile of each band: lashes and frames do not
+        darken it, a reflection in glasses does not lighten it),
         smoothed across the eye."""
         e, fr = self.e, self.e.frame
         height, width = image.shape[:2]
         us = np.linspace(-e.half_width, e.half_width, 25, dtype=np.float32)
         band = np.arange(1.0, max(3.0, 0.5 * e.opening) + 1.0, 1.0, dtype=np.float32)
         colors = np.zeros((us.size, 3), dtype=np.float32)
-        for i, u in enumerate(us):
-            fold = float(np.interp(u, e.upper_u, e.upper_v)) - self.lash
-            pts = fr.origin + float(u) * fr.ex + (fold - band)[:, None] * fr.ey
+        luma_of = np.array([0.114, 0.587, 0.299], dtype=np.float32)
+
+        def typical(u: float, start: float, direction: float) -> npt.NDArray[np.float32]:
+            pts = fr.origin + u * fr.ex + (start + direction * band)[:, None] * fr.ey
             xs = np.clip(np.round(pts[:, 0]).astype(int), 0, width - 1)
             ys = np.clip(np.round(pts[:, 1]).astype(int), 0, height - 1)
             samples = image[ys, xs].astype(np.float32)
-            luma = samples @ np.array([0.114, 0.587, 0.299], dtype=np.float32)
-            colors[i] = samples[luma >= np.percentile(luma, 40)].mean(axis=0)
+            luma = samples @ luma_of
+            lo, hi = np.percentile(luma, 40), np.percentile(luma, 80)
+            return np.asarray(samples[(luma >= lo) & (luma <= hi)].mean(axis=0), dtype=np.float32)
+
+        for i, u in enumerate(us):
+            above = typical(float(u), float(np.interp(u, e.upper_u, e.upper_v)) - self.lash, -1.0)
+            below = typical(float(u), float(np.interp(u, e.lower_u, e.lower_v)) + 0.2 * e.opening, 1.0)
+            # A shut lid is lit like the skin around the eye: half the lid above, half the cheek below
+            # (the skin above alone is often in the shadow of the brow or a frame).
+            colors[i] = 0.5 * above + 0.5 * below
         kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0], dtype=np.float32) / 9.0
         smooth = np.stack([np.convolve(np.pad(colors[:, c], 2, mode="edge"), kernel, "valid") for c in range(3)], 1)
         return us, smooth.astype(np.float32)
