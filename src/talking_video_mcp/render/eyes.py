@@ -27,7 +27,6 @@ from talking_video_mcp.render.image_io import Image
 Field = npt.NDArray[np.float32]
 _UPPER_TRAVEL = 0.8  # the upper lid covers 80% of the opening, the lower lid 20%
 _LASH_BAND = 0.3  # thickness of the lash line that slides down, in eye openings
-_MARGIN_BELOW = 0.1  # how far under the landmarks' lid line the lid's margin reaches, in openings
 GAZE_SHIFT = 0.14  # widest glance, in eye half-widths (the iris moves, the lids stay)
 BROW_LIFT = 0.16  # highest brow raise, in lid-to-brow gaps
 
@@ -125,11 +124,6 @@ class EyeAnimator:
             shift = np.float32(gaze * GAZE_SHIFT * w)
             src_u -= shift * _bump(mid) * _bump(u / w) * inside
         if closure >= 0.01:
-            # The landmarks trace the opening; the lid's margin with its lashes often sits a
-            # little lower: take the band down to there along with the lashes.
-            margin = np.float32(_MARGIN_BELOW * e.opening) * inside
-            upper = upper + margin
-            h = np.maximum(lower - upper, 0.0) * inside
             drop = closure * h * _UPPER_TRAVEL
             edge = upper + drop
             rise = closure * h * (1.0 - _UPPER_TRAVEL)
