@@ -16,9 +16,9 @@ Why these thresholds (measured on the five photos; the renderer before issue 26 
 - interior edge over the photo's own lip edges (gradient over local contrast), wide open:
   0.86-0.98 [1.34-2.07]. <= 1.0: no sharper than the photo's own lips.
 - seam: mean change on the border of the warped region, 0.00 [0.00]; <= 0.5 grey levels.
-- blink: colours the photo's eye region lacks (4-level bins, one bin of slack): <= 0.42%
+- blink: colours the photo's eye region lacks (4-level bins, one bin of slack): <= 0.15%
   [<= 0.46%, the old lid was also inpainted from the photo]; <= 1%. The landmark model
-  reads a shut eye as an eye aspect ratio 6-16% below the open one on a still (it never
+  reads a shut eye as an eye aspect ratio 7-15% below the open one on a still (it never
   sees fully shut lids), so a shut still is an EAR at least 4% below the photo's; in a
   video speech and head motion jitter the EAR by up to 5% and a blink dips it by ~20%,
   so there "shut" is below 90% of the clip's median and "open" at least 93%.
