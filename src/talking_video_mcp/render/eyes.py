@@ -71,6 +71,7 @@ class EyeAnimator:
         # Something dark well below the brow (a glasses frame, a deep shadow) would bend
         # with a brow raise: then the brows stay still.
         self.brow_lift = BROW_LIFT if skin_above >= 0.6 * (eye.brow_gap - self.lash) else 0.0
+        self._image = image  # the lash band is sampled from it, for soft edges
         self._lid_u, self._lid_color = self._lid_skin(image)
         self._grain = self._skin_grain(image)
 
@@ -113,6 +114,8 @@ class EyeAnimator:
         src_t = t.copy()
         src_u = u.copy()
         lid_alpha: Field | None = None
+        drop: Field | None = None
+        lash_a: Field | None = None
         if brow >= 0.01 and self.brow_lift > 0:
             # Lift the brow: the most at the brow line, nothing at the lid line or high above.
             lift = np.float32(brow * self.brow_lift * e.brow_gap)
@@ -141,8 +144,11 @@ class EyeAnimator:
             src_t = np.where(skin, fold - np.minimum(phase, room), src_t)
             # Beyond what the mirror can show, the lid is the skin's own colour (taken just
             # above the lashes, column by column) with the photo's grain, fading in softly.
-            alpha = np.clip((t - fold - room) / max(1.5, 0.4 * float(room)), 0.0, 1.0) * skin * inside
-            lid_alpha = np.asarray(alpha, dtype=np.float32)
+            fill_a = np.clip((t - fold - room) / max(1.5, 0.4 * float(room)), 0.0, 1.0)
+            fill_a = fill_a * np.clip(lash_top - t + 0.5, 0.0, 1.0) * (t >= fold) * inside
+            # The moved lash band is laid on top too, with edges a pixel soft (no stair-steps).
+            lash_a = np.clip(t - lash_top + 0.5, 0.0, 1.0) * np.clip(edge - t + 0.5, 0.0, 1.0) * inside
+            lid_alpha = np.asarray(np.clip(fill_a + lash_a, 0.0, 1.0), dtype=np.float32)
             # The lower lid rises: the cheek under it stretches up.
             below = self.below
             cheek_src = lower + (t - lower + rise) * (below / (below + rise))
@@ -152,7 +158,7 @@ class EyeAnimator:
         du, dt = src_u - u, src_t - t
         src_x = (qx + du * fr.ex[0] + dt * fr.ey[0]).astype(np.float32)
         src_y = (qy + du * fr.ex[1] + dt * fr.ey[1]).astype(np.float32)
-        if lid_alpha is None or not lid_alpha.any():
+        if lid_alpha is None or drop is None or lash_a is None or not lid_alpha.any():
             return EyeFrame(src_x, src_y)
         color = np.stack([np.interp(u, self._lid_u, self._lid_color[:, c]) for c in range(3)], axis=-1)
         # A touch of shade towards the lash line, as a closed lid curves away from the light.
@@ -160,6 +166,11 @@ class EyeAnimator:
         grain = cv2.remap(self._grain, qx - np.float32(self.box.x0), qy - np.float32(self.box.y0),
                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)  # moves with the head
         color = color * (1.0 - 0.08 * depth)[..., None] * (1.0 + grain)[..., None]
+        lash_x = (qx - drop * fr.ey[0]).astype(np.float32)
+        lash_y = (qy - drop * fr.ey[1]).astype(np.float32)
+        lash_color = cv2.remap(self._image, lash_x, lash_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
+        share = (lash_a / np.maximum(lid_alpha, 1e-3))[..., None]
+        color = color * (1.0 - share) + lash_color.astype(np.float32) * share
         return EyeFrame(src_x, src_y, lid_alpha, color.astype(np.float32))
 
     def composite(self, region: Image, layer: EyeFrame) -> Image:
@@ -214,7 +225,8 @@ class EyeAnimator:
             return np.zeros(shape, dtype=np.float32)
         gray = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY).astype(np.float32)
         sigma = max(1.5, 0.12 * e.opening)  # fine grain and the small folds of the skin
-        detail = np.clip((gray + 1.0) / (cv2.GaussianBlur(gray, (0, 0), sigma) + 1.0) - 1.0, -0.3, 0.3)
+        # Damped and clipped: freckles and pores under the eye must not become spots on the lid.
+        detail = 0.6 * np.clip((gray + 1.0) / (cv2.GaussianBlur(gray, (0, 0), sigma) + 1.0) - 1.0, -0.2, 0.2)
         tile = np.block([[detail, detail[:, ::-1]], [detail[::-1], detail[::-1, ::-1]]])
         reps = (shape[0] // tile.shape[0] + 1, shape[1] // tile.shape[1] + 1)
         return np.ascontiguousarray(np.tile(tile, reps)[: shape[0], : shape[1]], dtype=np.float32)
