@@ -2,7 +2,9 @@
 
 Only a rectangle around the head is resampled (one cv2.remap); the rest of the frame is
 the untouched photo. The head-motion map is computed first; mouth and eyes then replace
-the parts of it they own, so every pixel is sampled once from the original photo.
+the parts of it they own, so every pixel is sampled once from the original photo. Two
+thin layers go on top: the inside of an open mouth and, mid-blink, the part of a lid the
+photo has no skin to move there (both shaded from the photo, with its grain).
 """
 
 from __future__ import annotations

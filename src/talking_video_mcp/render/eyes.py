@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from talking_video_mcp.render.geometry import EyeGeometry
+from talking_video_mcp.render.grain import skin_grain
 from talking_video_mcp.render.head import Box, points_box
 from talking_video_mcp.render.image_io import Image
 
@@ -216,18 +217,9 @@ class EyeAnimator:
         """Relative detail of the skin under the eye, mirrored and tiled over the box."""
         e, fr, box = self.e, self.e.frame, self.box
         shape = (box.y1 - box.y0, box.x1 - box.x0)
-        centre = fr.origin + fr.ey * np.float32(float(e.lower_v.max()) + 0.6 * e.opening)
-        half_w, half_h = 0.5 * e.half_width, max(2.0, 0.25 * e.opening)
-        height, width = image.shape[:2]
-        x0, x1 = int(max(0, centre[0] - half_w)), int(min(width, centre[0] + half_w))
-        y0, y1 = int(max(0, centre[1] - half_h)), int(min(height, centre[1] + half_h))
-        if x1 - x0 < 3 or y1 - y0 < 3:
-            return np.zeros(shape, dtype=np.float32)
-        gray = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY).astype(np.float32)
-        sigma = max(1.5, 0.12 * e.opening)  # fine grain and the small folds of the skin
-        # Damped and clipped: freckles and pores under the eye must not become spots on the lid.
-        detail = 0.6 * np.clip((gray + 1.0) / (cv2.GaussianBlur(gray, (0, 0), sigma) + 1.0) - 1.0, -0.2, 0.2)
-        tile = np.block([[detail, detail[:, ::-1]], [detail[::-1], detail[::-1, ::-1]]])
-        reps = (shape[0] // tile.shape[0] + 1, shape[1] // tile.shape[1] + 1)
-        return np.ascontiguousarray(np.tile(tile, reps)[: shape[0], : shape[1]], dtype=np.float32)
+        centre = (fr.origin + fr.ey * np.float32(float(e.lower_v.max()) + 0.6 * e.opening)).astype(np.float32)
+        half = (0.5 * e.half_width, max(2.0, 0.25 * e.opening))
+        # Fine grain and the skin's small folds; damped and clipped, so freckles and pores
+        # under the eye do not become spots on the lid.
+        return skin_grain(image, centre, half, shape, sigma=max(1.5, 0.12 * e.opening), limit=0.2, gain=0.6)
 

@@ -1,24 +1,26 @@
-"""Open the mouth: split the lips, drop the jaw, and paint the gap as a mouth interior.
+"""Open the mouth: move the person's own lips and jaw, and shade the gap from the photo.
 
 Along each line across the mouth the warp is piecewise linear in `v` (distance below the
 lip line): the upper lip lifts a little, the lower lip and chin drop, the neck below the
-chin and the nose above the lip stay. Between the lips a lens-shaped gap opens (widest in
-the middle, closed at the corners; rounder for o/u, flatter for i/e) and is filled with a
-mouth interior drawn from the photo's own colours: a warm cavity that darkens towards the
-back and the corners, the wet inner lip along its rim, upper teeth with separations and
-the upper lip's shadow, lower teeth and a shaded tongue when the jaw drops far enough.
-Edges are feathered in proportion to the mouth's size, so 1080p looks like 512 px.
+chin and the nose above the lip stay; the lips keep their own texture. The corners come
+in for rounded visemes (o, u) and go out for spread ones (i, e). Between the lips a
+lens-shaped gap opens (widest in the middle, closed at the corners) and is shaded from the
+photo's own tones: its darkest lip/shadow pixels at the back and in the corners, the lip
+in shade at the rim, a dim tongue low down once the jaw drops, and, for a photo with
+closed lips, the edges of the upper teeth as a shaded hint only where the gap is wide
+enough to show them. Edges are soft in proportion to the mouth and the gap; animate.py
+multiplies the inside by the photo's own grain (grain.py), so it is as sharp as the skin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from talking_video_mcp.render.geometry import MouthGeometry
+from talking_video_mcp.render.grain import skin_grain
 from talking_video_mcp.render.head import Box, points_box
 from talking_video_mcp.render.image_io import Image
 
@@ -186,17 +188,7 @@ def photo_texture(image: Image, mouth: MouthGeometry, box: Box) -> Field:
     fr, w = mouth.frame, mouth.half_width
     top_v = float(np.mean(mouth.mid_v)) + mouth.lower_lip + 0.15 * mouth.chin
     bottom_v = top_v + 0.35 * mouth.chin
-    centre = fr.origin + fr.ey * np.float32((top_v + bottom_v) / 2)
-    half_w, half_h = 0.45 * w, max(2.0, (bottom_v - top_v) / 2)
-    height, width = image.shape[:2]
-    x0, x1 = int(max(0, centre[0] - half_w)), int(min(width, centre[0] + half_w))
-    y0, y1 = int(max(0, centre[1] - half_h)), int(min(height, centre[1] + half_h))
+    centre = (fr.origin + fr.ey * np.float32((top_v + bottom_v) / 2)).astype(np.float32)
+    half = (0.45 * w, max(2.0, (bottom_v - top_v) / 2))
     shape = (box.y1 - box.y0, box.x1 - box.x0)
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return np.zeros(shape, dtype=np.float32)
-    gray = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY).astype(np.float32)
-    smooth = cv2.GaussianBlur(gray, (0, 0), max(1.5, 0.03 * w))
-    detail = np.clip((gray + 1.0) / (smooth + 1.0) - 1.0, -0.4, 0.4)
-    tile = np.block([[detail, detail[:, ::-1]], [detail[::-1], detail[::-1, ::-1]]])
-    reps = (shape[0] // tile.shape[0] + 1, shape[1] // tile.shape[1] + 1)
-    return np.ascontiguousarray(np.tile(tile, reps)[: shape[0], : shape[1]], dtype=np.float32)
+    return skin_grain(image, centre, half, shape, sigma=max(1.5, 0.03 * w), limit=0.4)
