@@ -68,3 +68,60 @@ def test_unknown_voice_and_empty_text(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="empty"):
         synthesize("   ", "espeak:en", tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
+
+
+# A 1 s break must add 1.0 +- 0.1 s against the same text without it (the issue's
+# acceptance). The voices' own pause between sentences is measured into natural_pause(),
+# so the tolerance covers the engines' run-to-run variation (Piper samples noise).
+@pytest.mark.parametrize("voice", ["espeak:en-us", "piper:en_US-joe-medium", "espeak:de+f3"])
+def test_break_adds_its_length(tmp_path: Path, voice: str) -> None:
+    plain = synthesize("It was late. We went home.", voice, tmp_path / "plain.wav")
+    paused = synthesize('It was late. <break time="1s"/> We went home.', voice, tmp_path / "paused.wav")
+    assert paused.duration_s - plain.duration_s == pytest.approx(1.0, abs=0.1)
+    assert paused.text == plain.text == "It was late. We went home."
+    # The second sentence's phonemes moved with it: none falls inside the pause.
+    if paused.phonemes:
+        first_end = max(e for s, e, _ in paused.phonemes if s < plain.duration_s / 2)
+        later = [s for s, _, _ in paused.phonemes if s > first_end]
+        assert later and min(later) - first_end > 0.9
+    # The silence is real: a stretch of at least 0.9 s with no sound in the decoded WAV.
+    audio = decode_audio(paused.path, 16000)
+    loud = np.abs(audio) > 0.01 * float(np.abs(audio).max())
+    quiet = np.diff(np.flatnonzero(loud)).max() / 16000
+    assert quiet > 0.9
+
+
+def test_paragraphs_and_other_tags(tmp_path: Path) -> None:
+    one = synthesize("One day. Then another.", "espeak:en-us", tmp_path / "one.wav")
+    two = synthesize("One day.\n\nThen another.", "espeak:en-us", tmp_path / "two.wav")
+    assert two.duration_s - one.duration_s == pytest.approx(0.6, abs=0.1)
+    # Tags other than break and paragraph stay silent and add no pause.
+    tagged = synthesize("<speak>One <emphasis>day</emphasis>. Then another.</speak>", "espeak:en-us",
+                        tmp_path / "tagged.wav")
+    assert tagged.duration_s == pytest.approx(one.duration_s, abs=0.05)
+    assert tagged.text == one.text
+
+
+def test_voices_say_whether_they_are_neural_and_presets_get_a_fitting_voice() -> None:
+    from talking_video_mcp.render import list_presets
+    from talking_video_mcp.tts import choose_voice
+
+    voices = {v.voice_id: v for v in list_voices()}
+    assert voices["piper:en_US-joe-medium"].neural and voices["piper:en_US-joe-medium"].gender == "male"
+    assert not voices["espeak:de+f3"].neural and voices["espeak:de+f3"].gender == "female"
+    assert all(("not neural" in v.name) != v.neural for v in voices.values())
+    assert list_voices("neural") == [] and list_voices("not") == []
+    scripts = {"en": "Hello everyone, thank you for coming to see us today.",
+               "de": "Guten Morgen, vielen Dank, dass Sie heute zu uns gekommen sind."}
+    for preset in list_presets():
+        language = preset.language.split("-")[0]
+        chosen = voices[choose_voice(scripts[language], gender=preset.gender).voice_id]
+        assert chosen.gender == preset.gender, (preset.preset_id, chosen)
+        assert chosen.language.split("-")[0] == language
+    # A neural voice wins when it fits; the script's language always decides.
+    assert choose_voice(scripts["en"], gender="male").voice_id == "piper:en_US-joe-medium"
+    assert choose_voice(scripts["en"]).voice_id == "piper:en_US-joe-medium"
+    assert choose_voice(scripts["de"], gender="female").voice_id == "espeak:de+f3"
+    assert choose_voice(scripts["de"], gender="male").voice_id == "espeak:de"
+    # An explicit voice_id is never swapped for the gender.
+    assert choose_voice(scripts["en"], "piper:en_US-joe-medium", gender="female").voice_id == "piper:en_US-joe-medium"

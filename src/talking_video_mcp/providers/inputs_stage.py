@@ -153,10 +153,12 @@ class InputsStage:
         script_ok: bool,
         model: str = "",
         probe: bool = False,
+        gender: str | None = None,
     ) -> tuple[InputFile | None, OfflineSpeech | None]:
         """The speech of a job: audio checked now (decoded when it must fit `duration_limit_s`, be converted to
         WAV, or when `probe` asks: a file that cannot be decoded is refused before anything runs), or a script
-        for an offline voice. `model` words the advice when the speech is too long."""
+        for an offline voice (of `gender`, the pictured person's, when voice_id is left out and the script's
+        language has one). `model` words the advice when the speech is too long."""
         script = (script or "").strip()
         if audio and script:
             raise InvalidInput("audio", "give either audio or a script, not both.")
@@ -167,7 +169,7 @@ class InputsStage:
                 raise InvalidInput("script", "this model takes audio only here; pass audio instead.")
             if voice_id:
                 await anyio.to_thread.run_sync(_check_local_voice, voice_id)
-            choice = await anyio.to_thread.run_sync(_voice_for, script, voice_id)
+            choice = await anyio.to_thread.run_sync(_voice_for, script, voice_id, gender)
             return None, OfflineSpeech(script=script, voice_id=choice.voice_id, max_seconds=duration_limit_s,
                                        warning=choice.warning)
         assert audio is not None
@@ -289,11 +291,11 @@ def _check_audio_file(path: Path, limit_s: float | None, model: str) -> float:
     return float(info.duration_s)
 
 
-def _voice_for(script: str, voice_id: str | None) -> VoiceChoice:
+def _voice_for(script: str, voice_id: str | None, gender: str | None = None) -> VoiceChoice:
     """The offline voice that speaks the script's language (or the one asked for, with a warning when it
     does not); a language no offline voice speaks is refused before anything runs."""
     try:
-        return choose_voice(script, voice_id)
+        return choose_voice(script, voice_id, gender=gender)
     except UnsupportedLanguage as exc:
         raise InvalidInput("script", str(exc)) from None
 

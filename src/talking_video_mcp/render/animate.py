@@ -2,7 +2,9 @@
 
 Only a rectangle around the head is resampled (one cv2.remap); the rest of the frame is
 the untouched photo. The head-motion map is computed first; mouth and eyes then replace
-the parts of it they own, so every pixel is sampled once from the original photo.
+the parts of it they own, so every pixel is sampled once from the original photo. Two
+thin layers go on top: the inside of an open mouth and, mid-blink, the part of a lid the
+photo has no skin to move there (both shaded from the photo, with its grain).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class FaceAnimator:
             self.head.grow(region, (height, width))
         roi = self.head.box
         self.mouth_box = self.mouth.box.clip(height, width)
+        self.mouth.use_photo_texture(image, self.mouth_box)
         self.eye_boxes = [eye.box.clip(height, width) for eye in self.eyes]
         self._mouth_slices = self.mouth_box.within(roi)
         self._eye_slices = [box.within(roi) for box in self.eye_boxes]
@@ -64,13 +67,14 @@ class FaceAnimator:
         map_x, map_y = self.head.backward(
             float(tracks.head_dx[index]), float(tracks.head_dy[index]), float(tracks.head_roll[index]),
         )
-        eye_layers = []
+        blink, gaze, brow = float(tracks.blink[index]), float(tracks.gaze[index]), float(tracks.brow[index])
+        lids = []
         for eye, (ys, xs) in zip(self.eyes, self._eye_slices, strict=True):
-            qx, qy = map_x[ys, xs].copy(), map_y[ys, xs].copy()
-            layer = eye.frame(qx, qy, float(tracks.blink[index]))
+            layer = eye.frame(map_x[ys, xs], map_y[ys, xs], blink, gaze, brow)
             if layer is not None:
                 map_x[ys, xs], map_y[ys, xs] = layer.src_x, layer.src_y
-                eye_layers.append((eye, ys, xs, qx, qy, layer))
+                if layer.alpha is not None:
+                    lids.append((eye, ys, xs, layer))
         ys, xs = self._mouth_slices
         qx, qy = map_x[ys, xs], map_y[ys, xs]
         openness, width = float(tracks.mouth_open[index]), float(tracks.mouth_width[index])
@@ -80,16 +84,23 @@ class FaceAnimator:
                 mouth = _upsample(mouth, qx, qy)
         else:
             mouth = self.mouth.frame(qx, qy, openness, width)
+        grain = None
         if mouth is not None:
+            # The photo's grain, moving with the head like the rest of the mouth.
+            box = self.mouth_box
+            grain = cv2.remap(self.mouth.texture, qx - np.float32(box.x0), qy - np.float32(box.y0),
+                              cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
             map_x[ys, xs], map_y[ys, xs] = mouth.src_x, mouth.src_y
         warped = np.asarray(
             cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101), dtype=np.uint8,
         )
-        for eye, eys, exs, qx, qy, layer in eye_layers:
-            warped[eys, exs] = eye.composite(warped[eys, exs], qx, qy, layer)
-        if mouth is not None:
+        for eye, eys, exs, layer in lids:
+            warped[eys, exs] = eye.composite(warped[eys, exs], layer)
+        if mouth is not None and grain is not None:
             region = warped[ys, xs].astype(np.float32)
             alpha = mouth.alpha[..., None]
-            warped[ys, xs] = np.clip(region + (mouth.color - region) * alpha + 0.5, 0, 255).astype(np.uint8)
+            # The painted inside takes the photo's own grain, so it is as sharp as the skin.
+            color = mouth.color * (1.0 + grain)[..., None]
+            warped[ys, xs] = np.clip(region + (color - region) * alpha + 0.5, 0, 255).astype(np.uint8)
         self._frame[self.head.box.slices] = warped
         return self._frame

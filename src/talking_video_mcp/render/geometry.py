@@ -74,6 +74,8 @@ class MouthGeometry:
     lip_color: Vec
     teeth_color: Vec
     outer_polygon: Vec
+    shadow_color: Vec
+    lower_lip: float
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ def _mouth(points: Vec, image: Image) -> MouthGeometry:
     outer = np.concatenate([points[list(OUTER_UPPER_LIP)], points[list(OUTER_LOWER_LIP)][::-1]])
     inner = np.concatenate([points[list(INNER_UPPER_LIP)], points[list(INNER_LOWER_LIP)][::-1]])
     lip = _mean_color(image, outer, inner)
+    _, low_outer_v = frame.to_local(points[[OUTER_LOWER_LIP[len(OUTER_LOWER_LIP) // 2]]])
     return MouthGeometry(
         frame=frame,
         half_width=float(np.linalg.norm(points[INNER_UPPER_LIP[-1]] - points[INNER_UPPER_LIP[0]]) / 2),
@@ -135,7 +138,25 @@ def _mouth(points: Vec, image: Image) -> MouthGeometry:
         lip_color=lip,
         teeth_color=_teeth_color(image, points, lip),
         outer_polygon=outer.astype(np.float32),
+        shadow_color=_shadow_color(image, outer, lip),
+        lower_lip=max(1.0, float(low_outer_v[0]) - centre_v),
     )
+
+
+def _shadow_color(image: Image, outer: Vec, lip: Vec) -> Vec:
+    """The photo's own darkest tone in and around the lips (where they meet, the corners).
+
+    The inside of an opened mouth is painted from it, so a sepia photo gets a sepia mouth
+    and a dim one a dim mouth."""
+    mask = np.zeros(image.shape[:2], dtype=np.uint8)
+    cv2.fillPoly(mask, [np.round(outer).astype(np.int32)], 255)
+    pixels = image[mask > 0].astype(np.float32)
+    if pixels.shape[0] < 8:
+        return np.asarray(lip * 0.35, dtype=np.float32)
+    luma = pixels @ np.array([0.114, 0.587, 0.299], dtype=np.float32)
+    dark = pixels[luma <= np.percentile(luma, 6)].mean(axis=0)
+    # Never lighter than a shaded lip: a pale fissure (a smiling photo's teeth) is no shadow.
+    return np.asarray(np.minimum(dark, lip * 0.5), dtype=np.float32)
 
 
 def _teeth_color(image: Image, points: Vec, lip: Vec) -> Vec:
@@ -169,7 +190,7 @@ def _eye(points: Vec, upper: tuple[int, ...], lower: tuple[int, ...], brow: tupl
         half_width=float(np.linalg.norm(points[upper[-1]] - points[upper[0]]) / 2),
         upper_u=up_u, upper_v=up_v, lower_u=lo_u, lower_v=lo_v,
         opening=max(opening, 0.5),
-        brow_gap=max(2.0, top - float(np.max(brow_v))),
+        brow_gap=max(2.0, top - float(np.median(brow_v))),  # to the brow above the eye, not its low inner end
     )
 
 

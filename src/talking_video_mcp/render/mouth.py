@@ -1,13 +1,15 @@
-"""Open the mouth: split the lips, drop the jaw, and paint the gap as a mouth interior.
+"""Open the mouth: move the person's own lips and jaw, and shade the gap from the photo.
 
 Along each line across the mouth the warp is piecewise linear in `v` (distance below the
 lip line): the upper lip lifts a little, the lower lip and chin drop, the neck below the
-chin and the nose above the lip stay. Between the lips a lens-shaped gap opens (widest in
-the middle, closed at the corners; rounder for o/u, flatter for i/e) and is filled with a
-mouth interior drawn from the photo's own colours: a warm cavity that darkens towards the
-back and the corners, the wet inner lip along its rim, upper teeth with separations and
-the upper lip's shadow, lower teeth and a shaded tongue when the jaw drops far enough.
-Edges are feathered in proportion to the mouth's size, so 1080p looks like 512 px.
+chin and the nose above the lip stay; the lips keep their own texture. The corners come
+in for rounded visemes (o, u) and go out for spread ones (i, e). Between the lips a
+lens-shaped gap opens (widest in the middle, closed at the corners) and is shaded from the
+photo's own tones: its darkest lip/shadow pixels at the back and in the corners, the lip
+in shade at the rim, a dim tongue low down once the jaw drops, and, for a photo with
+closed lips, the edges of the upper teeth as a shaded hint only where the gap is wide
+enough to show them. Edges are soft in proportion to the mouth and the gap; animate.py
+multiplies the inside by the photo's own grain (grain.py), so it is as sharp as the skin.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from talking_video_mcp.render.geometry import MouthGeometry
+from talking_video_mcp.render.grain import skin_grain
 from talking_video_mcp.render.head import Box, points_box
+from talking_video_mcp.render.image_io import Image
 
 Field = npt.NDArray[np.float32]
 
@@ -42,18 +46,13 @@ class MouthFrame:
     color: npt.NDArray[np.float32]
 
 
-# Tooth boundaries across the upper teeth (fractions of the half-width from the middle):
-# central incisors widest, then narrower teeth, foreshortened towards the corners.
-_TOOTH_EDGES = np.array([0.0, 0.2, 0.37, 0.5, 0.61, 0.7, 0.78], dtype=np.float32)
-
-
 class MouthAnimator:
     def __init__(self, mouth: MouthGeometry, margin: float, face_width: float | None = None) -> None:
         self.m = mouth
         w = mouth.half_width
         # A small mouth in a broad face (the Mona Lisa) still drops its jaw like any other.
         self.max_open = MAX_OPEN * max(w, 0.2 * (face_width or 0.0))
-        self.feather = max(1.0, 0.025 * w)
+        self.feather = max(1.0, 0.06 * w)
         self.tail = mouth.chin  # the neck region that absorbs the chin's drop
         frame = mouth.frame
         corners = []
@@ -66,12 +65,19 @@ class MouthAnimator:
         # With teeth already showing, the upper teeth belong to the skull and stay put:
         # the upper lip barely lifts and the jaw makes the whole opening.
         self.upper_share = UPPER_SHARE * (0.25 + 0.75 * self.teeth)
-        lip = mouth.lip_color
-        warm = np.array([0.85, 0.9, 1.25], dtype=np.float32)  # BGR: the inside of a mouth is redder
-        self.deep = np.clip(lip * warm * 0.13 + np.array([3, 3, 8], dtype=np.float32), 0, 255).astype(np.float32)
-        self.shallow = np.clip(lip * warm * 0.42, 0, 255).astype(np.float32)
-        self.inner_lip = np.clip(lip * 0.5, 0, 255).astype(np.float32)
-        self.tongue = np.clip(lip * np.array([0.62, 0.62, 0.8], dtype=np.float32), 0, 255).astype(np.float32)
+        lip, shadow = mouth.lip_color, mouth.shadow_color
+        # Every tone of the inside comes from the photo: its darkest lip/shadow pixels at
+        # the back, the lip itself (in shade) at the rim, the tongue between the two.
+        self.deep = np.asarray(shadow * 0.7, dtype=np.float32)
+        self.rim = np.asarray(0.55 * lip + 0.45 * shadow, dtype=np.float32)
+        self.tongue = np.asarray(0.45 * lip + 0.55 * shadow, dtype=np.float32)
+        # Teeth in the mouth's shade: the photo's skin highlight, greyed, at about 60%.
+        self.teeth_tone = np.asarray(mouth.teeth_color * 0.78, dtype=np.float32)
+        self.texture = np.zeros((self.box.y1 - self.box.y0, self.box.x1 - self.box.x0), dtype=np.float32)
+
+    def use_photo_texture(self, image: Image, box: Box) -> None:
+        """Take the interior's grain from `image` for the (clipped) region `box`."""
+        self.texture = photo_texture(image, self.m, box)
 
     def frame(self, qx: Field, qy: Field, openness: float, width: float) -> MouthFrame | None:
         """Warp for the region's output pixels, whose head-motion sources are (qx, qy)."""
@@ -112,75 +118,77 @@ class MouthAnimator:
 
     def _cavity(self, un: Field, vp: Field, up: Field, low: Field, gap: Field) -> tuple[Field, Field]:
         """Coverage and colour of the mouth interior in the gap between the lips."""
-        f = self.feather
-        inside = np.clip((vp + up) / f + 0.5, 0.0, 1.0) * np.clip((low - vp) / f + 0.5, 0.0, 1.0)
-        alpha = (inside * np.clip(gap - 0.3, 0.0, 1.0)).astype(np.float32)
+        # A soft edge that grows with the opening: the inner lip rolls into the shadow.
+        f = np.asarray(self.feather + 0.2 * gap, dtype=np.float32)
+        top_edge = np.asarray((vp + up) / f + 0.15, dtype=np.float32)
+        bottom_edge = np.asarray((low - vp) / f + 0.15, dtype=np.float32)
+        inside = np.asarray(_smooth01(top_edge) * _smooth01(bottom_edge), dtype=np.float32)
+        alpha = (inside * np.clip(gap / (2.0 * self.feather) - 0.1, 0.0, 1.0)).astype(np.float32)
         color = np.zeros((*alpha.shape, 3), dtype=np.float32)
         rows = np.flatnonzero(alpha.max(axis=1) > 0)
         cols = np.flatnonzero(alpha.max(axis=0) > 0)
         if rows.size == 0 or cols.size == 0:
             return alpha, color
         ys, xs = slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
-        color[ys, xs] = self._interior(un[ys, xs], vp[ys, xs], up[ys, xs], gap[ys, xs])
+        color[ys, xs] = self._interior(un[ys, xs], vp[ys, xs] + up[ys, xs], gap[ys, xs])
         return alpha, color
 
-    def _interior(self, un: Field, vp: Field, up: Field, gap: Field) -> Field:
+    def _interior(self, un: Field, from_top: Field, gap: Field) -> Field:
+        """The photo's own shadow tones: lip-coloured at the rim, darkest at the back."""
         w = self.m.half_width
         safe_gap = np.maximum(gap, 1e-3)
-        from_top = vp + up
         s = np.clip(from_top / safe_gap, 0.0, 1.0)  # 0 at the upper lip, 1 at the lower
         au = np.abs(un)
-        across = np.clip(1.0 - un * un, 0.0, 1.0)
-        # Cavity: lighter and redder near the lips, dark at the back and in the corners.
-        radial = np.sqrt(un * un + np.square(2.0 * s - 1.0))
-        light = _taper(1.0 - np.clip(radial, 0.0, 1.0), 0.0, 0.75)[..., None]
-        color = self.deep + (self.shallow - self.deep) * (1.0 - light)
+        # Distance to the nearest lip, in half-gaps (0 at the rim, 1 in the middle).
+        rim = np.minimum(s, 1.0 - s) * 2.0
+        depth = np.clip(rim * (0.6 + 0.4 * np.clip(gap / (0.35 * w), 0.0, 1.0)), 0.0, 1.0)
+        depth = np.maximum(depth, np.clip((au - 0.55) / 0.45, 0.0, 1.0))  # the corners are deep
+        light = np.exp(-np.square(depth / 0.45))[..., None]
+        color = self.deep + (self.rim - self.deep) * light
         gmax = float(gap.max())
-        # Tongue: a low mound in the middle, lit along its top, shaded at its sides.
-        if gmax > 0.12 * w:
-            show = float(np.clip((gmax / w - 0.12) / 0.25, 0.0, 1.0))
-            top = 1.0 - 0.32 * np.sqrt(np.clip(1.0 - np.square(un / 0.62), 0.0, 1.0))
-            tongue_a = np.clip((s - top) * gap / self.feather + 0.5, 0.0, 1.0) * show
-            tongue_a *= _taper(au, 0.45, 0.7)
-            depth = np.clip((s - top) / 0.25, 0.0, 1.0)
-            shade = (0.6 + 0.3 * (1.0 - depth)) * (1.0 - 0.35 * np.clip(au / 0.6, 0.0, 1.0) ** 2)
-            ridge = np.exp(-np.square((s - top) * gap / max(1.0, 0.05 * w))) * 0.18
-            tongue = self.tongue * (shade + ridge)[..., None]
-            color += (tongue - color) * tongue_a[..., None]
-        # Lower teeth: a thin row behind the lower lip once the jaw is well down.
-        if self.teeth > 0 and gmax > 0.3 * w:
-            low_px = np.minimum(0.16 * gap, 0.07 * w * 2.0)
-            from_bottom = gap - from_top
-            band = np.clip((low_px - from_bottom) / self.feather + 0.5, 0.0, 1.0) * np.clip(from_bottom + 0.5, 0, 1)
-            low_a = band * _taper(au, 0.3, 0.6) * 0.8 * self.teeth * float(np.clip((gmax / w - 0.3) / 0.2, 0, 1))
-            lower = self.m.teeth_color * 0.78
-            color += (lower[None, None, :] * (1.0 - 0.3 * au)[..., None] - color) * low_a[..., None]
+        # The tongue: a dim, lip-toned mound low in the middle, once the jaw is down.
+        show = float(np.clip((gmax / w - 0.25) / 0.3, 0.0, 1.0))
+        if show > 0:
+            top = 1.0 - 0.3 * np.sqrt(np.clip(1.0 - np.square(un / 0.6), 0.0, 1.0))
+            tongue_a = _smooth01((s - top) / 0.12) * show * 0.7
+            color += (self.tongue - color) * tongue_a[..., None]
         if self.teeth > 0:
-            color = self._upper_teeth(color, un, au, from_top, gap)
-        # The wet inner rim of both lips, a little lighter and redder than the cavity.
-        rim = np.maximum(
-            np.exp(-np.square(from_top / max(1.0, 0.06 * w))), np.exp(-np.square((gap - from_top) / max(1.0, 0.06 * w)))
-        ) * across * 0.4
-        color += (self.inner_lip - color) * rim[..., None]
+            color = self._upper_teeth(color, au, from_top, gap)
         return np.asarray(color, dtype=np.float32)
 
-    def _upper_teeth(self, color: Field, un: Field, au: Field, from_top: Field, gap: Field) -> Field:
-        """Upper incisors and their neighbours under the upper lip, in the lip's shadow."""
+    def _upper_teeth(self, color: Field, au: Field, from_top: Field, gap: Field) -> Field:
+        """The upper front teeth's edges, in the upper lip's shadow, only where the gap is
+        wide enough to show them: a soft, shaded band, never a white row."""
         w = self.m.half_width
-        teeth_px = np.minimum(0.36 * gap, 0.12 * w * 2.0)
-        # Each tooth's lower edge is slightly rounded: shorter at its sides.
-        k = np.searchsorted(_TOOTH_EDGES, au).clip(1, _TOOTH_EDGES.size - 1)
-        left, right = _TOOTH_EDGES[k - 1], _TOOTH_EDGES[k]
-        pos = np.clip((au - left) / np.maximum(right - left, 1e-3), 0.0, 1.0)
-        edge = teeth_px * (1.0 - 0.12 * np.square(2.0 * pos - 1.0))
-        band = np.clip((edge - from_top) / self.feather + 0.5, 0.0, 1.0) * np.clip(from_top + 0.5, 0.0, 1.0)
-        rel = np.clip(from_top / np.maximum(teeth_px, 1e-3), 0.0, 1.0)
-        shade = 0.78 + 0.22 * np.clip(from_top / max(1.0, 0.08 * w), 0.0, 1.0)  # the lip's shadow on top
-        shade *= 1.0 - 0.08 * rel
-        shade *= 1.0 - 0.45 * np.clip(au / 0.8, 0.0, 1.0) ** 2  # turning away towards the corners
-        seam_px = max(0.6, 0.012 * w * 2.0)
-        seam = np.exp(-np.square((np.minimum(pos, 1.0 - pos) * (right - left) * w) / seam_px))
-        shade *= 1.0 - 0.22 * seam
-        teeth_a = band * _taper(au, 0.6, 0.86) * 0.92 * self.teeth
-        teeth = self.m.teeth_color[None, None, :] * shade[..., None]
+        show = np.clip((gap / w - 0.2) / 0.25, 0.0, 1.0)
+        height = np.minimum(0.3 * gap, 0.2 * w)
+        soft = np.maximum(1.0, 0.35 * height)
+        band = _smooth01((height - from_top) / soft + 0.5) * _smooth01(from_top / self.feather + 0.3)
+        # Lit from above and in front: the lip's shadow at the top, darker towards the corners.
+        shade = (0.45 + 0.35 * np.clip(from_top / np.maximum(height, 1e-3), 0.0, 1.0)) * (1.0 - 0.6 * au * au)
+        teeth_a = band * show * _taper(au, 0.3, 0.7) * 0.7 * self.teeth
+        teeth = self.teeth_tone[None, None, :] * shade[..., None]
         return np.asarray(color + (teeth - color) * teeth_a[..., None], dtype=np.float32)
+
+
+def _smooth01(x: npt.NDArray[np.floating]) -> Field:
+    """Smoothstep of x clipped to 0..1: a soft edge without a visible kink."""
+    t = np.clip(x, 0.0, 1.0)
+    return np.asarray(t * t * (3.0 - 2.0 * t), dtype=np.float32)
+
+
+def photo_texture(image: Image, mouth: MouthGeometry, box: Box) -> Field:
+    """The photo's own grain for the mouth box: relative luminance detail of the skin
+    under the lower lip, mirrored and tiled.
+
+    Multiplying the painted interior by (1 + texture) gives it the photo's sharpness,
+    noise and JPEG texture, so the inside of the mouth is neither smoother nor grainier
+    than the skin around it.
+    """
+    fr, w = mouth.frame, mouth.half_width
+    top_v = float(np.mean(mouth.mid_v)) + mouth.lower_lip + 0.15 * mouth.chin
+    bottom_v = top_v + 0.35 * mouth.chin
+    centre = (fr.origin + fr.ey * np.float32((top_v + bottom_v) / 2)).astype(np.float32)
+    half = (0.45 * w, max(2.0, (bottom_v - top_v) / 2))
+    shape = (box.y1 - box.y0, box.x1 - box.x0)
+    return skin_grain(image, centre, half, shape, sigma=max(1.5, 0.03 * w), limit=0.4)

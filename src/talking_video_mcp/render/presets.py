@@ -10,6 +10,9 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Preset:
+    """A bundled avatar. `gender` and `language` describe the person pictured, so the
+    default voice fits them (tts.choose_voice(script, gender=...))."""
+
     preset_id: str
     name: str
     path: Path
@@ -17,9 +20,12 @@ class Preset:
     source: str
     width: int
     height: int
+    gender: str = "female"
+    language: str = "en-US"
 
 
-# (id, file, name, licence, source, width, height)
+# (id, file, name, licence, source, width, height); all three pictured people are women
+# (Preset.gender's default) and the presets' scripts are expected in English.
 _PRESETS: tuple[tuple[str, str, str, str, str, int, int], ...] = (
     (
         "astronaut", "astronaut.jpg", "Astronaut (Eileen Collins, NASA portrait)", "Public domain (NASA)",
@@ -52,3 +58,12 @@ def list_presets() -> list[Preset]:
         Preset(preset_id=pid, name=name, path=folder / filename, license=lic, source=src, width=w, height=h)
         for pid, filename, name, lic, src, w, h in _PRESETS
     ]
+
+
+def preset_gender(preset_id: str | None) -> str | None:
+    """The gender of the person in preset `preset_id` (`local:<name>` or the bare name),
+    None for no preset or an unknown one."""
+    if not preset_id:
+        return None
+    name = preset_id.removeprefix("local:")
+    return next((p.gender for p in list_presets() if p.preset_id == name), None)

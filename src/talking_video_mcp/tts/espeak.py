@@ -150,3 +150,21 @@ def synthesize(text: str, voice: str, speed: float = 1.0) -> EspeakAudio:
         if _ENGINE is None:
             _ENGINE = _Engine()
         return _ENGINE.synth(text, voice, speed)
+
+
+
+
+# Silence between two stretches of running speech (their speech, not their lead-in and tail),
+# calibrated by speaking a 1 s break against the same text without it, over
+# a few sentences each (see tests/unit/test_tts.py::test_break_adds_its_length).
+_GAPS = {"sentence": 0.33, "comma": 0.16, "word": -0.12}
+
+
+def natural_pause(end: str, speed: float = 1.0) -> float:
+    """The silence this voice makes, inside running speech, after a part ending in `end`
+    (its last character): synthesize() adds a break's length on top of it."""
+    if end in ".!?;:。！？":
+        return _GAPS["sentence"] / speed
+    if end in ",，、":
+        return _GAPS["comma"] / speed
+    return _GAPS["word"] / speed

@@ -189,13 +189,30 @@ def unsupported_message(code: str) -> str:
     )
 
 
-def choose_voice(text: str, voice_id: str | None = None) -> VoiceChoice:
+def with_gender(voice_id: str, gender: str | None) -> str:
+    """The voice of `voice_id`'s language with that gender: itself if it fits, else a
+    neural one if any, else eSpeak's voice of the same language code ('espeak:de' →
+    'espeak:de+f3', 'piper:en_US-joe-medium' → 'espeak:en-us+f3')."""
+    from talking_video_mcp.tts.voices import list_voices
+
+    voices = list_voices()
+    current = next((v for v in voices if v.voice_id == voice_id), None)
+    if gender is None or current is None or current.gender == gender:
+        return voice_id
+    language, base = voice_language(voice_id), voice_id.split("+", 1)[0]
+    fitting = [v for v in voices if v.gender == gender and voice_language(v.voice_id) == language]
+    fitting.sort(key=lambda v: (not v.neural, v.voice_id.split("+", 1)[0] != base))
+    return fitting[0].voice_id if fitting else voice_id
+
+
+def choose_voice(text: str, voice_id: str | None = None, *, gender: str | None = None) -> VoiceChoice:
     """The voice to speak `text` with, and a warning when `voice_id` is not of its language.
 
     Without voice_id: Piper for English (and text too short to tell), else the eSpeak NG
-    voice of the detected language. Raises UnsupportedLanguage when no offline voice speaks
-    the language, or when `voice_id` reads another writing system and would spell the
-    script out letter by letter.
+    voice of the detected language; with `gender` (the pictured person's, e.g. a preset's),
+    a voice of that gender in the same language when there is one. Raises
+    UnsupportedLanguage when no offline voice speaks the language, or when `voice_id` reads
+    another writing system and would spell the script out letter by letter.
     """
     guess = detect_language(text)
     code, name = guess.code, guess.name
@@ -203,7 +220,7 @@ def choose_voice(text: str, voice_id: str | None = None) -> VoiceChoice:
     if fitting is None and guess.script == "LATIN":
         # A Latin-script language no offline voice knows is still read letter-to-sound, not spelled out (and
         # short texts are often mistaken for one): say so, and let the English voice or the chosen one read it.
-        chosen = voice_id or DEFAULT_VOICE_ID
+        chosen = voice_id or with_gender(DEFAULT_VOICE_ID, gender)
         return VoiceChoice(chosen, code, name, (
             f"The script looks {name}, which no offline voice speaks, so {chosen!r} reads it with its own accent; "
             "for a native sound use a cloud voice or pass your own recording as audio."
@@ -211,7 +228,7 @@ def choose_voice(text: str, voice_id: str | None = None) -> VoiceChoice:
     if voice_id is None:
         if fitting is None:
             raise UnsupportedLanguage(unsupported_message(code), code, name)
-        return VoiceChoice(fitting, code, name, None)
+        return VoiceChoice(with_gender(fitting, gender), code, name, None)
     spoken = voice_language(voice_id)
     if code in (UNDETERMINED, spoken):
         return VoiceChoice(voice_id, code, name, None)

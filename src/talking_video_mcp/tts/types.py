@@ -11,13 +11,19 @@ PhonemeSpan = tuple[float, float, str]
 
 @dataclass(frozen=True)
 class LocalVoice:
-    """One offline voice; `voice_id` is what synthesize() takes."""
+    """One offline voice; `voice_id` is what synthesize() takes. `neural` voices are
+    trained speech models (Piper); the others are eSpeak NG's formant synthesis, clear but
+    robotic."""
 
     voice_id: str
     name: str
     language: str
     gender: str | None
     engine: str
+
+    @property
+    def neural(self) -> bool:
+        return self.engine != "espeak"
 
 
 @dataclass(frozen=True)

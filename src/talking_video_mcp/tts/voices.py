@@ -16,7 +16,7 @@ PIPER_PREFIX = "piper:"
 ESPEAK_PREFIX = "espeak:"
 DEFAULT_VOICE_ID = "piper:en_US-joe-medium"
 _FEMALE_VARIANT = "f3"
-_NOT_LANGUAGE_WORDS = {"espeak", "male", "female", "neural", "joe"}
+_NOT_LANGUAGE_WORDS = {"espeak", "male", "female", "neural", "not", "joe"}
 
 # eSpeak language code → (BCP-47 tag, display name).
 _ESPEAK_LANGUAGES: tuple[tuple[str, str, str], ...] = (
@@ -102,13 +102,13 @@ def no_voice_message(language: str) -> str:
 @cache
 def _catalogue() -> tuple[LocalVoice, ...]:
     voices = [
-        LocalVoice(DEFAULT_VOICE_ID, "Joe (US English, neural)", "en-US", "male", "piper"),
+        LocalVoice(DEFAULT_VOICE_ID, "Joe (US English, neural, male)", "en-US", "male", "piper"),
     ]
     for code, tag, label in _ESPEAK_LANGUAGES:
-        voices.append(LocalVoice(f"{ESPEAK_PREFIX}{code}", f"{label} (eSpeak, male)", tag, "male", "espeak"))
-        voices.append(
-            LocalVoice(f"{ESPEAK_PREFIX}{code}+{_FEMALE_VARIANT}", f"{label} (eSpeak, female)", tag, "female", "espeak")
-        )
+        for suffix, gender in (("", "male"), (f"+{_FEMALE_VARIANT}", "female")):
+            voices.append(LocalVoice(
+                f"{ESPEAK_PREFIX}{code}{suffix}", f"{label} (eSpeak, not neural, {gender})", tag, gender, "espeak",
+            ))
     return tuple(voices)
 
 

@@ -33,7 +33,7 @@ from talking_video_mcp.providers.inputs_stage import InputsStage, job_files
 from talking_video_mcp.providers.local.models import MODELS
 from talking_video_mcp.providers.local.requests import MODEL_LOCAL, MODEL_LOCAL_TTS, LocalRequest, LocalSpeechRequest
 from talking_video_mcp.providers.render_rate import RenderRates
-from talking_video_mcp.render.presets import list_presets
+from talking_video_mcp.render.presets import list_presets, preset_gender
 from talking_video_mcp.tts import list_voices
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ class LocalProvider:
                                f"{faces.count - 1} from the largest ({', '.join(map(str, faces.boxes))}); pick one of "
                                "those.")
         audio, tts = await self._inputs.audio_or_script(
-            args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True, probe=True
+            args.audio, args.script, args.voice_id, duration_limit_s=None, needs_wav=False, script_ok=True, probe=True,
+            gender=preset_gender(args.avatar_preset_id),
         )
         several = faces.message if faces.count > 1 and face_index is None else None
         request = LocalRequest(
