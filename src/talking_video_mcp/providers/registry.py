@@ -11,6 +11,7 @@ from anyio.abc import TaskGroup
 from talking_video_mcp import provider_http
 from talking_video_mcp.domain.provider import ModelSpec, Provider
 from talking_video_mcp.errors import InvalidInput, NotConfigured
+from talking_video_mcp.media.url_guard import FetchPolicy
 from talking_video_mcp.models import MODEL_LOCAL
 from talking_video_mcp.providers.access import ProviderAccess
 from talking_video_mcp.providers.inputs_stage import InputsStage
@@ -94,6 +95,7 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
         scratch_dir=settings.home / "scratch",
         client=client,
         preset_lookup=preset_path,
+        fetch=FetchPolicy.build(private_ok=settings.fetch_private is not False, allow=settings.fetch_allow),
     )
     segmind_key = settings.segmind_api_key.get_secret_value() if settings.segmind_api_key else None
     unifically_key = settings.unifically_api_key.get_secret_value() if settings.unifically_api_key else None
