@@ -78,7 +78,7 @@ def listening(host: str = "127.0.0.1", *, redirect_to: str | None = None, body: 
     server = server_class((family_host, 0), Handler)
     server.daemon_threads = True
     state = Listener(host, server.server_address[1], redirect_to=redirect_to,
-                     body=png_bytes(32, 32) if body is None else body, drip_s=drip_s)
+                     body=png_bytes() if body is None else body, drip_s=drip_s)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

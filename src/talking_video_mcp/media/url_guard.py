@@ -129,7 +129,11 @@ class FetchPolicy:
         return host.strip("[]").lower().rstrip(".") in self.allow_hosts
 
     def address_ok(self, ip: IPAddress) -> bool:
-        return self.private_ok or is_public(ip) or any(_embedded(ip) in net or ip in net for net in self.allow_nets)
+        # An allowed block names where the connection goes: the address itself, or the IPv4 one it maps (a 6to4 or
+        # NAT64 address goes to a relay, not to the allowed host).
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        return self.private_ok or is_public(ip) or any(ip in net or (mapped and mapped in net)
+                                                       for net in self.allow_nets)
 
     def check_literal(self, host: str) -> None:
         """Refuse, without any lookup, a host written as an address the policy does not allow."""
