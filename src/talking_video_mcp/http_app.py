@@ -190,7 +190,9 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
     )
     if token:
         app = BearerTokenMiddleware(app, token)
-    return HealthCheck(app)
+    from talking_video_mcp.http_limits import BodyLimit
+
+    return BodyLimit(HealthCheck(app), settings.http_max_body_bytes)
 
 
 def serve_http(settings: Settings, *, host: str, port: int) -> int:

@@ -109,6 +109,9 @@ class Settings(BaseModel):
     # Hosts and CIDR blocks a user's URL may reach even with the guard on (a team's internal asset store).
     fetch_allow: list[str] = Field(default_factory=list, alias="TALKING_VIDEO_FETCH_ALLOW")
 
+    # The largest request body the HTTP transport takes (413 above it): room for a 50 MB data: URL, base64-encoded.
+    http_max_body_bytes: int = Field(default=72 * 2**20, ge=4096, alias="TALKING_VIDEO_HTTP_MAX_BODY")
+
     # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
     # so the runner divides its waits by this factor to stay in step with it.
     time_scale: float = Field(default=1.0, gt=0, alias="TALKING_VIDEO_TIME_SCALE")
