@@ -109,6 +109,9 @@ class Settings(BaseModel):
     # Hosts and CIDR blocks a user's URL may reach even with the guard on (a team's internal asset store).
     fetch_allow: list[str] = Field(default_factory=list, alias="TALKING_VIDEO_FETCH_ALLOW")
 
+    # Fair shares between signed-in users (OAuth): active jobs each may have, and tool calls a minute each.
+    user_max_active_jobs: int = Field(default=3, ge=1, alias="TALKING_VIDEO_USER_MAX_ACTIVE_JOBS")
+    user_calls_per_minute: int = Field(default=120, ge=1, alias="TALKING_VIDEO_USER_CALLS_PER_MINUTE")
     # The largest request body the HTTP transport takes (413 above it): room for a 50 MB data: URL, base64-encoded.
     http_max_body_bytes: int = Field(default=72 * 2**20, ge=4096, alias="TALKING_VIDEO_HTTP_MAX_BODY")
 

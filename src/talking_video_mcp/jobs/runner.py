@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ import httpx
 from anyio.abc import TaskGroup
 
 from talking_video_mcp import provider_http
+from talking_video_mcp.domain.fair import fair_order
 from talking_video_mcp.domain.provider import Provider
 from talking_video_mcp.domain.records import JobRecord, held_by_another, pid_alive
 from talking_video_mcp.errors import (
@@ -183,6 +185,9 @@ class JobRunner:
         self.providers = providers
         self.render_slots = render_slots
         self._rendering = 0
+        # Render slots go to owners in turn: the owner rendering least now, then the one served longest ago.
+        self._rendering_for: Counter[str] = Counter()
+        self._served_at: dict[str, float] = {}
         self.videos_dir = home / "videos"
         self.scratch_dir = home / "scratch"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
@@ -274,30 +279,39 @@ class JobRunner:
         jobs = await anyio.to_thread.run_sync(self.store.active_jobs)
         now = self.clock()
         next_wait = DISPATCH_MAX_WAIT_S
+        renders: list[JobRecord] = []
         for job in jobs:
             if job.id in self._running or held_by_another(job.lease_owner, job.lease_until, self.store.owner, now):
                 continue
             due_in = max(job.next_check_at, self._held_until.get(job.id, 0.0)) - now
             if due_in > 0:
                 next_wait = min(next_wait, due_in)
-                continue
-            heavy = self._is_heavy(job)
-            if heavy and self._rendering >= self.render_slots:
+            elif self._is_heavy(job):
+                renders.append(job)
+            else:
+                self._start(tg, job, heavy=False)
+        for job in fair_order(renders, self._rendering_for, self._served_at):
+            if self._rendering >= self.render_slots:
                 if job.lease_owner == self.store.owner:
                     # No free render slot here: let a process with one (a worker) take the job.
                     await anyio.to_thread.run_sync(self.store.release, job.id)
                 continue
-            self._running.add(job.id)
-            if heavy:
-                self._rendering += 1
-            tg.start_soon(self._drive, job.id, heavy)
+            self._start(tg, job, heavy=True)
         return max(0.01, next_wait)
+
+    def _start(self, tg: TaskGroup, job: JobRecord, *, heavy: bool) -> None:
+        self._running.add(job.id)
+        if heavy:
+            self._rendering += 1
+            self._rendering_for[job.owner or ""] += 1
+            self._served_at[job.owner or ""] = time.monotonic()
+        tg.start_soon(self._drive, job.id, heavy, job.owner or "")
 
     def _is_heavy(self, job: JobRecord) -> bool:
         provider = self.providers.get(job.provider)
         return job.step in getattr(provider, "heavy_steps", frozenset())
 
-    async def _drive(self, job_id: str, heavy: bool = False) -> None:
+    async def _drive(self, job_id: str, heavy: bool = False, owner: str = "") -> None:
         try:
             async with self._limiter:
                 await self._drive_once(job_id)
@@ -313,6 +327,7 @@ class JobRunner:
             self.cancel_requested.discard(job_id)
             if heavy:
                 self._rendering -= 1
+                self._rendering_for[owner] -= 1
             self.wake()
 
     async def _drive_once(self, job_id: str) -> None:
