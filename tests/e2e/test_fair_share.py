@@ -1,6 +1,7 @@
 """Fair shares on a team's server (HTTP, OAuth sign-in, one render slot). With the default cap alpha's fourth
-active job is refused, saying when to try again. With a cap of 20, alpha asks for 20 local videos and then beta
-for one: beta's job is rendered after at most one of alpha's, not after all of them."""
+active job is refused, saying when to try again, and so is a call past the per-user rate. With a cap of 20,
+alpha asks for 20 local videos and then beta for one: beta's job is rendered after at most one of alpha's, not
+after all of them."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def server_env(settings: Settings, port: int, issuer: str, **extra: Any) -> dict
 async def test_a_fourth_active_job_is_refused_saying_when_to_try_again(settings: Settings, tmp_path: Path) -> None:
     port = free_port()
     with auth_server(f"http://127.0.0.1:{port}/mcp", tmp_path / "oidc") as auth, \
-            oauth_server(server_env(settings, port, auth.issuer), tmp_path / "server.log", port) as server:
+            oauth_server(server_env(settings, port, auth.issuer, TALKING_VIDEO_USER_CALLS_PER_MINUTE=12),
+                         tmp_path / "server.log", port) as server:
         async with signed_in(server.url, client_credentials(server.url, "alpha", auth.issuer)) as alpha, \
                 signed_in(server.url, client_credentials(server.url, "beta", auth.issuer)) as beta:
             accepted = [structured(await alpha.call_tool("generate_talking_video", video(n)))["job_id"]
@@ -56,6 +58,15 @@ async def test_a_fourth_active_job_is_refused_saying_when_to_try_again(settings:
             # Once one of alpha's jobs is over, alpha may submit again.
             structured(await alpha.call_tool("cancel_job", {"job_id": accepted[0]}))
             structured(await alpha.call_tool("generate_talking_video", video(4)))
+            # Twelve calls a minute each: alpha's next ones are refused, saying when to retry; beta's are not.
+            said = ""
+            for _ in range(12):
+                result = await alpha.call_tool("list_jobs", {})
+                if result.is_error:
+                    said = result.content[0].text
+                    break
+            assert said.startswith("Too many calls: each user may make 12 a minute on this server; try again in "), said
+            assert not (await beta.call_tool("list_jobs", {})).is_error
 
 
 async def test_a_batch_does_not_starve_another_users_job(settings: Settings, tmp_path: Path) -> None:
