@@ -23,6 +23,7 @@ from talking_video_mcp.domain.provider import Provider
 from talking_video_mcp.domain.records import JobRecord, held_by_another, pid_alive
 from talking_video_mcp.errors import (
     LedgerError,
+    LedgerUnavailable,
     ProviderError,
     StorageError,
     SubmitOutcomeUnknown,
@@ -46,6 +47,7 @@ LEASE_S = 15.0
 HEARTBEAT_S = 4.0
 DISPATCH_MAX_WAIT_S = 5.0
 MAX_TRANSIENT_FAILURES = 12
+OUTAGE_WAIT_S = 120.0  # real seconds a running step waits for the ledger to come back before it breaks off
 LEDGER_RETRY_S = 2.0  # real seconds: how soon a job whose progress could not be recorded is tried again
 MAX_DOWNLOAD_BYTES = 1024 * 2**20
 STALE_PART_S = 900.0  # a download writes every few ms; a `.part` untouched this long has no writer
@@ -111,11 +113,11 @@ class _Control:
             # restart, never a job that looks unsubmitted and would be sent again.
             fields.setdefault("pending_submit", None)
             fields["submitted_at"] = fields.get("submitted_at") or answered_at
-        job = await self._runner.write(self._job.id, **fields)
+        job = await self._runner.write_through(self._job.id, **fields)
         if job.status == "canceled" and answered_at is not None:
             # Canceled meanwhile: still record that (and what) was submitted; it may bill.
             kept = {k: fields[k] for k in ("pending_submit", "submitted_at", "state") if k in fields}
-            job = await self._runner.write(self._job.id, unless_canceled=False, **kept)
+            job = await self._runner.write_through(self._job.id, unless_canceled=False, **kept)
         self._job = job
         if job.status == "canceled":
             # Canceled through another process: local work (a render) stops at its next check too.
@@ -135,7 +137,7 @@ class _Control:
         except SubmitOutcomeUnknown:
             raise
         except TalkingVideoError as exc:
-            self._job = await self._runner.write(self._job.id, pending_submit=None)
+            self._job = await self._runner.write_through(self._job.id, pending_submit=None)
             raise ProviderError(nothing_charged(str(exc))) from None
         self._answered_at = self._runner.clock()
         return result
@@ -211,6 +213,22 @@ class JobRunner:
         job = await anyio.to_thread.run_sync(lambda: self.store.update(job_id, **fields))
         self._notify(job_id)
         return job
+
+    async def write_through(self, job_id: str, **fields: Any) -> JobRecord:
+        """`write`, waiting out a ledger outage (a database restart, a failover) for up to OUTAGE_WAIT_S: a job in
+        the middle of a step (a render, the answer of a paid submit) carries on once the ledger is back instead of
+        breaking off, which after a paid submit would leave it `submit_unknown`. An update is idempotent, so
+        writing it again is safe even where the first try did reach the database."""
+        waited, pause = 0.0, 0.25
+        while True:
+            try:
+                return await self.write(job_id, **fields)
+            except LedgerUnavailable:
+                if waited >= OUTAGE_WAIT_S:
+                    raise
+                await anyio.sleep(pause)
+                waited += pause
+                pause = min(2.0, pause * 2)
 
     def _notify(self, job_id: str) -> None:
         event = self._changed.pop(job_id, None)
