@@ -100,15 +100,20 @@ class PgJobStore(SqlLedger):
     def _errors(self, *, write: bool = False) -> Iterator[None]:
         try:
             yield
-        except psycopg.OperationalError as exc:  # no connection: refused, dropped, timed out waiting for one
+        except psycopg.OperationalError as exc:
+            if getattr(self, "_pool", None) is None:
+                raise self._error(exc, write) from None  # at start-up: the operator needs the address and the cause
+            # Serving: no connection (refused, dropped, none free in time). The caller hears it briefly.
             log.warning("the job ledger (%s) is unreachable: %s", self.where, _first_line(exc))
             raise LedgerUnavailable(UNAVAILABLE) from None
         except psycopg.Error as exc:
-            detail = _first_line(exc)
-            raise LedgerError(
-                f"the job ledger ({self.where}) could not be {'written' if write else 'read'}: {detail}. Check "
-                "that the database server is reachable and TALKING_VIDEO_DATABASE_URL is right, then try again."
-            ) from None
+            raise self._error(exc, write) from None
+
+    def _error(self, exc: psycopg.Error, write: bool) -> LedgerError:
+        return LedgerError(
+            f"the job ledger ({self.where}) could not be {'written' if write else 'read'}: {_first_line(exc)}. Check "
+            "that the database server is reachable and TALKING_VIDEO_DATABASE_URL is right, then try again."
+        )
 
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[psycopg.Cursor[dict[str, Any]]]:
