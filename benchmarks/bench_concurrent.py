@@ -2,7 +2,10 @@
 (after 5 warm-up calls each), all sessions at once; `list_jobs` (a ledger of 20 finished jobs) and
 `list_voices` on our server against `ping` on a bare one-tool server on the same SDK (benchmarks/
 floor_server.py), measured side by side in the same run: rounds alternate between the servers, so a busy
-moment of a shared machine falls on both. Reported: p50/p99 of each and the ratio of ours to the bare one.
+moment of a shared machine falls on both. Reported: p50/p99 of each and the ratio of ours to the bare one, and
+the server process's CPU time per call (from /proc, Linux), which a busy machine disturbs far less than the
+latencies: where ours costs no more CPU than the bare server, a latency ratio above 1 is the client's share
+(parsing a larger answer) or the machine's noise.
 
 Run: .venv/bin/python benchmarks/bench_concurrent.py [sessions] [calls] [rounds]
 """
@@ -44,8 +47,22 @@ def _start(args: list[str], env: dict[str, str], log: Path, port: int) -> subpro
     return proc
 
 
-async def _session(url: str, tool: str, args: dict[str, Any], calls: int, times: list[float],
-                   warm: list[int], ready: anyio.Event) -> None:
+class _Gate:
+    """Holds the timed calls back until every session is open and warm, then lets them all go at once."""
+
+    def __init__(self, sessions: int) -> None:
+        self.waiting = sessions
+        self.all_warm = anyio.Event()
+        self.go = anyio.Event()
+
+    async def arrive(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.all_warm.set()
+        await self.go.wait()
+
+
+async def _session(url: str, tool: str, args: dict[str, Any], calls: int, times: list[float], gate: _Gate) -> None:
     from mcp import Client
 
     async with Client(url) as client:
@@ -53,8 +70,7 @@ async def _session(url: str, tool: str, args: dict[str, Any], calls: int, times:
             result = await client.call_tool(tool, args)
             if result.is_error:
                 raise RuntimeError(f"{tool} failed: {result.content}")
-        warm.append(1)
-        await ready.wait()  # every session warm before any timed call
+        await gate.arrive()
         for _ in range(calls):
             started = time.perf_counter()
             await client.call_tool(tool, args)
@@ -63,15 +79,22 @@ async def _session(url: str, tool: str, args: dict[str, Any], calls: int, times:
 
 async def _load(url: str, tool: str, args: dict[str, Any], sessions: int, calls: int) -> list[float]:
     times: list[float] = []
-    warm: list[int] = []
-    ready = anyio.Event()
+    gate = _Gate(sessions)
     async with anyio.create_task_group() as tg:
         for _ in range(sessions):
-            tg.start_soon(_session, url, tool, args, calls, times, warm, ready)
-        while len(warm) < sessions:  # sessions open and warm up; then all start together
-            await anyio.sleep(0.05)
-        ready.set()
+            tg.start_soon(_session, url, tool, args, calls, times, gate)
+        await gate.all_warm.wait()
+        gate.go.set()
     return times
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux); 0 where /proc is absent."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(sessions: int = SESSIONS, calls: int = CALLS, rounds: int = ROUNDS) -> dict[str, Any]:
@@ -85,12 +108,15 @@ def run(sessions: int = SESSIONS, calls: int = CALLS, rounds: int = ROUNDS) -> d
                   home / "ours.log", ours_port)
     floor = _start([str(common.BENCH_DIR / "floor_server.py"), str(floor_port)], env, home / "floor.log", floor_port)
     samples: dict[str, list[float]] = {"bare_ping": [], "list_jobs": [], "list_voices": []}
-    plan = [("bare_ping", floor_port, "ping", {}), ("list_jobs", ours_port, "list_jobs", {}),
-            ("list_voices", ours_port, "list_voices", {"provider": "local"})]
+    cpu: dict[str, float] = dict.fromkeys(samples, 0.0)
+    plan = [("bare_ping", floor, floor_port, "ping", {}), ("list_jobs", ours, ours_port, "list_jobs", {}),
+            ("list_voices", ours, ours_port, "list_voices", {"provider": "local"})]
     try:
         for _ in range(rounds):
-            for name, port, tool, args in plan:
+            for name, proc, port, tool, args in plan:
+                before = _cpu_s(proc.pid)
                 samples[name] += anyio.run(_load, f"http://127.0.0.1:{port}/mcp", tool, args, sessions, calls)
+                cpu[name] += _cpu_s(proc.pid) - before
     finally:
         common.stop_process(ours)
         common.stop_process(floor)
@@ -100,6 +126,9 @@ def run(sessions: int = SESSIONS, calls: int = CALLS, rounds: int = ROUNDS) -> d
                   f"client and servers on this machine ({os.cpu_count()} CPUs)",
         "tools": {name: common.summary_ms(times) for name, times in samples.items()},
     }
+    per_session = WARMUP + calls + 2  # initialize and the initialized notification count too
+    for name, seconds in cpu.items():
+        out["tools"][name]["server_cpu_ms_per_call"] = round(seconds * 1000 / (rounds * sessions * per_session), 2)
     bare = out["tools"]["bare_ping"]
     for name in ("list_jobs", "list_voices"):
         mine = out["tools"][name]
