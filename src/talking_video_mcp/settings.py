@@ -136,6 +136,20 @@ class Settings(BaseModel):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("fetch_allow")
+    @classmethod
+    def _check_allow(cls, value: list[str]) -> list[str]:
+        import ipaddress  # only when the list is set
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if any(c in entry for c in "/:@ ") or entry.startswith("."):
+                    raise ValueError(f"TALKING_VIDEO_FETCH_ALLOW: {entry!r} is neither a host name nor a CIDR block "
+                                     "(such as assets.internal or 10.1.0.0/16)") from None
+        return value
+
     @field_validator("fetch_private", mode="before")
     @classmethod
     def _blank_is_default(cls, value: object) -> object:
