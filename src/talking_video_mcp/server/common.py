@@ -42,10 +42,7 @@ async def guarded(ctx: Context, call: Callable[[Services], Awaitable[BaseModel]]
     become one clean tool error; secrets never leave. A job comes back with links to itself and its file."""
     base = jobs.request_base.set(request_base(ctx))
     try:
-        state = await services(ctx)
-        if state.owner is not None:
-            lazy_services(ctx).call_rates.take(state.owner.id)
-        result = await call(state)
+        result = await call(await services(ctx))
     except TalkingVideoError as exc:
         raise ToolError(redact(str(exc), lazy_services(ctx).settings.secrets())) from None
     finally:
