@@ -18,4 +18,9 @@ def ping() -> str:
 
 
 if __name__ == "__main__":
-    server.run()
+    import sys
+
+    if len(sys.argv) > 1:  # a port: the same server over streamable HTTP (bench_concurrent's baseline)
+        server.run("streamable-http", port=int(sys.argv[1]))
+    else:
+        server.run()

@@ -205,6 +205,19 @@ def _calls(calls: dict[str, Any]) -> list[str]:
     return lines + _table(["transport", "p50", "p99", "mean", "calls", "response"], rows)
 
 
+def _concurrent(cc: dict[str, Any]) -> list[str]:
+    if not cc:
+        return []
+    lines = ["## Cheap reads under 20 concurrent HTTP sessions, beside a bare SDK server", "", cc.get("method", ""), "",
+             *_error(cc)]
+    rows = [[f"`{name}`", _fmt(t.get("p50_ms"), "ms", 1), _fmt(t.get("p99_ms"), "ms", 1),
+             _fmt(t.get("p99_ratio_to_bare"), "x", 2), _fmt(t.get("server_cpu_ms_per_call"), "ms", 2)]
+            for name, t in cc.get("tools", {}).items()]
+    verdict = "met" if cc.get("met") else "not met"
+    return lines + _table(["tool", "p50", "p99", "p99 / bare", "server CPU per call"], rows) + [
+        f"Target: {cc.get('target', '')} ({verdict} in this run).", ""]
+
+
 def _traffic(tr: dict[str, Any]) -> list[str]:
     if not tr:
         return []
@@ -324,6 +337,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _error(b.get("cold_start", {})) + _cold_details(b.get("cold_start", {}))
     lines += _payload_details(b.get("payload", {}))
     lines += _calls(b.get("calls", {}))
+    lines += _concurrent(b.get("concurrent", {}))
     lines += _traffic(b.get("traffic", {}))
     lines += _render(b.get("render", {}))
     lines += _load(b.get("load", {}))

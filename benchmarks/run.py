@@ -25,7 +25,7 @@ from typing import Any
 import common  # benchmarks/ is sys.path[0] when this file is run as a script
 import report
 
-BENCHMARKS = ("cold_start", "payload", "calls", "traffic", "render", "eta", "load")
+BENCHMARKS = ("cold_start", "payload", "calls", "concurrent", "traffic", "render", "eta", "load")
 RESULTS_JSON = common.BENCH_DIR / "results.json"
 RESULTS_MD = common.BENCH_DIR / "results.md"
 RENDER_MARK = "@@BENCH_RENDER@@"
@@ -59,6 +59,7 @@ def run_render(timeout_s: float = 480.0) -> dict[str, Any]:
 def _runners(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
     import bench_calls
     import bench_cold_start
+    import bench_concurrent
     import bench_eta
     import bench_load
     import bench_payload
@@ -76,6 +77,7 @@ def _runners(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
         "cold_start": cold_start,
         "payload": payload,
         "calls": lambda: bench_calls.run(100 if quick else bench_calls.CALLS),
+        "concurrent": lambda: bench_concurrent.run(rounds=1 if quick else bench_concurrent.ROUNDS),
         "traffic": lambda: bench_traffic.run(jobs=2 if quick else bench_traffic.JOBS),
         "render": run_render,
         "eta": lambda: bench_eta.run(120.0 if quick else bench_eta.AUDIO_S),

@@ -68,6 +68,8 @@ def make_settings(home: Path, root: Path, base_url: str, **overrides: Any) -> Se
         "TALKING_VIDEO_ALLOWED_ROOTS": [root],
         "TALKING_VIDEO_TIME_SCALE": EMULATOR_SPEED,
         "TALKING_VIDEO_HTTP_TIMEOUT": 5.0,
+        # The emulator's uploads are inputs; over HTTP the outbound guard would refuse its loopback address.
+        "TALKING_VIDEO_FETCH_ALLOW": ["127.0.0.1"],
     }
     values.update(overrides)
     return Settings(**values)
@@ -83,7 +85,8 @@ def env_for(settings: Settings) -> dict[str, str]:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         elif isinstance(value, list):
-            value = ("," if name in ("http_allowed_hosts", "oauth_scopes") else os.pathsep).join(str(v) for v in value)
+            comma = name in ("http_allowed_hosts", "oauth_scopes", "fetch_allow")
+            value = ("," if comma else os.pathsep).join(str(v) for v in value)
         env[field.alias] = str(value)
     for name, value in settings.provider_values().items():  # each provider's own variables (its package's settings)
         env[name] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.servers import free_port
@@ -39,6 +39,14 @@ def find_bin() -> Path | None:
 class PgServer:
     url: str  # the maintenance database, as the superuser
     port: int
+    pg_ctl: list[str] = field(default_factory=list)  # the command line that controls it, up to the action
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server as an administrator would for a routine restart (`fast`: connections are closed)."""
+        subprocess.run([*self.pg_ctl, "-m", mode, "-w", "stop"], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        subprocess.run([*self.pg_ctl, "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=90)
 
     def url_for(self, dbname: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
@@ -86,13 +94,13 @@ def pg_server(bin_dir: Path) -> Iterator[PgServer]:
                         "-E", "UTF8", "--no-locale", "--no-sync"], check=True, capture_output=True, timeout=120)
         options = (f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c full_page_writes=off "
                    "-c synchronous_commit=off -c max_connections=200")
-        started = subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
-                                  "-w", "-t", "60", "start"], capture_output=True, text=True, timeout=90)
+        control = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options]
+        started = subprocess.run([*control, "-w", "-t", "60", "start"], capture_output=True, text=True, timeout=90)
         if started.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {started.stdout}{started.stderr}{tail}")
         try:
-            yield PgServer(url=f"postgresql://postgres@127.0.0.1:{port}/postgres", port=port)
+            yield PgServer(url=f"postgresql://postgres@127.0.0.1:{port}/postgres", port=port, pg_ctl=control)
         finally:
             subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                            capture_output=True, timeout=60)

@@ -79,6 +79,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings = _checked_settings()
     if settings is None:
         return 1
+    settings = settings.guarded()  # it fetches the inputs of jobs that users of the HTTP servers submitted
     if settings.database_url is None:
         logging.getLogger(__name__).warning(
             "worker on the SQLite ledger in %s: it shares jobs only with servers on this machine using the same "

@@ -36,6 +36,14 @@ class LedgerError(StorageError):
     """The job ledger could not be read or written; nothing in it changed."""
 
 
+class TooBusy(TalkingVideoError):
+    """A user's fair share is used up (active jobs, calls a minute); the sentence says when to try again."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger's database cannot be reached just now (a restart, a failover); nothing in it changed."""
+
+
 class SpendRefused(TalkingVideoError):
     """The spend guard refused a job (cost over the per-job cap or the daily budget)."""
 

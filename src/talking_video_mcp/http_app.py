@@ -177,6 +177,7 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
             f"refusing to listen on {host}: set TALKING_VIDEO_HTTP_TOKEN to require a bearer token off loopback "
             "(or TALKING_VIDEO_OAUTH_ISSUER and TALKING_VIDEO_PUBLIC_URL for OAuth sign-in)"
         )
+    settings = settings.guarded()  # a server others reach: their URLs may not reach its private network
     oauth = oauth_options(settings)
     server = build_server(settings, gallery=True, **oauth)
     if oauth:
@@ -189,7 +190,9 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
     )
     if token:
         app = BearerTokenMiddleware(app, token)
-    return HealthCheck(app)
+    from talking_video_mcp.http_limits import BodyLimit
+
+    return BodyLimit(HealthCheck(app), settings.http_max_body_bytes)
 
 
 def serve_http(settings: Settings, *, host: str, port: int) -> int:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from talking_video_mcp.call_rates import CallRates
 from talking_video_mcp.errors import TalkingVideoError
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class LazyServices:
     def __init__(self, settings: Settings, *, grace_s: float = 0.25) -> None:
         self.settings = settings
         self.grace_s = grace_s
+        self.call_rates = CallRates(settings.user_calls_per_minute)
         self._wake = anyio.Event()
         self._closing = False
         self._ready = anyio.Event()

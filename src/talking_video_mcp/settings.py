@@ -111,6 +111,18 @@ class Settings(BaseModel):
     aws_secret_access_key: SecretStr | None = Field(default=None, alias="AWS_SECRET_ACCESS_KEY")
     aws_region: str | None = Field(default=None, alias="AWS_REGION")
 
+    # The outbound guard (media/url_guard.py): may a user's image/audio URL reach loopback and private addresses?
+    # Unset: yes on stdio (one local user, their own file server), no over HTTP and in workers (a team's server).
+    fetch_private: bool | None = Field(default=None, alias="TALKING_VIDEO_FETCH_PRIVATE")
+    # Hosts and CIDR blocks a user's URL may reach even with the guard on (a team's internal asset store).
+    fetch_allow: list[str] = Field(default_factory=list, alias="TALKING_VIDEO_FETCH_ALLOW")
+
+    # Fair shares between signed-in users (OAuth): active jobs each may have, and tool calls a minute each.
+    user_max_active_jobs: int = Field(default=3, ge=1, alias="TALKING_VIDEO_USER_MAX_ACTIVE_JOBS")
+    user_calls_per_minute: int = Field(default=120, ge=1, alias="TALKING_VIDEO_USER_CALLS_PER_MINUTE")
+    # The largest request body the HTTP transport takes (413 above it): room for a 50 MB data: URL, base64-encoded.
+    http_max_body_bytes: int = Field(default=72 * 2**20, ge=4096, alias="TALKING_VIDEO_HTTP_MAX_BODY")
+
     # Polling schedules are written in provider seconds; the sandbox emulator runs faster,
     # so the runner divides its waits by this factor to stay in step with it.
     time_scale: float = Field(default=1.0, gt=0, alias="TALKING_VIDEO_TIME_SCALE")
@@ -125,12 +137,36 @@ class Settings(BaseModel):
             return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
         return value
 
-    @field_validator("http_allowed_hosts", mode="before")
+    @field_validator("http_allowed_hosts", "fetch_allow", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _check_allow(cls, value: list[str]) -> list[str]:
+        import ipaddress  # only when the list is set
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if any(c in entry for c in "/:@ ") or entry.startswith("."):
+                    raise ValueError(f"TALKING_VIDEO_FETCH_ALLOW: {entry!r} is neither a host name nor a CIDR block "
+                                     "(such as assets.internal or 10.1.0.0/16)") from None
+        return value
+
+    @field_validator("fetch_private", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def guarded(self) -> Settings:
+        """These settings for a process that serves a team (HTTP, workers): private addresses refused unless
+        TALKING_VIDEO_FETCH_PRIVATE says otherwise."""
+        return self if self.fetch_private is not None else self.model_copy(update={"fetch_private": False})
 
     @field_validator("user_daily_budget_usd", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ are presigned GET URLs that any replica makes. boto3 signs; nothing here does.""
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,9 @@ class S3Location:
         return f"{self.prefix}/{job_id}.mp4" if self.prefix else f"{job_id}.mp4"
 
 
+log = logging.getLogger(__name__)
+
+
 class S3Storage:
     """One bucket and prefix; clients are made on first use (boto3 takes ~0.3 s to import: never at start-up)."""
 
@@ -62,22 +66,26 @@ class S3Storage:
         parts = urlsplit(endpoint)
         return f"{parts.scheme}://{parts.netloc}"
 
-    def _client(self, endpoint: str | None) -> S3Client:
+    def _client(self, endpoint: str | None, *, interactive: bool = False) -> S3Client:
         with self._lock:
-            client = self._clients.get(endpoint or "")
+            name = f"{'interactive ' if interactive else ''}{endpoint or ''}"
+            client = self._clients.get(name)
             if client is None:
-                client = self._make_client(endpoint)
-                self._clients[endpoint or ""] = client
+                client = self._make_client(endpoint, interactive=interactive)
+                self._clients[name] = client
             return client
 
-    def _make_client(self, endpoint: str | None) -> S3Client:
+    def _make_client(self, endpoint: str | None, *, interactive: bool = False) -> S3Client:
+        """`interactive`: for reads a tool call waits on, which must answer within seconds while the store is away
+        (INTERACTIVE_WAIT_S a try, no retry); the job steps' uploads keep the patient settings."""
         import boto3  # lazily: see the class docstring
         from botocore.config import Config
 
         s = self._settings
         secret = s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else None
+        wait = min(INTERACTIVE_WAIT_S, s.http_timeout_s) if interactive else s.http_timeout_s
         config = Config(
-            connect_timeout=s.http_timeout_s, read_timeout=s.http_timeout_s, retries={"max_attempts": 2},
+            connect_timeout=wait, read_timeout=wait, retries={"max_attempts": 0 if interactive else 2},
             signature_version="s3v4", s3={"addressing_style": "path"},
         )
         client: S3Client = boto3.session.Session().client(
@@ -110,7 +118,7 @@ class S3Storage:
         that did not make it); StorageUnavailable when the store cannot answer."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        client = self._client(self._settings.aws_endpoint_url)
+        client = self._client(self._settings.aws_endpoint_url, interactive=True)
         try:
             total = int(client.head_object(Bucket=self.location.bucket, Key=key)["ContentLength"])
             if length <= 0 or offset >= total:
@@ -118,7 +126,11 @@ class S3Storage:
             got = client.get_object(Bucket=self.location.bucket, Key=key,
                                     Range=f"bytes={offset}-{min(total, offset + length) - 1}")
             return got["Body"].read(), total
-        except (BotoCoreError, ClientError) as exc:
+        except BotoCoreError as exc:  # no answer: refused, timed out, dropped
+            log.warning("the video store did not answer reading s3://%s/%s: %s", self.location.bucket, key,
+                        _reason(exc))
+            raise StorageUnavailable(VIDEO_STORE_AWAY) from None
+        except ClientError as exc:
             raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
 
     def check(self) -> None:
@@ -144,6 +156,8 @@ class S3Storage:
                                      f"{_reason(exc)}; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
 
 
+INTERACTIVE_WAIT_S = 2.0
+VIDEO_STORE_AWAY = "The video store is unavailable; try again shortly."
 _DENIED = "access denied (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
 _MEANING = {"404": "the bucket does not exist", "NoSuchBucket": "the bucket does not exist", "403": _DENIED,
             "AccessDenied": _DENIED, "InvalidAccessKeyId": _DENIED, "SignatureDoesNotMatch": _DENIED}

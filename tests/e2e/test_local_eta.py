@@ -132,7 +132,7 @@ async def test_a_local_job_behind_a_running_render_says_it_waits_for_a_slot(home
 
 def test_the_queue_names_each_waiting_jobs_place_in_line() -> None:
     def job(job_id: str, status: str, step: str, provider: str = "local") -> Any:
-        return SimpleNamespace(id=job_id, status=status, step=step, provider=provider)
+        return SimpleNamespace(id=job_id, status=status, step=step, provider=provider, owner=None)
 
     active = [job("a", "processing", "render"), job("b", "processing", "render"), job("c", "queued", "render"),
               job("d", "queued", "tts"), job("e", "queued", "poll", "segmind"), job("f", "queued", "render")]

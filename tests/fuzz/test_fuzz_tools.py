@@ -12,6 +12,7 @@ the ledger must stay empty.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import re
@@ -25,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from hypothesis import HealthCheck, given, settings
@@ -33,9 +35,12 @@ from mcp import Client
 
 from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
+from talking_video_mcp.media import url_guard
+from talking_video_mcp.media.url_guard import REFUSAL
 from talking_video_mcp.server import build_server
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, make_settings
 from tests.helpers import png_bytes, upload, wav_bytes
+from tests.unit.test_url_guard import REFUSED_HOSTS
 
 SPEND_TOOLS = ("generate_talking_video", "text_to_speech", "generate_video_from_image", "generate_product_ad")
 READ_TOOLS = ("check_video_status", "list_voices", "list_avatar_presets", "list_motions", "list_sounds", "list_jobs",
@@ -128,6 +133,20 @@ class Fuzz:
         assert not result.is_error and result.structured_content["jobs"] == [], "a job was created"
 
 
+class _LoopbackOnly(httpcore.AnyIOBackend):
+    """The guard's network backend for the fuzzing session: loopback connections are made, any other is
+    recorded and fails as an unreachable host would."""
+
+    def __init__(self, outside: list[tuple[str, int]]) -> None:
+        self.outside = outside
+
+    async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        if not ipaddress.ip_address(host).is_loopback:
+            self.outside.append((host, port))
+            raise httpcore.ConnectError("not connected: the fuzzing session reaches loopback only")
+        return await super().connect_tcp(host, port, *args, **kwargs)
+
+
 def _short(args: dict[str, Any]) -> str:
     return json.dumps(args, default=repr, ensure_ascii=True)[:600]
 
@@ -142,6 +161,7 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
     (root / "notes.txt").write_text("not a picture")
     (root / "folder").mkdir()
     crashes, refusals = _Crashes(), _Crashes(logging.INFO)
+    outside: list[tuple[str, int]] = []
     logging.getLogger().addHandler(crashes)
     sdk = logging.getLogger(SDK_LOGGER)
     sdk_level = sdk.level
@@ -173,7 +193,11 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
         media["silent_url"] = upload(emu.base_url, wav_bytes(0.5, rate=8000, silent=True), "audio/wav")
         # get_account and the template lists are real provider reads, within the default per-minute request
         # budgets: a thousand calls in a few seconds must not queue behind them (providers/reads.py).
-        settings_ = make_settings(home, root, emu.base_url)
+        # The outbound guard is on (as over HTTP), with the emulator's loopback host allowed for its uploads; a
+        # connection to any other address than loopback would be recorded (and not made).
+        settings_ = make_settings(home, root, emu.base_url, TALKING_VIDEO_FETCH_PRIVATE=False)
+        stack.callback(setattr, url_guard, "network_backend", url_guard.network_backend)
+        url_guard.network_backend = lambda: _LoopbackOnly(outside)  # type: ignore[assignment]
         portal = stack.enter_context(start_blocking_portal("asyncio"))
         client = stack.enter_context(portal.wrap_async_context_manager(Client(build_server(settings_))))
         fuzz = Fuzz(portal, client, emu, home, media, crashes, refusals, posts_before=dict(emu.stats()["endpoints"]))
@@ -185,8 +209,9 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
             "model": "local", "avatar_preset_id": "local:astronaut", "script": "Hello there.", "dry_run": True}))
         assert not first.is_error and time.perf_counter() - started < SLOWEST_CALL_S, first
         yield fuzz
-        # The session still answers, and nothing was ever submitted.
+        # The session still answers, nothing was ever submitted, and nothing but loopback was ever connected to.
         fuzz.ledger_is_empty()
+        assert outside == []
     logging.getLogger().removeHandler(crashes)
     sdk.removeHandler(refusals)
     sdk.setLevel(sdk_level)
@@ -217,6 +242,15 @@ BAD_RESOURCES = [
     "file:" + "/a" * 3_000, "data:image/png;base64," + "A" * 4_000, "http://127.0.0.1:1/x.png\r\nX-Injected: 1",
     "ftp://127.0.0.1/x.png", "file:///etc/passwd", "/dev/zero", "~/.ssh/id_rsa", "", " ",
 ]
+# The outbound guard's address list (issue 25): each must be refused with its one sentence, in any URL field.
+# (127.0.0.1 itself, however spelled or named, is the emulator's address, allowed here; tests/e2e/test_fetch_guard.py
+# refuses it over HTTP.)
+_EMULATOR = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::ffff:127.0.0.1")}
+PRIVATE_URLS = [f"http://{h}/face.png" for h in REFUSED_HOSTS
+                if url_guard.literal_address(h) not in _EMULATOR] + [
+    f"https://{h}:8443/speech.wav?sig=1" for h in ("169.254.169.254", "[fd00:ec2::254]", "167772161")]
+BAD_RESOURCES += PRIVATE_URLS
+NASTY += PRIVATE_URLS[::3]
 SURROGATE_TEXT = st.lists(
     st.one_of(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), st.characters()), min_size=1, max_size=8
 ).map("".join)
@@ -564,12 +598,24 @@ def test_resources_and_prompt_with_junk(fuzz: Fuzz) -> None:
     fuzz.ledger_is_empty()
 
 
+def test_the_address_list_is_refused_in_every_url_field(fuzz: Fuzz) -> None:
+    """The outbound guard's whole address list, in each URL field of the spend tools: the same sentence each time."""
+    shapes = [("generate_talking_video", "image", {"model": "local", "script": "Hello there."}),
+              ("generate_talking_video", "audio", {"model": "local", "avatar_preset_id": "local:astronaut"}),
+              ("generate_talking_video", "image", {"model": "segmind/heygen-avatar-iv", "script": "Hello there."})]
+    for url in PRIVATE_URLS:
+        for tool, field_name, args in shapes:
+            result = fuzz.call("address_list", tool, {**args, field_name: url, "dry_run": True}, invalid=True)
+            said = " ".join(getattr(c, "text", "") for c in result.content)
+            assert said == f"{field_name}: {REFUSAL}", (url, said)
+
+
 def test_zz_enough_calls_and_the_session_still_answers(fuzz: Fuzz) -> None:
     """Runs last: the fuzzed session still works, and the module made enough calls."""
     fuzz.ledger_is_empty()
     account = fuzz.portal.call(partial(fuzz.client.call_tool, "get_account", {}))
     assert not account.is_error
-    if set(fuzz.calls) != set(EXAMPLES):
+    if set(fuzz.calls) - {"address_list"} != set(EXAMPLES):
         pytest.skip("only part of the module ran")
     assert sum(fuzz.calls.values()) >= MIN_CALLS, dict(fuzz.calls)
     # No call waits: not on the request budget, not on anything else (issue 15: one took over 10 s).

@@ -9,10 +9,12 @@ changes during a long render."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from talking_video_mcp.domain.fair import fair_order
 from talking_video_mcp.domain.records import JobRecord
 
 RENDER_START = 0.1  # job progress when the first frame is drawn
@@ -100,7 +102,9 @@ class RenderQueue:
     def of(cls, active: Sequence[JobRecord], heavy_steps: Mapping[str, frozenset[str]]) -> RenderQueue:
         """From the active jobs in the order the runner takes them (the ledger's `active_jobs`)."""
         heavy = [j for j in active if j.step in heavy_steps.get(j.provider, frozenset())]
-        return cls(waiting=tuple(j.id for j in heavy if j.status == "queued"),
+        rendering = Counter(j.owner or "" for j in heavy if j.status == "processing")
+        waiting = fair_order([j for j in heavy if j.status == "queued"], rendering)
+        return cls(waiting=tuple(j.id for j in waiting),
                    running=sum(1 for j in heavy if j.status == "processing"))
 
     def position(self, job_id: str) -> int | None:

@@ -6,6 +6,7 @@ Imported only when a database URL is configured, so SQLite users need neither ps
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import zlib
@@ -21,10 +22,19 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from talking_video_mcp.domain.records import process_identity
-from talking_video_mcp.errors import LedgerError
+from talking_video_mcp.errors import LedgerError, LedgerUnavailable
 from talking_video_mcp.jobs.pg_budget import PgRequestBudget
 from talking_video_mcp.jobs.sql_ledger import SqlLedger
 from talking_video_mcp.rate_budget import Budget
+
+log = logging.getLogger(__name__)
+POOL_WAIT_S = 3.0
+UNAVAILABLE = "The job store is unavailable; try again shortly."
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
 
 # Held while migrating, so replicas starting together apply each migration once.
 _MIGRATION_LOCK = zlib.crc32(b"talking_video_mcp.ledger.migrations")
@@ -72,8 +82,11 @@ class PgJobStore(SqlLedger):
         self.where = describe(url)
         with self._errors(write=True):
             self._migrate(url, connect_timeout_s)
+            # A caller waits at most POOL_WAIT_S for a connection: while the database is away (a restart, a
+            # failover) a tool call answers that the store is unavailable instead of hanging; the pool keeps
+            # reconnecting in the background and the next call after the database is back succeeds.
             self._pool: ConnectionPool = ConnectionPool(
-                url, min_size=1, max_size=max_connections, timeout=30.0, open=True,
+                url, min_size=1, max_size=max_connections, timeout=POOL_WAIT_S, open=True,
                 kwargs={"connect_timeout": max(1, int(connect_timeout_s))},
                 check=ConnectionPool.check_connection, name="talking-video-ledger",
             )
@@ -87,12 +100,20 @@ class PgJobStore(SqlLedger):
     def _errors(self, *, write: bool = False) -> Iterator[None]:
         try:
             yield
+        except psycopg.OperationalError as exc:
+            if getattr(self, "_pool", None) is None:
+                raise self._error(exc, write) from None  # at start-up: the operator needs the address and the cause
+            # Serving: no connection (refused, dropped, none free in time). The caller hears it briefly.
+            log.warning("the job ledger (%s) is unreachable: %s", self.where, _first_line(exc))
+            raise LedgerUnavailable(UNAVAILABLE) from None
         except psycopg.Error as exc:
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise LedgerError(
-                f"the job ledger ({self.where}) could not be {'written' if write else 'read'}: {detail}. Check "
-                "that the database server is reachable and TALKING_VIDEO_DATABASE_URL is right, then try again."
-            ) from None
+            raise self._error(exc, write) from None
+
+    def _error(self, exc: psycopg.Error, write: bool) -> LedgerError:
+        return LedgerError(
+            f"the job ledger ({self.where}) could not be {'written' if write else 'read'}: {_first_line(exc)}. Check "
+            "that the database server is reachable and TALKING_VIDEO_DATABASE_URL is right, then try again."
+        )
 
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[psycopg.Cursor[dict[str, Any]]]:

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,10 +18,12 @@ import httpx
 from anyio.abc import TaskGroup
 
 from talking_video_mcp import provider_http
+from talking_video_mcp.domain.fair import fair_order
 from talking_video_mcp.domain.provider import Provider
 from talking_video_mcp.domain.records import JobRecord, held_by_another, pid_alive
 from talking_video_mcp.errors import (
     LedgerError,
+    LedgerUnavailable,
     ProviderError,
     StorageError,
     SubmitOutcomeUnknown,
@@ -44,6 +47,7 @@ LEASE_S = 15.0
 HEARTBEAT_S = 4.0
 DISPATCH_MAX_WAIT_S = 5.0
 MAX_TRANSIENT_FAILURES = 12
+OUTAGE_WAIT_S = 120.0  # real seconds a running step waits for the ledger to come back before it breaks off
 LEDGER_RETRY_S = 2.0  # real seconds: how soon a job whose progress could not be recorded is tried again
 MAX_DOWNLOAD_BYTES = 1024 * 2**20
 STALE_PART_S = 900.0  # a download writes every few ms; a `.part` untouched this long has no writer
@@ -108,11 +112,11 @@ class _Control:
             # restart, never a job that looks unsubmitted and would be sent again.
             fields.setdefault("pending_submit", None)
             fields["submitted_at"] = fields.get("submitted_at") or answered_at
-        job = await self._runner.write(self._job.id, **fields)
+        job = await self._runner.write_through(self._job.id, **fields)
         if job.status == "canceled" and answered_at is not None:
             # Canceled meanwhile: still record that (and what) was submitted; it may bill.
             kept = {k: fields[k] for k in ("pending_submit", "submitted_at", "state") if k in fields}
-            job = await self._runner.write(self._job.id, unless_canceled=False, **kept)
+            job = await self._runner.write_through(self._job.id, unless_canceled=False, **kept)
         self._job = job
         if job.status == "canceled":
             # Canceled through another process: local work (a render) stops at its next check too.
@@ -132,7 +136,7 @@ class _Control:
         except SubmitOutcomeUnknown:
             raise
         except TalkingVideoError as exc:
-            self._job = await self._runner.write(self._job.id, pending_submit=None)
+            self._job = await self._runner.write_through(self._job.id, pending_submit=None)
             raise ProviderError(nothing_charged(str(exc))) from None
         self._answered_at = self._runner.clock()
         return result
@@ -184,6 +188,9 @@ class JobRunner:
         self.providers = providers
         self.render_slots = render_slots
         self._rendering = 0
+        # Render slots go to owners in turn: the owner rendering least now, then the one served longest ago.
+        self._rendering_for: Counter[str] = Counter()
+        self._served_at: dict[str, float] = {}
         self.videos_dir = home / "videos"
         self.scratch_dir = home / "scratch"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
@@ -207,6 +214,22 @@ class JobRunner:
         job = await anyio.to_thread.run_sync(lambda: self.store.update(job_id, **fields))
         self._notify(job_id)
         return job
+
+    async def write_through(self, job_id: str, **fields: Any) -> JobRecord:
+        """`write`, waiting out a ledger outage (a database restart, a failover) for up to OUTAGE_WAIT_S: a job in
+        the middle of a step (a render, the answer of a paid submit) carries on once the ledger is back instead of
+        breaking off, which after a paid submit would leave it `submit_unknown`. An update is idempotent, so
+        writing it again is safe even where the first try did reach the database."""
+        waited, pause = 0.0, 0.25
+        while True:
+            try:
+                return await self.write(job_id, **fields)
+            except LedgerUnavailable:
+                if waited >= OUTAGE_WAIT_S:
+                    raise
+                await anyio.sleep(pause)
+                waited += pause
+                pause = min(2.0, pause * 2)
 
     def _notify(self, job_id: str) -> None:
         event = self._changed.pop(job_id, None)
@@ -275,30 +298,39 @@ class JobRunner:
         jobs = await anyio.to_thread.run_sync(self.store.active_jobs)
         now = self.clock()
         next_wait = DISPATCH_MAX_WAIT_S
+        renders: list[JobRecord] = []
         for job in jobs:
             if job.id in self._running or held_by_another(job.lease_owner, job.lease_until, self.store.owner, now):
                 continue
             due_in = max(job.next_check_at, self._held_until.get(job.id, 0.0)) - now
             if due_in > 0:
                 next_wait = min(next_wait, due_in)
-                continue
-            heavy = self._is_heavy(job)
-            if heavy and self._rendering >= self.render_slots:
+            elif self._is_heavy(job):
+                renders.append(job)
+            else:
+                self._start(tg, job, heavy=False)
+        for job in fair_order(renders, self._rendering_for, self._served_at):
+            if self._rendering >= self.render_slots:
                 if job.lease_owner == self.store.owner:
                     # No free render slot here: let a process with one (a worker) take the job.
                     await anyio.to_thread.run_sync(self.store.release, job.id)
                 continue
-            self._running.add(job.id)
-            if heavy:
-                self._rendering += 1
-            tg.start_soon(self._drive, job.id, heavy)
+            self._start(tg, job, heavy=True)
         return max(0.01, next_wait)
+
+    def _start(self, tg: TaskGroup, job: JobRecord, *, heavy: bool) -> None:
+        self._running.add(job.id)
+        if heavy:
+            self._rendering += 1
+            self._rendering_for[job.owner or ""] += 1
+            self._served_at[job.owner or ""] = time.monotonic()
+        tg.start_soon(self._drive, job.id, heavy, job.owner or "")
 
     def _is_heavy(self, job: JobRecord) -> bool:
         provider = self.providers.get(job.provider)
         return job.step in getattr(provider, "heavy_steps", frozenset())
 
-    async def _drive(self, job_id: str, heavy: bool = False) -> None:
+    async def _drive(self, job_id: str, heavy: bool = False, owner: str = "") -> None:
         try:
             async with self._limiter:
                 await self._drive_once(job_id)
@@ -314,6 +346,7 @@ class JobRunner:
             self.cancel_requested.discard(job_id)
             if heavy:
                 self._rendering -= 1
+                self._rendering_for[owner] -= 1
             self.wake()
 
     async def _drive_once(self, job_id: str) -> None:

@@ -32,6 +32,7 @@ _SQL_TYPES = {
     },
 }
 JSON_KINDS = frozenset({"json", "request"})
+_REQUESTS_KEPT = 4096  # job requests kept read (SqlLedger._row)
 
 
 def column_types(dialect: str) -> dict[str, str]:
@@ -93,7 +94,16 @@ class SqlLedger:
 
         data = dict(row)
         data["state"] = self._decode_json(data["state"])
-        data["request"] = load_request(data["model"], self._decode_json(data["request"]))
+        # A job's request never changes once written, and reading it back (a pydantic model per row) was most of
+        # what a list_jobs page cost: each is read once per process.
+        requests = self.__dict__.setdefault("_requests_read", {})
+        request = requests.get(data["id"])
+        if request is None or request[0] != data["model"]:
+            if len(requests) >= _REQUESTS_KEPT:
+                requests.clear()
+            request = requests[data["id"]] = (data["model"], load_request(data["model"],
+                                                                          self._decode_json(data["request"])))
+        data["request"] = request[1]
         return JobRecord(**data)
 
     def _encoded(self, changes: Mapping[str, Any]) -> dict[str, Any]:

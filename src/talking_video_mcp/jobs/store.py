@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from talking_video_mcp.domain.records import process_identity
 from talking_video_mcp.errors import LedgerError
@@ -38,6 +38,7 @@ _MIGRATIONS: dict[int, list[str]] = {
     ],
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
+T = TypeVar("T")
 
 
 class JobStore(SqlLedger):
@@ -59,6 +60,17 @@ class JobStore(SqlLedger):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def read_now(self, read: Callable[[], T]) -> tuple[bool, T | None]:
+        """(True, read()) when no other thread holds the connection, else (False, None) and the caller reads in a
+        thread. A read of this WAL database takes microseconds, while a hop to a worker thread under load costs
+        the event loop milliseconds (the GIL's switch interval): cheap reads are answered on the loop."""
+        if not self._lock.acquire(blocking=False):
+            return False, None
+        try:
+            return True, read()
+        finally:
+            self._lock.release()
 
     @contextmanager
     def _cursor(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:

@@ -40,11 +40,16 @@ import httpx
 
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.download import stream_body
+from talking_video_mcp.media.url_guard import REFUSAL, FetchPolicy, FetchRefused
 
 Kind = Literal["image", "audio"]
 Source = Literal["url", "file", "data"]
 
 DEFAULT_MAX_BYTES = 50 * 2**20
+# The longest an input's URL check, or its whole download, may take: a server that drips bytes must not hold a
+# job (or a tool call) for ever; the client's timeouts bound each read, this bounds the sum.
+CHECK_TIME_LIMIT_S = 30.0
+DOWNLOAD_TIME_LIMIT_S = 120.0
 SNIFF_BYTES = 64
 
 _KIND_HINT: dict[str, str] = {
@@ -204,11 +209,13 @@ async def resolve_input(
     scratch_dir: Path,
     check_url: bool = True,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    guard: FetchPolicy | None = None,
 ) -> ResolvedInput:
     """Check `value` and say where its bytes are. Raises InvalidInput with a message for the assistant.
 
     URLs are checked with `client` only when `check_url` is true and a client is given; otherwise
-    only their syntax is checked. Local and data: inputs never make a network call."""
+    only their syntax is checked (and, with a `guard`, a host written as a refused address is refused).
+    Local and data: inputs never make a network call."""
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         raise InvalidInput(
@@ -221,7 +228,7 @@ async def resolve_input(
         )
     if form == "url":
         return await _resolve_url(text, field=field, kind=kind, client=client if check_url else None,
-                                  max_bytes=max_bytes)
+                                  max_bytes=max_bytes, guard=guard)
     if form == "scheme":
         raise InvalidInput(
             field, f"the {text.split(':', 1)[0].lower()}: scheme is not supported; use an http(s) URL, a local file "
@@ -406,13 +413,19 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 async def _resolve_url(
-    text: str, *, field: str, kind: Kind, client: httpx.AsyncClient | None, max_bytes: int
+    text: str, *, field: str, kind: Kind, client: httpx.AsyncClient | None, max_bytes: int,
+    guard: FetchPolicy | None = None,
 ) -> ResolvedInput:
     parts = urllib.parse.urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InvalidInput(field, f"{_show_url(text)} is not a complete http(s) URL; check the link.")
     if any(c.isspace() for c in text):
         raise InvalidInput(field, "the URL contains spaces; encode them as %20.")
+    if guard is not None:
+        try:
+            guard.check_literal(parts.hostname)  # an address httpx would not even parse (0177.0.0.1) included
+        except FetchRefused:
+            raise InvalidInput(field, REFUSAL) from None
     guessed = guess_mime(parts.path)
     if client is None:
         if guessed is not None and not _fits(guessed, kind):
@@ -433,10 +446,15 @@ async def _head(client: httpx.AsyncClient, url: str, field: str) -> httpx.Respon
     """HEAD the URL, or GET one byte of it where HEAD is refused (S3 pre-signed GET URLs answer
     HEAD with 403). The GET is streamed and closed unread, in case the server ignores the Range."""
     try:
-        response = await client.head(url, follow_redirects=True)
-        if response.status_code in _HEAD_REFUSED:
-            async with client.stream("GET", url, headers={"Range": "bytes=0-0"}, follow_redirects=True) as response:
-                pass
+        with anyio.fail_after(CHECK_TIME_LIMIT_S):
+            response = await client.head(url, follow_redirects=True)
+            if response.status_code in _HEAD_REFUSED:
+                async with client.stream("GET", url, headers={"Range": "bytes=0-0"}, follow_redirects=True) as response:
+                    pass
+    except FetchRefused:
+        raise InvalidInput(field, REFUSAL) from None
+    except TimeoutError:
+        raise _network_error(field, url, httpx.ReadTimeout("")) from None
     except httpx.HTTPError as exc:
         raise _network_error(field, url, exc) from None
     if not response.is_success:
@@ -515,32 +533,44 @@ def _network_error(field: str, url: str, exc: httpx.HTTPError) -> InvalidInput:
 
 
 async def download_to(
-    client: httpx.AsyncClient, url: str, dest: Path, *, max_bytes: int, field: str = "input"
+    client: httpx.AsyncClient, url: str, dest: Path, *, max_bytes: int, field: str = "input",
+    time_limit_s: float = DOWNLOAD_TIME_LIMIT_S,
 ) -> Path:
-    """Stream `url` into `dest`, refusing more than `max_bytes`. The bytes go to a temporary file
-    next to `dest` that is renamed at the end, so `dest` never holds a partial download."""
+    """Stream `url` into `dest`, refusing more than `max_bytes` or a download longer than `time_limit_s`. The
+    bytes go to a temporary file next to `dest` that is renamed at the end, so `dest` never holds a partial
+    download."""
     await anyio.Path(dest.parent).mkdir(parents=True, exist_ok=True)
     tmp = anyio.Path(dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part"))
     try:
-        async with client.stream("GET", url, follow_redirects=True) as response:
-            if not response.is_success:
-                raise _status_error(field, url, response.status_code)
-            if response.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "text/html":
-                raise InvalidInput(field, f"{_show_url(url)} is a web page, not a media file; pass a direct link to "
-                                        "the file.")
-            written, expected = await stream_body(
-                response, Path(tmp), max_bytes=max_bytes, too_large=lambda: _too_big(field, url, max_bytes)
-            )
-        if written == 0:
-            raise InvalidInput(field, f"{_show_url(url)} is empty; check the link.")
-        if expected is not None and written < expected:
-            raise InvalidInput(field, f"{_show_url(url)} was cut short ({written} of {expected} bytes); try again.")
+        with anyio.fail_after(time_limit_s):
+            await _stream_to(client, url, Path(tmp), max_bytes=max_bytes, field=field)
         await tmp.replace(dest)
+    except FetchRefused:
+        raise InvalidInput(field, REFUSAL) from None
+    except TimeoutError:
+        raise InvalidInput(field, f"{_show_url(url)} took longer than {time_limit_s:g} s to download; pass a smaller "
+                                "file, a faster link or a local file.") from None
     except httpx.HTTPError as exc:
         raise _network_error(field, url, exc) from None
     finally:
         await tmp.unlink(missing_ok=True)
     return dest
+
+
+async def _stream_to(client: httpx.AsyncClient, url: str, tmp: Path, *, max_bytes: int, field: str) -> None:
+    async with client.stream("GET", url, follow_redirects=True) as response:
+        if not response.is_success:
+            raise _status_error(field, url, response.status_code)
+        if response.headers.get("content-type", "").split(";", 1)[0].strip().lower() == "text/html":
+            raise InvalidInput(field, f"{_show_url(url)} is a web page, not a media file; pass a direct link to "
+                                    "the file.")
+        written, expected = await stream_body(
+            response, tmp, max_bytes=max_bytes, too_large=lambda: _too_big(field, url, max_bytes)
+        )
+    if written == 0:
+        raise InvalidInput(field, f"{_show_url(url)} is empty; check the link.")
+    if expected is not None and written < expected:
+        raise InvalidInput(field, f"{_show_url(url)} was cut short ({written} of {expected} bytes); try again.")
 
 
 async def materialize(

@@ -4,9 +4,10 @@ and upload local files through the provider's upload endpoint (once; URLs are pe
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import mimetypes
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from talking_video_mcp.domain.requests import InputFile, OfflineSpeech
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.media.image import check_image_limits, probe_image
 from talking_video_mcp.media.inputs import ResolvedInput, materialize, resolve_input
+from talking_video_mcp.media.url_guard import FetchPolicy
 from talking_video_mcp.tts import UnsupportedLanguage, VoiceChoice, choose_voice, list_voices
 
 if TYPE_CHECKING:
@@ -54,20 +56,35 @@ class InputsStage:
         client: httpx.AsyncClient,
         preset_lookup: PresetLookup,
         check_urls: bool = True,
+        fetch: FetchPolicy | None = None,
     ) -> None:
         self.allowed_roots = list(allowed_roots)
         self.scratch_dir = scratch_dir
         self._client = client
         self._preset_lookup = preset_lookup
         self.check_urls = check_urls
+        # Which addresses a user's URL may reach (media/url_guard.py); None or private_ok: any.
+        self.fetch = fetch
+
+    @contextlib.asynccontextmanager
+    async def _fetcher(self) -> AsyncIterator[httpx.AsyncClient]:
+        """The client that fetches a user's URL: the shared one where any address may be fetched, else a guarded
+        one, made for this fetch (input checks are rare, and its connections must not outlive the check)."""
+        if self.fetch is None or self.fetch.private_ok:
+            yield self._client
+            return
+        timeout = self._client.timeout.read or 30.0
+        async with self.fetch.client(timeout_s=timeout) as client:
+            yield client
 
     async def _resolve(self, value: str, *, field: str, kind: str) -> InputFile:
         try:
-            resolved = await resolve_input(
-                value, field=field, kind=kind,  # type: ignore[arg-type]
-                allowed_roots=self.allowed_roots, client=self._client if self.check_urls else None,
-                scratch_dir=self.scratch_dir, check_url=self.check_urls,
-            )
+            async with self._fetcher() as client:
+                resolved = await resolve_input(
+                    value, field=field, kind=kind,  # type: ignore[arg-type]
+                    allowed_roots=self.allowed_roots, client=client if self.check_urls else None,
+                    scratch_dir=self.scratch_dir, check_url=self.check_urls, guard=self.fetch,
+                )
         except InvalidInput:
             raise
         except (*_UNUSABLE, ExceptionGroup) as exc:
@@ -183,7 +200,8 @@ class InputsStage:
     async def _download(self, url: str, field: str) -> Path:
         try:
             resolved = ResolvedInput(field=field, source="url", url=url, path=None, mime_type=None, size_bytes=None)
-            return await materialize(resolved, self._client, self.scratch_dir, 50 * 2**20)
+            async with self._fetcher() as client:
+                return await materialize(resolved, client, self.scratch_dir, 50 * 2**20)
         except InvalidInput:
             raise
         except (*_UNUSABLE, ExceptionGroup) as exc:

@@ -25,6 +25,7 @@ from talking_video_mcp.domain.advice import know_durations
 from talking_video_mcp.domain.provider import COMMON_ARGS, ModelSpec, Provider
 from talking_video_mcp.domain.requests import TalkingVideoArgs, ToolArgs, declare_request_types
 from talking_video_mcp.errors import InvalidInput, NotConfigured
+from talking_video_mcp.media.url_guard import FetchPolicy
 from talking_video_mcp.providers.plugin import BuildContext, ProviderPlugin
 from talking_video_mcp.providers.reads import CachedReads
 from talking_video_mcp.settings import Settings
@@ -263,6 +264,7 @@ def build_registry(settings: Settings, client: httpx.AsyncClient, budgets: Budge
         scratch_dir=settings.home / "scratch",
         client=client,
         preset_lookup=preset_path,
+        fetch=FetchPolicy.build(private_ok=settings.fetch_private is not False, allow=settings.fetch_allow),
     )
     providers: list[Provider] = []
     reads: list[CachedReads] = []

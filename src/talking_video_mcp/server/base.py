@@ -10,6 +10,7 @@ from mcp.types import CallToolResult, InputRequiredResult, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
+from talking_video_mcp.errors import TooBusy
 from talking_video_mcp.schema import compact, shallow
 from talking_video_mcp.server import listing
 from talking_video_mcp.services import LazyServices
@@ -59,6 +60,7 @@ class CompactServer(MCPServer[LazyServices]):
         unknown = plain.unknown_names(name, schema, arguments)
         if unknown is not None:
             raise ToolError(plain.plain_error(name, schema, unknown)) from unknown
+        _take_call(context)
         try:
             return await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
@@ -92,6 +94,20 @@ class CompactServer(MCPServer[LazyServices]):
             listed = await super().list_tools()
             self._listed = [_compacted(tool, self._returns.get(tool.name)) for tool in listed]
         return self._listed
+
+
+def _take_call(context: Context[LazyServices, Any] | None) -> None:
+    """A signed-in user's call spends one from their bucket (call_rates.py); past the rate it is refused, saying
+    when to retry. Every tool counts, before anything runs."""
+    from talking_video_mcp.identity import current_owner  # the job record module: off the start-up path
+
+    owner = current_owner()
+    state = context.request_context.lifespan_context if context is not None else None
+    if owner is not None and isinstance(state, LazyServices):
+        try:
+            state.call_rates.take(owner.id)
+        except TooBusy as exc:
+            raise ToolError(str(exc)) from None
 
 
 def _compacted(tool: MCPTool, returns: type[BaseModel] | None) -> MCPTool:

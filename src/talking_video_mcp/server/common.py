@@ -9,6 +9,7 @@ from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 from talking_video_mcp.domain.requests import ToolArgs
 from talking_video_mcp.errors import TalkingVideoError, redact
@@ -48,8 +49,10 @@ async def guarded(ctx: Context, call: Callable[[Services], Awaitable[BaseModel]]
         jobs.request_base.reset(base)
     if isinstance(result, JobView):
         return _with_links(result)
-    return CallToolResult(content=[TextContent(type="text", text=result.model_dump_json(indent=2))],
-                          structured_content=result.model_dump(mode="json"))
+    # The text is the structured content's JSON, compact (indenting it only made every answer larger), and the
+    # model is serialised once for both.
+    data = result.model_dump(mode="json")
+    return CallToolResult(content=[TextContent(type="text", text=to_json(data).decode())], structured_content=data)
 
 
 def request_base(ctx: Context) -> str | None:

@@ -6,6 +6,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from typing import TypeVar
 
 import anyio
 
@@ -18,6 +19,7 @@ from talking_video_mcp.tools.views import job_view
 
 Progress = Callable[[float, str], Awaitable[None]]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The base URL of the HTTP request being answered; None over stdio, where jobs carry no download link. Set
 # per request by the MCP wiring (server/common.py); links use TALKING_VIDEO_PUBLIC_URL instead when it is set.
@@ -64,15 +66,26 @@ def may_wait_for_slot(state: Services, jobs: Sequence[JobRecord]) -> bool:
     return False
 
 
+async def read(state: Services, fetch: Callable[[], T]) -> T:
+    """A ledger read: on the event loop when the ledger can answer at once (SQLite, connection free), else in a
+    worker thread (PostgreSQL, or the connection busy with a write), which under load costs the call more."""
+    now = getattr(state.store, "read_now", None)
+    if now is not None:
+        done, value = now(fetch)
+        if done:
+            return value  # type: ignore[no-any-return]
+    return await anyio.to_thread.run_sync(fetch)
+
+
 async def current_view(state: Services, job: JobRecord) -> JobView:
     """`view`, with the render queue read when the job may be waiting in it."""
-    queue = await anyio.to_thread.run_sync(render_queue, state) if may_wait_for_slot(state, [job]) else None
+    queue = await read(state, lambda: render_queue(state)) if may_wait_for_slot(state, [job]) else None
     return view(state, job, queue)
 
 
 async def get_job(state: Services, job_id: str) -> JobRecord:
     # Another user's job answers exactly like an unknown id.
-    job = await anyio.to_thread.run_sync(lambda: state.store.get(job_id.strip(), owner=state.owner_id))
+    job = await read(state, lambda: state.store.get(job_id.strip(), owner=state.owner_id))
     if job is None:
         raise JobNotFound(f"job_id {job_id!r} is not in the ledger; call list_jobs to see the jobs there are.")
     return job
@@ -117,13 +130,11 @@ async def list_jobs(
     before = _decode_cursor(cursor) if cursor else None
     if model is not None:
         state.registry.spec(model)  # an unknown id is refused with the ids there are, not answered with nothing
-    rows = await anyio.to_thread.run_sync(
-        lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1, before=before,
-                                      owner=state.owner_id)
-    )
+    rows = await read(state, lambda: state.store.list_jobs(status=status, model=model, limit=limit + 1,
+                                                           before=before, owner=state.owner_id))
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit and page else None
-    queue = await anyio.to_thread.run_sync(render_queue, state) if may_wait_for_slot(state, page) else None
+    queue = await read(state, lambda: render_queue(state)) if may_wait_for_slot(state, page) else None
     return JobList(jobs=[view(state, r, queue) for r in page], next_cursor=next_cursor)
 
 

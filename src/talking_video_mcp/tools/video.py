@@ -19,6 +19,7 @@ from talking_video_mcp.media.inputs import form_of
 from talking_video_mcp.models import JobView
 from talking_video_mcp.providers.registry import FREE_MODEL
 from talking_video_mcp.services import Services
+from talking_video_mcp.tools.fair_share import check_active
 from talking_video_mcp.tools.jobs import Progress, check_video_status
 from talking_video_mcp.tts.textclean import clean_script
 
@@ -202,6 +203,9 @@ async def submit_job(
         existing_id = await _existing_job(state, digest, options)
         if existing_id is not None:
             return await _after_submit(state, existing_id, options, progress, reused=True)
+    if state.owner is not None and not options.dry_run:
+        active = await anyio.to_thread.run_sync(state.store.active_jobs)
+        check_active(state.owner.id, active, state.settings.user_max_active_jobs, time_scale=state.settings.time_scale)
     prepared = _checked_length(await provider.prepare(model, args), dry_run=options.dry_run)
     guard = await spend_check(state, prepared.cost_estimate_usd)
     if options.dry_run:
