@@ -22,10 +22,6 @@ from talking_video_mcp.services import Services
 
 _ALL = 10_000
 T = TypeVar("T")
-# Providers whose voice list is fixed for the life of the process (the offline voices): their list is made once.
-# Made on every call, its models were most of list_voices' own CPU time under load (bench_concurrent.py).
-_FIXED_VOICES = frozenset({"local"})
-_voices_made: dict[Provider, tuple[list[Voice], list[str]]] = {}
 
 
 def _providers(state: Services, provider: str | None) -> list[str]:
@@ -63,13 +59,7 @@ async def list_voices(
     language: str | None = None, limit: int = 20, cursor: str | None = None,
 ) -> VoiceList:
     async def fetch(source: Provider) -> tuple[list[Voice], list[str]]:
-        fixed = source.name in _FIXED_VOICES and search is None
-        if fixed and source in _voices_made:
-            voices, extra = _voices_made[source]
-            return list(voices), list(extra)
         result = await source.list_voices(search=search, limit=_ALL, cursor=None)
-        if fixed:
-            _voices_made[source] = (list(result.voices), list(result.notes))
         return result.voices, result.notes
 
     voices, notes = await _gather(state, provider, "voices", fetch)

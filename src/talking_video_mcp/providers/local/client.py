@@ -69,6 +69,7 @@ class LocalProvider:
         self._inputs = inputs
         self._rates = rates
         self.max_size = max_size
+        self._voices: tuple[Voice, ...] | None = None
 
     @property
     def configured(self) -> bool:
@@ -207,11 +208,15 @@ class LocalProvider:
                                models=[MODEL_LOCAL])
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
-        voices = [
-            Voice(voice_id=v.voice_id, name=v.name, provider="local", language=v.language, gender=v.gender,
-                  description=f"offline {v.engine} voice", models=[MODEL_LOCAL])
-            for v in await anyio.to_thread.run_sync(list_voices)
-        ]
+        if self._voices is None:
+            # The offline voices are fixed for the life of the process: made once (under load, making them on
+            # every call was most of list_voices' own CPU time; benchmarks/bench_concurrent.py).
+            self._voices = tuple(
+                Voice(voice_id=v.voice_id, name=v.name, provider="local", language=v.language, gender=v.gender,
+                      description=f"offline {v.engine} voice", models=[MODEL_LOCAL])
+                for v in await anyio.to_thread.run_sync(list_voices)
+            )
+        voices = list(self._voices)
         if search:
             voices = [v for v in voices if search.lower() in f"{v.name} {v.voice_id}".lower()]
         page, next_cursor = paginate(voices, limit, cursor)
