@@ -324,6 +324,8 @@ async def test_voices_and_avatars_are_paged_with_heygens_cursor(h: Harness) -> N
         if cursor is None:
             break
     assert len(set(names)) == 45 and h.count("heygen.voices") == 3
+    everything = await h.provider.list_avatar_presets(search=None, limit=100, cursor=None)  # HeyGen's cap is 50
+    assert len(everything.presets) == 30 and everything.next_cursor is None
     first = await h.provider.list_avatar_presets(search=None, limit=25, cursor=None)
     assert len(first.presets) == 25 and first.next_cursor
     rest = await h.provider.list_avatar_presets(search=None, limit=25, cursor=first.next_cursor)

@@ -45,7 +45,8 @@ ENGINES: Final = ("avatar_iv", "avatar_v", "avatar_iii")
 FAIL_CODE: Final = "MODERATION_REJECTED"  # [I] HeyGen documents failure_code without listing values
 FAIL_MESSAGE: Final = "The input image did not pass content moderation."
 WORDS_PER_SECOND: Final = 2.5
-PAGE_DEFAULT, PAGE_MAX = 20, 100
+PAGE_DEFAULT = 20
+VOICES_PAGE_MAX, LOOKS_PAGE_MAX = 100, 50  # `limit` is 1-100 for voices, 1-50 for avatar looks
 _COMMON: Final = frozenset({
     "type", "script", "voice_id", "voice_settings", "audio_url", "audio_asset_id", "title", "resolution",
     "aspect_ratio", "remove_background", "background", "caption", "callback_url", "callback_id", "output_format",
@@ -121,12 +122,12 @@ def _invalid(message: str, param: str | None) -> Response:
     return heygen_error(400, "validation_error", message, param=param)
 
 
-def _page(call: Call, items: list[dict[str, Any]]) -> Response:
-    """One page: `limit` 1..100 (default 20), `token` an opaque cursor from the previous page."""
+def _page(call: Call, items: list[dict[str, Any]], most: int) -> Response:
+    """One page: `limit` 1..most (default 20), `token` an opaque cursor from the previous page."""
     query = call.request.query_params
     raw_limit = query.get("limit", str(PAGE_DEFAULT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= PAGE_MAX:
-        return _invalid(f"limit must be an integer between 1 and {PAGE_MAX}.", "limit")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= most:
+        return _invalid(f"limit must be an integer between 1 and {most}.", "limit")
     limit, token = int(raw_limit), query.get("token")
     start = 0
     if token:
@@ -143,13 +144,13 @@ def _page(call: Call, items: list[dict[str, Any]]) -> Response:
 async def list_voices(call: Call) -> Response:
     if denied := _gate(call):
         return denied
-    return _page(call, voices())
+    return _page(call, voices(), VOICES_PAGE_MAX)
 
 
 async def list_looks(call: Call) -> Response:
     if denied := _gate(call):
         return denied
-    return _page(call, looks())
+    return _page(call, looks(), LOOKS_PAGE_MAX)
 
 
 async def me(call: Call) -> Response:

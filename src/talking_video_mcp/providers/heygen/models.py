@@ -21,6 +21,8 @@ SUMMARY: Final = (
 ENV_API_KEY: Final = "HEYGEN_API_KEY"
 ENV_BASE_URL: Final = "HEYGEN_BASE_URL"
 DEFAULT_BASE_URL: Final = "https://api.heygen.com"
+# Built on v3 only: HeyGen answers that v2 endpoints are removed on 2026-10-31 and new photo avatars already
+# fail on /v2/video/generate [O/3P].
 KEY_HEADER: Final = "x-api-key"  # an API key bills the API wallet; an OAuth bearer token would bill plan credits
 
 # generate_talking_video's common arguments this model takes (everything else of HeyGen's is in `options`).
@@ -40,7 +42,8 @@ TYPICAL_SECONDS: Final = 600.0  # renders take 5-20 minutes [O heygen-com/skills
 
 ASSET_MAX_BYTES: Final = 32 * 2**20  # POST /v3/assets takes at most 32 MB [O]
 ASSET_AUDIO_TYPES: Final = ("audio/mpeg", "audio/wav", "audio/x-wav", "audio/wave")  # others become WAV first
-PAGE_MAX: Final = 100  # `limit` of HeyGen's paged lists is 1..100 [O]
+VOICES_PAGE_MAX: Final = 100  # `limit` of GET /v3/voices is 1..100 [O]
+LOOKS_PAGE_MAX: Final = 50  # `limit` of GET /v3/avatars/looks is 1..50 [O]
 URL_REFRESHES: Final = 3  # how many times an expired video_url is asked for again before giving up
 
 # HeyGen has no cancel endpoint for a video (DELETE /v3/videos/{id} deletes a finished one) [O].

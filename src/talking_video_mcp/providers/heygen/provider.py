@@ -324,9 +324,10 @@ class HeygenProvider(CloudProvider):
 
     # ---------------------------------------------------------------- lists and account
 
-    async def _page(self, path: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a HeyGen list; our cursor is HeyGen's `next_token`, passed through."""
-        params: dict[str, Any] = {"limit": max(1, min(limit, m.PAGE_MAX))}
+    async def _page(self, path: str, limit: int, cursor: str | None,
+                    most: int) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a HeyGen list (at most `most` items); our cursor is HeyGen's `next_token`, passed through."""
+        params: dict[str, Any] = {"limit": max(1, min(limit, most))}
         if cursor:
             params["token"] = cursor
         response = await self._access.send("GET", f"{self.base_url}{path}", idempotent=True, headers=self._headers(),
@@ -341,7 +342,7 @@ class HeygenProvider(CloudProvider):
         return items, str(token) if token else None
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
-        items, next_cursor = await self._page("/v3/voices", limit, cursor)
+        items, next_cursor = await self._page("/v3/voices", limit, cursor, m.VOICES_PAGE_MAX)
         voices = [
             _named(Voice, voice_id=str(v["voice_id"]), name=str(v.get("name") or v["voice_id"]),
                    language=v.get("language"), gender=v.get("gender"), preview_url=v.get("preview_audio_url"),
@@ -357,7 +358,7 @@ class HeygenProvider(CloudProvider):
         return VoiceList(voices=voices, next_cursor=next_cursor, notes=notes)
 
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
-        items, next_cursor = await self._page("/v3/avatars/looks", limit, cursor)
+        items, next_cursor = await self._page("/v3/avatars/looks", limit, cursor, m.LOOKS_PAGE_MAX)
         presets = [
             _named(AvatarPreset, avatar_preset_id=str(i["id"]), name=str(i.get("name") or i["id"]),
                    image_url=i.get("preview_image_url"), width=i.get("image_width"), height=i.get("image_height"),
