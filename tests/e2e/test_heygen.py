@@ -8,7 +8,7 @@ until the provider packages land (issue 23), so the runner cannot store a HeyGen
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +20,6 @@ import pytest
 from talking_video_mcp.domain.provider import PreparedJob
 from talking_video_mcp.domain.records import JobRecord, check_updatable
 from talking_video_mcp.domain.requests import TalkingVideoArgs
-from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
 from talking_video_mcp.emulator.heygen import voices
 from talking_video_mcp.emulator.runner import EmulatorHandle
 from talking_video_mcp.errors import (
@@ -37,26 +36,15 @@ from talking_video_mcp.providers.heygen.options import Caption, Engine, HeygenOp
 from talking_video_mcp.providers.heygen.provider import HeygenProvider
 from talking_video_mcp.providers.heygen.requests import HeygenArgs
 from talking_video_mcp.providers.inputs_stage import InputsStage
+from tests.conftest import EMULATOR_SPEED
 from tests.helpers import png_bytes, upload, wav_bytes
 from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 T = TypeVar("T")
-SPEED = 200.0  # a 300 s HeyGen render takes 1.5 s; presigned URLs live 3 s
+SPEED = EMULATOR_SPEED  # 300: a 300 s HeyGen render takes 1 s; presigned URLs live 2 s
 KEY = "hg-test-key"
 VOICE = str(voices()[3]["voice_id"])
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[EmulatorHandle]:
-    with run_in_thread(EmulatorConfig(speed=SPEED)) as handle:
-        yield handle
-
-
-@pytest.fixture
-def server(emu: EmulatorHandle) -> EmulatorHandle:
-    emu.reset()
-    return emu
 
 
 class Control:
@@ -166,9 +154,9 @@ class Harness:
 
 
 @pytest.fixture
-async def h(server: EmulatorHandle, tmp_path: Path) -> AsyncIterator[Harness]:
+async def h(emulator: EmulatorHandle, tmp_path: Path) -> AsyncIterator[Harness]:
     async with make_client() as client:
-        yield Harness(server, tmp_path, client)
+        yield Harness(emulator, tmp_path, client)
 
 
 def _is_mp4(path: str | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
@@ -349,12 +349,7 @@ class HeygenProvider(CloudProvider):
                    models=[m.MODEL_ID])
             for v in items if v.get("voice_id")
         ]
-        notes = []
-        if search:  # HeyGen filters by language/gender, not by name: this page is filtered here
-            needle = search.lower()
-            voices = [v for v in voices if needle in v.name.lower() or needle in (v.language or "").lower()]
-            notes.append("search filters each page HeyGen sends, so a page may hold fewer voices; follow "
-                         "next_cursor for more.")
+        voices, notes = _searched(voices, search, lambda v: f"{v.name} {v.language or ''}", "voices")
         return VoiceList(voices=voices, next_cursor=next_cursor, notes=notes)
 
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
@@ -365,11 +360,7 @@ class HeygenProvider(CloudProvider):
                    models=[m.MODEL_ID])
             for i in items if i.get("id")
         ]
-        notes = []
-        if search:
-            presets = [p for p in presets if search.lower() in p.name.lower()]
-            notes.append("search filters each page HeyGen sends, so a page may hold fewer avatars; follow "
-                         "next_cursor for more.")
+        presets, notes = _searched(presets, search, lambda p: p.name, "avatars")
         return AvatarPresetList(presets=presets, next_cursor=next_cursor, notes=notes)
 
     async def account(self) -> ProviderAccount:
@@ -406,6 +397,15 @@ def _named(model: type[P], **fields: Any) -> P:
     builds it from the packages' declarations; until then these few results are built without that check."""
     return model.model_construct(provider=m.PROVIDER, **model(provider="local", **fields).model_dump(
         exclude={"provider"}))
+
+
+def _searched(items: list[P], search: str | None, text: Callable[[P], str], what: str) -> tuple[list[P], list[str]]:
+    """HeyGen's lists filter by language or gender, not by name: `search` filters each page here, and says so."""
+    if not search:
+        return items, []
+    needle = search.lower()
+    note = f"search filters each page HeyGen sends, so a page may hold fewer {what}; follow next_cursor for more."
+    return [item for item in items if needle in text(item).lower()], [note]
 
 
 def failure_sentence(data: Mapping[str, Any]) -> str:
