@@ -361,3 +361,14 @@ def _account() -> str:
 
     return account_id(KEY)
 
+
+
+async def test_common_arguments_map_to_heygens_names(h: Harness) -> None:
+    heygen = h.provider.arguments(TalkingVideoArgs(avatar_preset_id="look_0001", script="Hi.", fit="contain",
+                                                   video_orientation="portrait", resolution="720p"))
+    assert (heygen.aspect_ratio, heygen.options.fit, heygen.resolution) == ("9:16", "contain", "720p")
+    assert h.provider.estimate_cost(m.MODEL_ID, TalkingVideoArgs(avatar_preset_id="x", audio="a.wav")) is None
+    words = " ".join(["word"] * 25)  # 10 s
+    assert h.provider.estimate_cost(m.MODEL_ID, TalkingVideoArgs(avatar_preset_id="x", script=words)) == 0.5
+    with pytest.raises(InvalidInput, match="prompt"):
+        h.provider.arguments(TalkingVideoArgs(avatar_preset_id="x", script="Hi.", custom_motion_prompt="wave"))
