@@ -93,12 +93,12 @@ async def _any_json(request: Request) -> Any:
 
 
 async def balance(request: Request) -> Response:
-    """Set an account's balance: `{"provider": "segmind"|"unifically", "key": "...", "amount": 1.5}`."""
+    """Set an account's balance: `{"provider": "segmind"|"unifically"|"heygen", "key": "...", "amount": 1.5}`."""
     body = await json_object(request)
     provider = body.get("provider") if body else None
     key, amount = (body.get("key"), body.get("amount")) if body else (None, None)
-    if provider not in ("segmind", "unifically") or not isinstance(key, str) or not is_number(amount):
-        return JSONResponse({"error": "expected {provider: segmind|unifically, key: str, amount: number}"}, 400)
+    if provider not in ("segmind", "unifically", "heygen") or not isinstance(key, str) or not is_number(amount):
+        return JSONResponse({"error": "expected {provider: segmind|unifically|heygen, key: str, amount: number}"}, 400)
     assert isinstance(amount, int | float)
     _ctx(request).state.set_balance(provider, account_id(key), float(amount))
     return JSONResponse({"ok": True, "account": account_id(key)})

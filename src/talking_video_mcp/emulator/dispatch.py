@@ -84,7 +84,7 @@ def too_many_requests(provider: str, reset_wall: float) -> Response:
     """429 with the reset time Segmind sends (and Retry-After too for Unifically, whose
     header is undocumented)."""
     headers = {RESET_HEADER: iso_utc(reset_wall)}
-    if provider == "unifically":
+    if provider in ("unifically", "heygen"):
         headers["retry-after"] = str(max(1, round(reset_wall - time.time() + 0.5)))
     return provider_error(provider, 429, "Rate limit exceeded", headers)
 

@@ -26,6 +26,13 @@ ENDPOINTS: Final = (
     "unifically.feed",
     "unifically.tpl",
     "unifically.account",
+    "heygen.videos.create",
+    "heygen.videos.get",
+    "heygen.assets.create",
+    "heygen.voices",
+    "heygen.looks",
+    "heygen.users.me",
+    "heygen.file",
     "files",
 )
 
@@ -54,6 +61,9 @@ JOB_ENDPOINTS: Final = frozenset(
         "unifically.generate",
         "unifically.ads",
         "unifically.feed",
+        "heygen.videos.create",
+        "heygen.videos.get",
+        "heygen.file",
     }
 )
 JOB_FAULTS: Final = ("fail", "expire")

@@ -43,6 +43,7 @@ class EmulatorHandle:
             "SEGMIND_BASE_URL": self.base_url,
             "SEGMIND_UPLOAD_URL": f"{self.base_url}/upload-asset",
             "UNIFICALLY_BASE_URL": self.base_url,
+            "HEYGEN_BASE_URL": self.base_url,
         }
 
     def url(self, path: str) -> str:

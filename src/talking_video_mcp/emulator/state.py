@@ -20,7 +20,7 @@ from talking_video_mcp.emulator import contract
 from talking_video_mcp.emulator.config import EmulatorConfig
 from talking_video_mcp.emulator.faults import ENDPOINTS, FaultBook
 
-Provider = Literal["segmind", "unifically"]
+Provider = Literal["segmind", "unifically", "heygen"]
 Phase = Literal["queued", "running", "done", "failed", "gone"]
 
 STATS_MODELS = (
@@ -153,6 +153,8 @@ class EmulatorState:
 
     # ------------------------------------------------------------ accounts
     def _start_balance(self, provider: Provider) -> float:
+        if provider == "heygen":
+            return self.config.heygen_balance
         return self.config.segmind_credits if provider == "segmind" else self.config.unifically_balance
 
     def balance(self, provider: Provider, account: str) -> float:
@@ -176,11 +178,11 @@ class EmulatorState:
     def rate_limit(self, provider: Provider, account: str) -> float | None:
         """Count a request in the sliding 60 s window; when over the limit, return the wall
         time the window frees instead (the request is then not counted)."""
-        limit = (
-            self.config.segmind_rate_limit_per_min
-            if provider == "segmind"
-            else self.config.unifically_rate_limit_per_min
-        )
+        limit = {
+            "segmind": self.config.segmind_rate_limit_per_min,
+            "unifically": self.config.unifically_rate_limit_per_min,
+            "heygen": self.config.heygen_rate_limit_per_min,
+        }[provider]
         if limit is None:
             return None
         now = self.now()
