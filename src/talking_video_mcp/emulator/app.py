@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from talking_video_mcp.emulator import admin, files, segmind, unifically
+from talking_video_mcp.emulator import admin, fal, files, segmind, unifically
 from talking_video_mcp.emulator.config import EmulatorConfig
 from talking_video_mcp.emulator.dispatch import Context
 from talking_video_mcp.emulator.state import EmulatorState
@@ -29,7 +29,7 @@ def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:
     """Build a fresh emulator (its own state) for `config`."""
     config = config or EmulatorConfig()
     ctx = Context(state=EmulatorState(config), templates=Templates.build(config.seed))
-    app = EmulatorApp(routes=[*segmind.routes(), *unifically.routes(), *files.routes(), *admin.routes()])
+    app = EmulatorApp(routes=[*segmind.routes(), *unifically.routes(), *fal.routes(), *files.routes(), *admin.routes()])
     app.state.emulator = ctx
     app.emulator = ctx
     return app

@@ -39,4 +39,6 @@ def provider_error(provider: str, status: int, message: str, headers: Mapping[st
         return HTMLResponse(page + "</body>\r\n</html>\r\n", status_code=status, headers=headers)
     if provider == "unifically":
         return unifically_error(status, message, headers)
+    if provider == "fal":
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return segmind_error(status, message, headers)

@@ -26,6 +26,12 @@ ENDPOINTS: Final = (
     "unifically.feed",
     "unifically.tpl",
     "unifically.account",
+    "fal.submit",
+    "fal.status",
+    "fal.result",
+    "fal.cancel",
+    "fal.token",
+    "fal.upload",
     "files",
 )
 
@@ -54,6 +60,9 @@ JOB_ENDPOINTS: Final = frozenset(
         "unifically.generate",
         "unifically.ads",
         "unifically.feed",
+        "fal.submit",
+        "fal.status",
+        "fal.result",
     }
 )
 JOB_FAULTS: Final = ("fail", "expire")

@@ -43,6 +43,8 @@ class EmulatorHandle:
             "SEGMIND_BASE_URL": self.base_url,
             "SEGMIND_UPLOAD_URL": f"{self.base_url}/upload-asset",
             "UNIFICALLY_BASE_URL": self.base_url,
+            "FAL_QUEUE_URL": f"{self.base_url}/fal/queue",
+            "FAL_REST_URL": f"{self.base_url}/fal/rest",
         }
 
     def url(self, path: str) -> str:

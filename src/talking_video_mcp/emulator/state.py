@@ -20,7 +20,7 @@ from talking_video_mcp.emulator import contract
 from talking_video_mcp.emulator.config import EmulatorConfig
 from talking_video_mcp.emulator.faults import ENDPOINTS, FaultBook
 
-Provider = Literal["segmind", "unifically"]
+Provider = Literal["segmind", "unifically", "fal"]
 Phase = Literal["queued", "running", "done", "failed", "gone"]
 
 STATS_MODELS = (
@@ -30,6 +30,7 @@ STATS_MODELS = (
     "higgsfield-tts",
     "higgsfield-generate",
     "higgsfield-ads",
+    *contract.FAL_ENDPOINTS,
 )
 LOG_LIMIT = 10_000
 _SEGMIND_WORDS: dict[str, str] = {
@@ -81,6 +82,8 @@ class Job:
     failed_now: bool = False  # failed early by a fault
     expired: bool = False  # forgotten early by a fault
     polls: int = 0
+    detail: list[dict[str, Any]] = field(default_factory=list)  # fal: why it failed, as `detail` items
+    canceled: bool = False  # fal: canceled through its cancel_url
 
     @property
     def output_name(self) -> str:
@@ -332,5 +335,7 @@ class EmulatorState:
         doc["spent"] = {
             "segmind": round(sum(j.cost for j in jobs if j.provider == "segmind"), 6),
             "unifically": round(sum(j.cost for j in jobs if j.provider == "unifically"), 6),
+            # fal bills only successful outputs.
+            "fal": round(sum(j.cost for j in jobs if j.provider == "fal" and self.phase(j) == "done"), 6),
         }
         return doc
