@@ -48,6 +48,15 @@ _UNIFICALLY_WORDS: dict[str, str] = {
     "gone": "expired",
 }
 
+# fal reports a failed request as COMPLETED with an `error`.
+_FAL_WORDS: dict[str, str] = {
+    "queued": "IN_QUEUE",
+    "running": "IN_PROGRESS",
+    "done": "COMPLETED",
+    "failed": "COMPLETED",
+    "gone": "NOT_FOUND",
+}
+
 
 def account_id(key: str) -> str:
     """A short, non-reversible name for an API key (the key itself is never stored)."""
@@ -227,7 +236,7 @@ class EmulatorState:
 
     def status_word(self, job: Job) -> str:
         """The job's state in its provider's own words."""
-        words = _SEGMIND_WORDS if job.provider == "segmind" else _UNIFICALLY_WORDS
+        words = {"segmind": _SEGMIND_WORDS, "fal": _FAL_WORDS}.get(job.provider, _UNIFICALLY_WORDS)
         return words[self.phase(job)]
 
     def fail_now(self, job: Job, reason: str) -> None:
