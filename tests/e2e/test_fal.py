@@ -21,12 +21,21 @@ import pytest
 
 from talking_video_mcp.domain.provider import PreparedJob
 from talking_video_mcp.domain.records import JobRecord, NewJob, check_updatable
+from talking_video_mcp.domain.requests import TalkingVideoArgs
 from talking_video_mcp.emulator import EmulatorConfig, run_in_thread
 from talking_video_mcp.emulator.runner import EmulatorHandle
 from talking_video_mcp.errors import InvalidInput, ProviderError, SubmitOutcomeUnknown, TalkingVideoError
 from talking_video_mcp.provider_http import RequestBudget, RetryPolicy, make_client
 from talking_video_mcp.providers.access import ProviderAccess
-from talking_video_mcp.providers.fal import MODELS, FalArgs, FalHosts, FalProvider, job_detail, job_eta_s
+from talking_video_mcp.providers.fal import (
+    MODELS,
+    FalArgs,
+    FalHosts,
+    FalProvider,
+    FalRequest,
+    job_detail,
+    job_eta_s,
+)
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.local import preset_path
 from tests.helpers import png_bytes, wav_bytes
@@ -325,7 +334,12 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(env: Env, files
         with pytest.raises(InvalidInput) as caught:
             await provider.prepare(model, FalArgs(**{k: v for k, v in args.items() if v is not None}))
         assert caught.value.field == field, (model, extra, str(caught.value))
+    with pytest.raises(InvalidInput) as caught:
+        await provider.prepare("fal/omnihuman-v1.5", TalkingVideoArgs(image=photo, audio=audio, quality="high"))
+    assert caught.value.field == "quality"  # today's tool arguments: the ones no fal model takes are named
     assert env.emu.stats()["requests_total"] == 0
+    frames = await provider.prepare("fal/infinitalk", TalkingVideoArgs(image=photo, audio=audio, duration=5))
+    assert isinstance(frames.request, FalRequest) and frames.request.payload["num_frames"] == 126
 
 
 # ------------------------------------------------------------------------------------------- the queue
@@ -402,6 +416,28 @@ async def test_a_connection_dropped_after_the_submit_is_never_re_sent(env: Env, 
     posts = [r for r in env.emu.requests() if r["method"] == "POST" and r["endpoint"] == "fal.submit"]
     assert len(posts) == 1
     assert env.emu.stats()["models"]["fal-ai/bytedance/omnihuman/v1.5"]["accepted"] == 1
+
+
+async def test_failed_reads_are_retried_and_a_refused_submit_is_not(env: Env, files: dict[str, Path]) -> None:
+    env.emu.add_fault("fal.status:500x2")
+    env.emu.add_fault("fal.result:429")
+    ctl = await run(env.provider(), "fal/omnihuman-v1.5", files, image=str(files["photo"]), audio=str(files["audio"]))
+    assert ctl.job.status == "completed", ctl.job.error
+    fired = env.emu.stats()["faults_fired"]
+    assert fired["fal.status"] == {"500": 2} and fired["fal.result"] == {"429": 1}
+    env.emu.reset()
+    env.emu.add_fault("fal.submit:502")
+    provider = env.provider()
+    prepared = await provider.prepare("fal/omnihuman-v1.5", FalArgs(image=str(files["photo"]),
+                                                                    audio=str(files["audio"])))
+    gateway = Control(new_job(prepared), files["scratch"])
+    with pytest.raises(SubmitOutcomeUnknown):
+        await drive(provider, gateway)
+    env.emu.add_fault("fal.submit:429")
+    limited = Control(new_job(prepared), files["scratch"])
+    with pytest.raises(ProviderError, match="rate-limited"):
+        await drive(provider, limited)
+    assert env.emu.stats()["models"]["fal-ai/bytedance/omnihuman/v1.5"]["submit"] == 2  # one each, never re-sent
 
 
 async def test_a_restart_mid_job_resumes_polling(env: Env, files: dict[str, Path]) -> None:

@@ -413,6 +413,8 @@ class FalProvider(CloudProvider):
         the estimate back to the daily budget, since fal bills only successful outputs."""
         m = BY_ID[job.model]
         items: list[Mapping[str, Any]] = []
+        # [I] the response_url of a failed request answers fal's error body (422 `detail` with the field); the
+        # status's `error`/`error_type` [O client.py] is the fallback when it does not.
         response = await self._access.send("GET", job.state["response_url"], idempotent=True,
                                            retry=self._job_retry(ctl), headers=self._headers(),
                                            describe="the error details")
