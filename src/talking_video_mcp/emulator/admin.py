@@ -41,6 +41,8 @@ async def info(request: Request) -> Response:
                 "SEGMIND_BASE_URL": base,
                 "SEGMIND_UPLOAD_URL": f"{base}/upload-asset",
                 "UNIFICALLY_BASE_URL": base,
+                "FAL_QUEUE_URL": f"{base}/fal/queue",
+                "FAL_REST_URL": f"{base}/fal/rest",
             },
             "endpoints": list(ENDPOINTS),
             "faults": list(FAULT_KINDS),

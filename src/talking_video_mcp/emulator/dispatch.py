@@ -38,7 +38,10 @@ _SUBMIT_MODELS = {
     "unifically.generate": "higgsfield-generate",
     "unifically.ads": "higgsfield-ads",
 }
-_POLL_PHASES = {"segmind.status": "status", "segmind.result": "result", "unifically.feed": "status"}
+_POLL_PHASES = {
+    "segmind.status": "status", "segmind.result": "result", "unifically.feed": "status",
+    "fal.status": "status", "fal.result": "result", "fal.cancel": "cancel",
+}  # fmt: skip
 
 
 @dataclass
@@ -124,9 +127,9 @@ def _describe(call: Call) -> None:
     """Fill in what the stats need before the handler runs, so requests answered by a fault
     (or rejected early) still count against their model."""
     params = call.request.path_params
-    if call.endpoint == "segmind.submit":
+    if call.endpoint in ("segmind.submit", "fal.submit"):
         call.phase = "submit"
-        model = params.get("model")
+        model = params.get("model") or params.get("endpoint_id")
         call.model = model if model in STATS_MODELS else None
     elif call.endpoint in _SUBMIT_MODELS:
         call.phase, call.model = "submit", _SUBMIT_MODELS[call.endpoint]

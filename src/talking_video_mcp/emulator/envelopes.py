@@ -58,4 +58,6 @@ def provider_error(provider: str, status: int, message: str, headers: Mapping[st
         return unifically_error(status, message, headers)
     if provider == "heygen":
         return heygen_error(status, HEYGEN_CODES.get(status, "internal_error"), message, headers=headers)
+    if provider == "fal":
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return segmind_error(status, message, headers)

@@ -33,6 +33,12 @@ ENDPOINTS: Final = (
     "heygen.looks",
     "heygen.users.me",
     "heygen.file",
+    "fal.submit",
+    "fal.status",
+    "fal.result",
+    "fal.cancel",
+    "fal.token",
+    "fal.upload",
     "files",
 )
 
@@ -64,6 +70,9 @@ JOB_ENDPOINTS: Final = frozenset(
         "heygen.videos.create",
         "heygen.videos.get",
         "heygen.file",
+        "fal.submit",
+        "fal.status",
+        "fal.result",
     }
 )
 JOB_FAULTS: Final = ("fail", "expire")
