@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from talking_video_mcp.errors import redact
 
 if TYPE_CHECKING:
-    from talking_video_mcp.domain.provider import Provider
+    from talking_video_mcp.domain.provider import ChecksKey, Provider
     from talking_video_mcp.providers.plugin import ProviderPlugin
     from talking_video_mcp.settings import Settings
 
@@ -184,6 +184,10 @@ async def _key_check(plugin: ProviderPlugin, provider: Provider | None, settings
     if provider is None or not provider.configured:
         return Check(check, "ok", f"{env} is not set: {title}'s models are off (the free local model works "
                      "without a key).")
+    from talking_video_mcp.domain.provider import ChecksKey
+
+    if isinstance(provider, ChecksKey):  # the provider's own key check (one request that spends nothing)
+        return await _own_key_check(provider, plugin, settings, timeout_s)
     with anyio.move_on_after(timeout_s) as scope:
         account = await provider.account()
     if scope.cancelled_caught:
@@ -204,6 +208,33 @@ async def _key_check(plugin: ProviderPlugin, provider: Provider | None, settings
                      "which accepts its key; no real key is used.")
     balance = "" if account.balance is None else f" (balance: {account.balance:g})"
     return Check(check, "ok", f"{title} accepts {env}{balance}.")
+
+
+async def _own_key_check(provider: ChecksKey, plugin: ProviderPlugin, settings: Settings, timeout_s: float
+                         ) -> Check:
+    import anyio
+
+    title, env, check = plugin.title, plugin.key_env, f"{plugin.name} key"
+    base_env = plugin.settings.model_fields["base_url"].alias or "its base URL"
+    with anyio.move_on_after(timeout_s) as scope:
+        verdict = await provider.check_key()
+    if scope.cancelled_caught:
+        return Check(check, "fail", f"{title} did not answer within {timeout_s:g} s.",
+                     f"check the network and {base_env}, then run doctor again.")
+    if verdict.status == "rejected":
+        where = "the sandbox emulator" if settings.sandbox else title
+        return Check(check, "fail", f"{where} did not accept {env}: {_sentence(verdict.sentence)}",
+                     f"copy the key again from your {title} account and set {env}.")
+    if verdict.status == "unreachable":
+        return Check(check, "fail", f"{env} could not be checked: {_sentence(verdict.sentence)}",
+                     f"check the network and {base_env}, then run doctor again.")
+    if verdict.status == "unconfigured":
+        return Check(check, "ok", f"{env} is not set: {title}'s models are off (the free local model works "
+                     "without a key).")
+    if settings.sandbox:
+        return Check(check, "ok", f"TALKING_VIDEO_SANDBOX=1: {title}'s models run on the in-process emulator, "
+                     "which accepts its key; no real key is used.")
+    return Check(check, "ok", _sentence(verdict.sentence))
 
 
 def check_transport(settings: Settings, transport: str, host: str) -> Check:

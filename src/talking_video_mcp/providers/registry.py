@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "talking_video_mcp.providers"
 BUILT_IN = ("talking_video_mcp.providers.local", "talking_video_mcp.providers.segmind",
-            "talking_video_mcp.providers.unifically")
+            "talking_video_mcp.providers.unifically", "talking_video_mcp.providers.heygen",
+            "talking_video_mcp.providers.fal")
 FREE_MODEL = "local"  # the default when the operator names none (TALKING_VIDEO_DEFAULT_MODEL)
 _registered: dict[str, ProviderPlugin] = {}
 
@@ -71,7 +72,10 @@ def _entry_point_plugins() -> tuple[ProviderPlugin, ...]:
 def _catalog() -> tuple[ProviderPlugin, ...]:
     plugins: dict[str, ProviderPlugin] = {}
     for module in BUILT_IN:
-        plugin = importlib.import_module(module).PLUGIN
+        plugin = getattr(importlib.import_module(module), "PLUGIN", None)
+        if not isinstance(plugin, ProviderPlugin):  # a package still being built declares nothing yet
+            log.warning("built-in provider package %s declares no PLUGIN; it is left out", module)
+            continue
         plugins[plugin.name] = plugin
     for plugin in (*_entry_point_plugins(), *_registered.values()):
         plugins[plugin.name] = plugin

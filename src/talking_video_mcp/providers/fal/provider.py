@@ -19,41 +19,24 @@ import anyio
 import httpx
 from pydantic import ValidationError
 
-from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.domain.provider import CancelOutcome, JobControl, JobProgress, KeyCheck, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.domain.requests import Display, JobRequest, TalkingVideoArgs, ToolArgs
+from talking_video_mcp.domain.requests import Display, TalkingVideoArgs, ToolArgs, warnings_of
 from talking_video_mcp.errors import InvalidInput, ProviderError, SubmitOutcomeUnknown, TransientProviderError
 from talking_video_mcp.models import AvatarPresetList, ProviderAccount, VoiceList
 from talking_video_mcp.provider_http import RetryPolicy, json_or_none
 from talking_video_mcp.providers.access import CloudProvider, ProviderAccess
 from talking_video_mcp.providers.fal import wire
 from talking_video_mcp.providers.fal.catalog import ASPECT_RATIOS, BY_ID, MODELS, WORDS_PER_SECOND, FalModel
-from talking_video_mcp.providers.fal.request import FalArgs, FalRequest
+from talking_video_mcp.providers.fal.models import specs, unpriced_sentence
+from talking_video_mcp.providers.fal.request import FalRequest
 from talking_video_mcp.providers.inputs_stage import InputsStage, file_data_url, job_files
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
 log = logging.getLogger(__name__)
 
 Step = Literal["tts", "upload", "submit", "poll", "result", "download"]
-PRICE_SETTING = "FAL_PRICES_USD_PER_S"
-_ALWAYS = ("image", "avatar_preset_id", "audio", "script", "voice_id")
 _TOKEN_MARGIN_S = 60.0
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    """What fal said to a cancel. `estimate_returned`: fal will bill nothing, so the job's estimate may go
-    back to the daily budget (the caller writes that, with the canceled status)."""
-
-    outcome: Literal["CANCELLATION_REQUESTED", "ALREADY_COMPLETED", "NOT_FOUND", "NOT_SUBMITTED"]
-    sentence: str
-    estimate_returned: bool
-
-
-@dataclass(frozen=True)
-class KeyCheck:
-    status: Literal["ok", "rejected", "unreachable", "unconfigured"]
-    sentence: str
 
 
 @dataclass
@@ -65,8 +48,8 @@ class _UploadToken:
 
 
 def fal_request(job: JobRecord) -> FalRequest:
-    """The job's stored request (the registry's request union is to include FalRequest)."""
-    request: object = job.request
+    """The job's stored request (the ledger reads it as the FalRequest the package declares)."""
+    request = job.request
     assert isinstance(request, FalRequest), "a fal job holds a FalRequest"
     return request
 
@@ -90,7 +73,6 @@ class FalProvider(CloudProvider):
 
     name = "fal"
     heavy_steps: frozenset[str] = frozenset()
-    models: tuple[ModelSpec, ...] = tuple(ModelSpec(m.model_id, "fal", m.title, m.typical_s, m.summary) for m in MODELS)
 
     def __init__(
         self, access: ProviderAccess, *, inputs: InputsStage, hosts: wire.FalHosts | None = None,
@@ -101,6 +83,7 @@ class FalProvider(CloudProvider):
         super().__init__(access, inputs)
         self.hosts = hosts or wire.FalHosts(queue=access.base_url)
         self._prices = dict(prices or {})
+        self.models = specs(self._prices)
         self.inline_max_bytes = inline_max_bytes
         self._token: _UploadToken | None = None
 
@@ -121,13 +104,11 @@ class FalProvider(CloudProvider):
         found = BY_ID.get(model)
         if found is None or any(self.price_per_s(model, r) is not None for r in (found.resolutions or (None,))):
             return None
-        return (f"fal publishes no price for {model} in the sources this server was built from, so its cost "
-                f"cannot be estimated; the operator can allow it by setting its price per second in "
-                f"{PRICE_SETTING} (e.g. {model}=0.05).")
+        return unpriced_sentence(model)
 
-    def estimate_cost(self, model: str, args: ToolArgs | FalArgs) -> float | None:
+    def estimate_cost(self, model: str, args: ToolArgs) -> float | None:
         found = BY_ID.get(model)
-        if found is None or not isinstance(args, TalkingVideoArgs | FalArgs):
+        if found is None or not isinstance(args, TalkingVideoArgs):
             return None
         resolution = args.resolution or (found.resolutions[0] if found.resolutions else None)
         price = self.price_per_s(model, resolution)
@@ -136,25 +117,21 @@ class FalProvider(CloudProvider):
 
     # ---------------------------------------------------------------- validation
 
-    async def prepare(self, model: str, args: ToolArgs | FalArgs) -> PreparedJob:
+    async def prepare(self, model: str, args: ToolArgs) -> PreparedJob:
+        """The registry has refused the arguments `model` does not take and options outside its schema."""
         found = BY_ID.get(model)
         if found is None:
             names = ", ".join(m.model_id for m in MODELS)
             raise InvalidInput("model", f"{model!r} is not a fal model; use one of {names}.")
-        if isinstance(args, TalkingVideoArgs):
-            _reject_unknown(model, args)
-            args = FalArgs.of(args)
-        if not isinstance(args, FalArgs):
+        if not isinstance(args, TalkingVideoArgs):
             raise InvalidInput("model", f"{model!r} makes talking videos; use generate_talking_video.")
         return await self._prepare(found, args)
 
-    async def _prepare(self, m: FalModel, a: FalArgs) -> PreparedJob:
+    async def _prepare(self, m: FalModel, a: TalkingVideoArgs) -> PreparedJob:
         if a.audio_task_id:
-            raise InvalidInput("audio_task_id", "is a Unifically speech task; pass its audio_path as audio instead.")
-        for name in a.given():
-            if name not in m.fields and name not in _ALWAYS:
-                raise InvalidInput(name, f"does not apply to {m.model_id}; remove it (or pick a model that takes it).")
-        options = _options(m, a.options)
+            raise InvalidInput("audio_task_id", "is not a text_to_speech job of this server; pass the job_id of a "
+                               "finished one, or its audio_path as audio.")
+        options = _options(m, a.options or {})
         payload: dict[str, Any] = {k: v for k, v in options.model_dump(exclude_none=True).items()
                                    if k not in ("voice_description", "num_frames")}
         resolution = _choice("resolution", a.resolution, m.resolutions, m.model_id)
@@ -203,18 +180,20 @@ class FalProvider(CloudProvider):
         price = self.price_per_s(m.model_id, resolution)
         cost = None if price is None or seconds is None else round(price * seconds, 2)
         unpriced = self.unpriced_refusal(m.model_id)
-        request = FalRequest(
-            model=m.model_id, endpoint=endpoint, payload=payload, inputs={"image_url": image, "audio_url": audio},
-            tts=tts, display=Display(script=script or None, voice_id=a.voice_id or (tts.voice_id if tts else None),
-                                     prompt=a.prompt), warnings=tuple(w for w in (
-                faces.message, tts.warning if tts else None, spoken, unpriced and f"Price unknown: {unpriced}") if w),
-            speech_seconds=seconds, price_per_s=price, frames_from_speech=bool(m.fps) and frames is None,
-        )
-        # The ledger's request union is to include FalRequest (registry work); until then the cast says so.
-        return PreparedJob(self.name, cast(JobRequest, request), "tts" if tts else "upload", cost)
+        warnings = (faces.message, tts.warning if tts else None, spoken, unpriced and f"Price unknown: {unpriced}")
+        request = FalRequest.model_validate({
+            "model": m.model_id, "endpoint": endpoint, "payload": payload,
+            "inputs": {"image_url": image, "audio_url": audio}, "tts": tts,
+            "display": Display(script=script or None, voice_id=a.voice_id or (tts.voice_id if tts else None),
+                               prompt=a.prompt),
+            "warnings": warnings_of(*warnings), "speech_seconds": seconds, "price_per_s": price,
+            "frames_from_speech": bool(m.fps) and frames is None,
+        })
+        return PreparedJob(self.name, request, "tts" if tts else "upload", cost)
 
     @staticmethod
-    def _own_voice(m: FalModel, script: str, a: FalArgs, options: Any, payload: dict[str, Any]) -> tuple[str, str]:
+    def _own_voice(m: FalModel, script: str, a: TalkingVideoArgs, options: Any, payload: dict[str, Any]
+                   ) -> tuple[str, str]:
         """The model speaks the script itself: avatar4 with a HeyGen voice, Fabric through its /text endpoint."""
         if m.text_endpoint:
             if a.voice_id:
@@ -454,11 +433,17 @@ class FalProvider(CloudProvider):
 
     # ---------------------------------------------------------------- cancel
 
+    def describe(self, job: JobRecord) -> JobProgress | None:
+        """Queue position or fal's latest log line, and the ETA from fal's queue state (check_video_status)."""
+        detail, eta = job_detail(job), job_eta_s(job)
+        return JobProgress(detail, eta) if detail or eta is not None else None
+
     async def cancel(self, job: JobRecord) -> CancelOutcome:
         """Ask fal to cancel through the request's cancel_url, and say honestly what happened."""
         url = job.state.get("cancel_url")
         if not url:
-            return CancelOutcome("NOT_SUBMITTED", "The job had not reached fal, so nothing was charged.", True)
+            return CancelOutcome("NOT_SUBMITTED", "Canceled before the job reached fal, so nothing was charged.",
+                                 estimate_returned=True)
         response = await self._access.send("PUT", url, idempotent=True, headers=self._headers(),
                                            describe="the cancel request", urgent=True)
         body = json_or_none(response)
@@ -466,14 +451,17 @@ class FalProvider(CloudProvider):
         if response.status_code == 202 or said == "CANCELLATION_REQUESTED":
             # [O] a queued request is dropped; a running one only gets a best-effort signal, and fal bills only
             # successful outputs, so one that finishes anyway may still be billed.
-            return CancelOutcome("CANCELLATION_REQUESTED", "fal accepted the cancellation; it bills only finished "
-                                 "videos, so nothing is charged unless the video was already being finished.", True)
+            return CancelOutcome("CANCELLATION_REQUESTED", "fal accepted the cancellation (CANCELLATION_REQUESTED); "
+                                 "it bills only finished videos, so nothing is charged unless the video was already "
+                                 "being finished, and the estimate went back to today's budget.",
+                                 estimate_returned=True)
         if said == "ALREADY_COMPLETED":
             return CancelOutcome("ALREADY_COMPLETED", "fal had already finished this request (ALREADY_COMPLETED), "
-                                 "so it could not be canceled and is billed; its video can still be fetched.", False)
+                                 "so it could not be canceled and is billed; the job goes on to fetch the video.",
+                                 finished=True)
         if response.status_code == 404 or said == "NOT_FOUND":
-            return CancelOutcome("NOT_FOUND", "fal no longer knows this request (NOT_FOUND); nothing more will "
-                                 "happen to it.", False)
+            return CancelOutcome("NOT_FOUND", "fal no longer knows this request (NOT_FOUND); the job is marked "
+                                 "canceled.")
         wire.raise_for_status(response, "the cancel request")
         raise ProviderError(f"fal answered HTTP {response.status_code} to the cancel request")
 
@@ -498,15 +486,14 @@ class FalProvider(CloudProvider):
         return KeyCheck("ok", "fal accepts FAL_KEY.")
 
     async def account(self) -> ProviderAccount:
-        # ProviderName does not list "fal" yet (the registry's names are being rebuilt), hence construct.
-        return ProviderAccount.model_construct(
-            provider=cast(Any, "fal"), configured=self.configured, endpoint=self.hosts.queue,
+        return ProviderAccount(
+            provider=self.name, configured=self.configured, endpoint=self.hosts.queue,
             models=[m.model_id for m in MODELS],
             note="fal publishes no balance API in our sources; see fal's dashboard for usage and credit.")
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
         return VoiceList(voices=[], total=0, notes=[
-            "fal's audio-only models speak a script with the offline voices (list_voices(provider='local')).",
+            "fal's audio-only models speak a script with this server's offline voices (see list_voices).",
             "fal/heygen-avatar4 takes a HeyGen voice name as voice_id; fal/fabric-1.0 picks a voice from the "
             "photo (describe it in options.voice_description).",
         ])
@@ -516,13 +503,6 @@ class FalProvider(CloudProvider):
 
     async def aclose(self) -> None:
         return None
-
-
-def _reject_unknown(model: str, args: TalkingVideoArgs) -> None:
-    data = args.model_dump(exclude_none=True)
-    for name in data:
-        if name not in FalArgs.model_fields:
-            raise InvalidInput(name, f"does not apply to {model}; remove it (or choose a model that takes it).")
 
 
 def _options(m: FalModel, given: Mapping[str, Any]) -> Any:
@@ -560,4 +540,4 @@ def _timestamp(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-__all__ = ["CancelOutcome", "FalProvider", "KeyCheck", "fal_request", "job_detail", "job_eta_s"]
+__all__ = ["FalProvider", "fal_request", "job_detail", "job_eta_s"]
