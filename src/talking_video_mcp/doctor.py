@@ -180,7 +180,7 @@ async def _key_check(plugin: ProviderPlugin, provider: Provider | None, settings
     import anyio
 
     title, env, check = plugin.title, plugin.key_env, f"{plugin.name} key"
-    base_env = plugin.settings.model_fields["base_url"].alias or "its base URL"
+    base_env = _url_envs(plugin)
     if provider is None or not provider.configured:
         return Check(check, "ok", f"{env} is not set: {title}'s models are off (the free local model works "
                      "without a key).")
@@ -215,7 +215,7 @@ async def _own_key_check(provider: ChecksKey, plugin: ProviderPlugin, settings: 
     import anyio
 
     title, env, check = plugin.title, plugin.key_env, f"{plugin.name} key"
-    base_env = plugin.settings.model_fields["base_url"].alias or "its base URL"
+    base_env = _url_envs(plugin)
     with anyio.move_on_after(timeout_s) as scope:
         verdict = await provider.check_key()
     if scope.cancelled_caught:
@@ -280,6 +280,12 @@ def check_video_store(settings: Settings) -> Check:
         return Check("video store", "fail", _sentence(str(exc)), "create the bucket, or fix TALKING_VIDEO_STORAGE_URL "
                      "and the AWS_* variables (endpoint, keys, region).")
     return Check("video store", "ok", f"{settings.storage_url} answers; download links are presigned by the store.")
+
+
+def _url_envs(plugin: ProviderPlugin) -> str:
+    """The variables of the provider's endpoints (`*_url` settings), for a fix to name."""
+    names = [f.alias for name, f in plugin.settings.model_fields.items() if name.endswith("_url") and f.alias]
+    return " and ".join(names) or "its base URL"
 
 
 def _sentence(text: str) -> str:

@@ -188,7 +188,7 @@ async def test_a_provider_s_own_key_check_ok_rejected_unreachable(home: Path, tm
     gone = {c.name: c for c in await doctor.check_keys(fal_settings(home, tmp_path, dead, "fal-key-abcdef123456"),
                                                        timeout_s=5.0)}
     assert gone["fal key"].status == "fail" and "could not be checked" in gone["fal key"].detail, gone["fal key"]
-    assert "FAL_QUEUE_URL" in gone["fal key"].fix
+    assert "FAL_QUEUE_URL and FAL_REST_URL" in gone["fal key"].fix
 
 
 # ---------------------------------------------------------------- transport and auth
