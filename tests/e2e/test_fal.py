@@ -331,3 +331,18 @@ async def test_a_restart_mid_job_resumes_polling(settings: Settings, emulator: A
     assert done["status"] == "completed", done
     after = counts(emulator, "fal/omnihuman-v1.5")
     assert after["submit"] == 1 and after["status"] > polls_before
+
+
+def test_operator_prices_parse_and_name_a_model_that_does_not_exist() -> None:
+    from pydantic import ValidationError
+
+    from talking_video_mcp.providers.fal import FalSettings
+
+    parsed = FalSettings.model_validate({"FAL_PRICES_USD_PER_S": PRICES})
+    assert parsed.prices == {"fal/fabric-1.0-fast": 0.1, "fal/infinitalk": 0.03, "fal/creatify-aurora": 0.1}
+    assert FalSettings.model_validate({"FAL_PRICES_USD_PER_S": '{"fal/infinitalk": 0.02}'}).prices == {
+        "fal/infinitalk": 0.02}
+    for bad, said in (("fal/nope=0.1", "'fal/nope' is not a fal model"), ("fal/infinitalk", "model=price pairs"),
+                      ("fal/infinitalk=-1", "0 or more")):
+        with pytest.raises(ValidationError, match=said):
+            FalSettings.model_validate({"FAL_PRICES_USD_PER_S": bad})
