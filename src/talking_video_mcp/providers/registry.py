@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "talking_video_mcp.providers"
 BUILT_IN = ("talking_video_mcp.providers.local", "talking_video_mcp.providers.segmind",
-            "talking_video_mcp.providers.unifically")
+            "talking_video_mcp.providers.unifically", "talking_video_mcp.providers.heygen")
 FREE_MODEL = "local"  # the default when the operator names none (TALKING_VIDEO_DEFAULT_MODEL)
 _registered: dict[str, ProviderPlugin] = {}
 
