@@ -367,12 +367,13 @@ async def test_doctor_checks_the_key(home: Path, tmp_path: Path, emulator: Any) 
     async def check(key: str, url: str) -> Any:
         settings = make_settings(home, tmp_path, emulator.base_url, HEYGEN_API_KEY=SecretStr(key),
                                  HEYGEN_BASE_URL=url)
-        return next(c for c in await check_keys(settings, timeout_s=5) if c.name == "heygen key")
+        return next(c for c in await check_keys(settings, timeout_s=3) if c.name == "heygen key")
 
     ok = await check(KEY, emulator.base_url)
     assert (ok.status, ok.detail) == ("ok", "HeyGen accepts HEYGEN_API_KEY (balance: 100).")
     rejected = await check("bad-key", emulator.base_url)
     assert rejected.status == "fail" and "did not accept HEYGEN_API_KEY" in rejected.detail
-    unreachable = await check(KEY, f"http://127.0.0.1:{free_port()}")
-    assert unreachable.status == "fail" and "HEYGEN_API_KEY could not be checked" in unreachable.detail
+    unreachable = await check(KEY, f"http://127.0.0.1:{free_port()}")  # refused, retried, or out of time
+    assert unreachable.status == "fail" and "did not accept" not in unreachable.detail
+    assert "check the network and HEYGEN_BASE_URL" in unreachable.fix
     assert all("bad-key" not in c.line() and KEY not in c.line() for c in (ok, rejected, unreachable))

@@ -122,3 +122,20 @@ def test_errors_become_one_sentence_naming_our_argument() -> None:
         raise_for_error(_answer(429, "rate_limit_exceeded", "Slow down.", **{"retry-after": "7"}), "the list")
     assert str(limited.value) == "HeyGen is rate-limiting this API key during the list; try again in 7 s."
     assert limited.value.retry_after_s == 7
+
+
+@pytest.mark.anyio
+async def test_lists_follow_heygens_token(emulator: Any, tmp_path: Path) -> None:
+    from talking_video_mcp.providers.heygen.account import HeygenReads
+
+    async with make_client() as client:
+        reads = HeygenReads(ProviderAccess(KEY, emulator.base_url, client, RequestBudget(1000)))
+        first = await reads.voices(search=None, limit=20, cursor=None)
+        assert len(first.voices) == 20 and first.next_cursor and first.notes == []
+        second = await reads.voices(search=None, limit=20, cursor=first.next_cursor)
+        assert {v.voice_id for v in first.voices}.isdisjoint(v.voice_id for v in second.voices)
+        # A listing from the start reads page after page (here 20 at a time) until HeyGen has no more.
+        items, cursor, more = await reads._page("/v3/voices", 1000, None, 20)
+        assert (len(items), cursor, more) == (45, None, [])
+        with pytest.raises(InvalidInput, match=r"^cursor: is not a cursor HeyGen accepts"):
+            await reads.voices(search=None, limit=20, cursor="not-a-token")
