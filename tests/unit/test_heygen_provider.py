@@ -139,3 +139,18 @@ async def test_lists_follow_heygens_token(emulator: Any, tmp_path: Path) -> None
         assert (len(items), cursor, more) == (45, None, [])
         with pytest.raises(InvalidInput, match=r"^cursor: is not a cursor HeyGen accepts"):
             await reads.voices(search=None, limit=20, cursor="not-a-token")
+
+
+@pytest.mark.anyio
+async def test_a_listing_from_the_start_is_reused_for_a_while(emulator: Any) -> None:
+    from talking_video_mcp.providers.heygen import models as m
+    from talking_video_mcp.providers.heygen.account import HeygenReads
+
+    now = [0.0]
+    async with make_client() as client:
+        reads = HeygenReads(ProviderAccess(KEY, emulator.base_url, client, RequestBudget(1000)), clock=lambda: now[0])
+        for _ in range(3):
+            assert len((await reads.looks(search=None, limit=100, cursor=None)).presets) == 30
+        now[0] += m.LIST_TTL_S
+        await reads.looks(search="look", limit=100, cursor=None)
+    assert emulator.stats()["endpoints"]["heygen.looks"] == 2

@@ -3,6 +3,7 @@ for get_account, and doctor's key check. All idempotent GETs, sent ahead of the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -15,6 +16,7 @@ from talking_video_mcp.providers.heygen import models as m
 from talking_video_mcp.providers.heygen.wire import data_of, raise_for_error
 
 P = TypeVar("P", Voice, AvatarPreset)
+Page = tuple[list[dict[str, Any]], str | None, list[str]]  # items, HeyGen's next token, notes
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,29 @@ class KeyCheck:
 class HeygenReads:
     """The reads of one HeyGen key (its access: key, URL, HTTP client, request budget, cached balance)."""
 
-    def __init__(self, access: ProviderAccess) -> None:
+    def __init__(self, access: ProviderAccess, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._access = access
         self.base_url = access.root
+        self._clock = clock
+        # Listings from the start, kept LIST_TTL_S: list_voices asks every provider for everything it has, and
+        # HeyGen's catalogues are many pages long.
+        self._lists: dict[tuple[str, int], tuple[float, Page]] = {}
 
     def _headers(self) -> dict[str, str]:
         return {m.KEY_HEADER: self._access.api_key or "", "accept": "application/json"}
 
-    async def _page(self, path: str, limit: int, cursor: str | None,
-                    most: int) -> tuple[list[dict[str, Any]], str | None, list[str]]:
+    async def _page(self, path: str, limit: int, cursor: str | None, most: int) -> Page:
         """`limit` items of a HeyGen list, read `most` a page (at most LIST_PAGES pages); our cursor is HeyGen's
-        `next_token`, passed through."""
+        `next_token`, passed through. Also says when HeyGen has more than was read."""
+        kept = self._lists.get((path, limit)) if cursor is None else None
+        if kept is not None and self._clock() - kept[0] < m.LIST_TTL_S:
+            return kept[1]
+        page = await self._read_pages(path, limit, cursor, most)
+        if cursor is None:
+            self._lists[(path, limit)] = (self._clock(), page)
+        return page
+
+    async def _read_pages(self, path: str, limit: int, cursor: str | None, most: int) -> Page:
         items: list[dict[str, Any]] = []
         for _ in range(m.LIST_PAGES):
             params: dict[str, Any] = {"limit": max(1, min(limit - len(items), most))}

@@ -47,6 +47,7 @@ ASSET_AUDIO_TYPES: Final = ("audio/mpeg", "audio/wav", "audio/x-wav", "audio/wav
 REQUESTS_PER_MINUTE: Final = 60  # [I] HeyGen publishes no request limit for v3; 429s carry Retry-After
 VOICES_PAGE_MAX: Final = 100  # `limit` of GET /v3/voices is 1..100 [O]
 LOOKS_PAGE_MAX: Final = 50  # `limit` of GET /v3/avatars/looks is 1..50 [O]
+LIST_TTL_S: Final = 300.0  # how long a listing of HeyGen's voices or looks from the start is reused
 LIST_PAGES: Final = 10  # pages of HeyGen's voices or looks one listing reads at most (the tool pages them)
 URL_REFRESHES: Final = 3  # how many times an expired video_url is asked for again before giving up
 
