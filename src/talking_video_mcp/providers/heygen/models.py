@@ -20,7 +20,6 @@ SUMMARY: Final = (
     "720p/1080p/2160p (4K); $0.05/s (4K $0.0667/s) from the API wallet"
 )
 ENV_API_KEY: Final = "HEYGEN_API_KEY"
-ENV_BASE_URL: Final = "HEYGEN_BASE_URL"
 DEFAULT_BASE_URL: Final = "https://api.heygen.com"
 # Built on v3 only: HeyGen answers that v2 endpoints are removed on 2026-10-31 and new photo avatars already
 # fail on /v2/video/generate [O/3P].
@@ -34,7 +33,6 @@ TAKES: Final = frozenset({
 })  # fmt: skip
 
 RESOLUTIONS: Final = ("720p", "1080p", "4k")  # HeyGen's names; ours for 4k is 2160p (the tool takes \d+p)
-ASPECT_RATIOS: Final = ("16:9", "9:16", "1:1")  # of HeyGen's (also 4:5, 5:4, auto), those the tool offers
 PRICE_PER_SECOND_USD: Final = {"720p": 0.05, "1080p": 0.05, "4k": 0.0667}  # Avatar IV, API wallet [O pricing]
 # [I] HeyGen bills seconds of output; a script's length is guessed from ~150 words a minute (or ~15
 # characters a second for scripts without spaces), so a script's estimate is approximate.
@@ -52,7 +50,6 @@ LIST_PAGES: Final = 10  # pages of HeyGen's voices or looks one listing reads at
 URL_REFRESHES: Final = 3  # how many times an expired video_url is asked for again before giving up
 
 # HeyGen has no cancel endpoint for a video (DELETE /v3/videos/{id} deletes a finished one) [O].
-REMOTE_CANCEL: Final = False
 CANCEL_NOTE: Final = (
     "HeyGen cannot stop a video once it is submitted: canceling stops following it here, but HeyGen still "
     "renders it and charges the API wallet."
