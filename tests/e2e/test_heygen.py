@@ -294,14 +294,20 @@ async def test_429_on_reads_is_retried_after_retry_after(client: Any, emulator: 
 # ---------------------------------------------------------------- restart, expiry, captions, cancel
 
 
+async def submitted_and_polling(client: Any, emulator: Any) -> dict[str, Any]:
+    """A job HeyGen has accepted whose status reads keep failing (HTTP 500), once its first read was made."""
+    emulator.add_fault("heygen.videos.get:500x*")
+    job = structured(await client.call_tool("generate_talking_video", {
+        "model": MODEL, "avatar_preset_id": LOOK, "script": "Hello there."}))
+    with anyio.fail_after(30):
+        while count(emulator, "heygen.videos.get") == 0:
+            await anyio.sleep(0.05)
+    return job
+
+
 async def test_a_restart_mid_job_resumes_polling(settings: Settings, emulator: Any) -> None:
-    emulator.add_fault("heygen.videos.get:500x*")  # the first server never sees the video finish
     async with Client(build_server(settings)) as client:
-        job = structured(await client.call_tool("generate_talking_video", {
-            "model": MODEL, "avatar_preset_id": LOOK, "script": "Hello there."}))
-        with anyio.fail_after(30):
-            while count(emulator, "heygen.videos.get") == 0:
-                await anyio.sleep(0.05)
+        job = await submitted_and_polling(client, emulator)  # the first server never sees the video finish
         view = structured(await client.call_tool("check_video_status", {"job_id": job["job_id"]}))
         assert view["status"] in ("queued", "processing") and view["step"] == "poll", view
     emulator.clear_faults()
@@ -324,12 +330,7 @@ async def test_expired_video_url_is_asked_for_again_and_captions_are_kept(client
 
 
 async def test_cancel_says_the_render_goes_on_and_is_billed(client: Any, emulator: Any) -> None:
-    emulator.add_fault("heygen.videos.get:500x*")
-    job = structured(await client.call_tool("generate_talking_video", {
-        "model": MODEL, "avatar_preset_id": LOOK, "script": "Hello there."}))
-    with anyio.fail_after(30):
-        while count(emulator, "heygen.videos.get") == 0:
-            await anyio.sleep(0.05)
+    job = await submitted_and_polling(client, emulator)
     canceled = structured(await client.call_tool("cancel_job", {"job_id": job["job_id"]}))
     assert canceled["status"] == "canceled"
     assert "may still finish and bill the job" in canceled["next_step"]
