@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from talking_video_mcp import doctor
 from talking_video_mcp.doctor import Check
+from talking_video_mcp.providers.registry import plugins
 from talking_video_mcp.settings import Settings
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, env_for, make_settings
 

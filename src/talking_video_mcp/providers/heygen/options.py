@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Background(BaseModel):
@@ -46,6 +46,7 @@ class HeygenOptions(BaseModel):
     """HeyGen-only settings (names as HeyGen spells them). Everything left out takes HeyGen's default."""
 
     model_config = _STRICT
+    title: str | None = Field(default=None, max_length=200, description="Default: the script's start")
     expressiveness: Literal["high", "medium", "low"] | None = Field(
         default=None, description="Photo avatars only; HeyGen's default is 'low'")
     fit: Literal["cover", "contain"] | None = Field(default=None, description="How the subject fills the frame")

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 import anyio
 import httpx
 
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.domain.requests import Display, TalkingVideoArgs, ToolArgs, warnings_of
+from talking_video_mcp.domain.requests import Display, InputFile, TalkingVideoArgs, ToolArgs, warnings_of
 from talking_video_mcp.errors import (
     InvalidInput,
     ProviderError,
@@ -26,133 +27,138 @@ from talking_video_mcp.errors import (
     SubmitOutcomeUnknown,
     TransientProviderError,
 )
-from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
+from talking_video_mcp.models import AvatarPresetList, ProviderAccount, VoiceList
 from talking_video_mcp.provider_http import RETRYABLE_STATUS
-from talking_video_mcp.providers.access import CloudProvider, ProviderAccess, account_of
+from talking_video_mcp.providers.access import CloudProvider, ProviderAccess
 from talking_video_mcp.providers.heygen import models as m
+from talking_video_mcp.providers.heygen.account import HeygenReads, KeyCheck
 from talking_video_mcp.providers.heygen.options import HeygenOptions
-from talking_video_mcp.providers.heygen.requests import HeygenArgs, HeygenBody, HeygenRequest
+from talking_video_mcp.providers.heygen.requests import HeygenBody, HeygenRequest, Resolution
 from talking_video_mcp.providers.heygen.wire import data_of, raise_for_error
 from talking_video_mcp.providers.inputs_stage import InputsStage
 from talking_video_mcp.providers.polling import next_poll_delay, progress_estimate
 
-P = TypeVar("P", Voice, AvatarPreset, ProviderAccount)
 Step = Literal["upload", "submit", "poll", "download", "subtitles"]
-# generate_talking_video's arguments of other models: refused here with a sentence, never ignored.
-_FOREIGN = (
-    "audio_task_id", "quality", "enhance_prompt", "seed", "duration", "custom_motion_prompt",
-    "enhance_custom_motion_prompt", "framing", "face_index",
-)  # fmt: skip
-_ORIENTATION = {"landscape": "16:9", "portrait": "9:16"}
 # [I] HeyGen lists waiting (the create answer) and pending|processing|completed|failed (the status schema):
 # these are still running; any other value is treated as running too.
 _QUEUED = frozenset({"waiting", "pending"})
 # A presigned URL past its time answers 403 (S3's AccessDenied) [I]; 404/410 are read the same way.
 _EXPIRED = frozenset({401, 403, 404, 410})
 UPLOAD_ATTEMPTS = 3
+TOO_LARGE = "is larger than the 32 MB HeyGen takes as an upload; send a smaller file or a public https URL."
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What canceling a HeyGen job means: `NOT_SUBMITTED` (nothing reached HeyGen, nothing is charged) or
+    `CANNOT_CANCEL` (HeyGen renders and bills it anyway). `estimate_returned`: whether the job's estimate may go
+    back to the daily budget."""
+
+    outcome: Literal["NOT_SUBMITTED", "CANNOT_CANCEL"]
+    sentence: str
+    estimate_returned: bool
 
 
 class HeygenProvider(CloudProvider):
-    name = "heygen"
+    name = m.PROVIDER
     heavy_steps: frozenset[str] = frozenset()
     models: tuple[ModelSpec, ...] = m.MODELS
 
     def __init__(self, access: ProviderAccess, *, inputs: InputsStage) -> None:
         super().__init__(access, inputs)
+        self._reads = HeygenReads(access)
 
     def _headers(self) -> dict[str, str]:
         return {m.KEY_HEADER: self._access.api_key or "", "accept": "application/json"}
 
-    # ---------------------------------------------------------------- arguments and price
+    # ---------------------------------------------------------------- price
 
-    def arguments(self, args: ToolArgs | HeygenArgs) -> HeygenArgs:
-        """The HeyGen arguments of a tool call; another model's argument is refused, naming it."""
-        if isinstance(args, HeygenArgs):
-            return args
-        if not isinstance(args, TalkingVideoArgs):
-            raise InvalidInput("model", f"{m.MODEL_ID} makes talking videos only; use it with generate_talking_video.")
-        for key in args.given(_FOREIGN):
-            hint = " (HeyGen's motion prompt is `prompt`)" if key == "custom_motion_prompt" else ""
-            raise InvalidInput(key, f"does not apply to {m.MODEL_ID}; remove it{hint}.")
-        if args.resolution is not None and args.resolution not in m.RESOLUTIONS:
-            raise InvalidInput("resolution", f"{args.resolution!r} is not offered by HeyGen; use 720p, 1080p or 4k.")
-        options = HeygenOptions(fit=args.fit) if args.fit else HeygenOptions()
-        return HeygenArgs(
-            image=args.image, avatar_preset_id=args.avatar_preset_id, audio=args.audio, script=args.script,
-            voice_id=args.voice_id, prompt=args.prompt, resolution=cast(Any, args.resolution),
-            aspect_ratio=cast(Any, _ORIENTATION.get(args.video_orientation or "")), video_title=args.video_title,
-            options=options,
-        )
-
-    def estimate_cost(self, model: str, args: ToolArgs | HeygenArgs) -> float | None:
+    def estimate_cost(self, model: str, args: ToolArgs) -> float | None:
         """A script's price from its length; audio's is known once it is probed (`prepare`)."""
+        if not isinstance(args, TalkingVideoArgs):
+            return None
+        script = (args.script or "").strip()
+        if not script or args.audio:
+            return None
         try:
-            heygen = self.arguments(args)
+            return m.price_usd(m.speech_seconds(script), _resolution(args.resolution))
         except InvalidInput:
             return None
-        script = (heygen.script or "").strip()
-        return m.price_usd(m.speech_seconds(script), heygen.resolution) if script and not heygen.audio else None
 
     # ---------------------------------------------------------------- prepare (nothing spent)
 
-    async def prepare(self, model: str, args: ToolArgs | HeygenArgs) -> PreparedJob:
+    async def prepare(self, model: str, args: ToolArgs) -> PreparedJob:
         if model != m.MODEL_ID:
             raise InvalidInput("model", f"{model!r} is not a HeyGen model; use {m.MODEL_ID!r}.")
-        a = self.arguments(args)
-        if a.image and a.avatar_preset_id:
-            raise InvalidInput("avatar_preset_id", "give either image (a photo) or avatar_preset_id, not both.")
-        if not a.image and not a.avatar_preset_id:
-            raise InvalidInput("image", "give a face photo (https URL, local file or data: URL), or a HeyGen avatar "
-                               "as avatar_preset_id from list_avatar_presets(provider='heygen').")
-        if a.options.engine is not None and not a.avatar_preset_id:
-            raise InvalidInput("options.engine", "only applies to a HeyGen avatar (avatar_preset_id); remove it for "
-                               "a photo.")
-        script = (a.script or "").strip()
-        if script and a.audio:
-            raise InvalidInput("audio", "give either a script or audio, not both.")
-        if not script and not a.audio:
-            raise InvalidInput("script", "give a script with a HeyGen voice_id, or audio (URL, local file or data: "
-                               "URL).")
-        if a.audio and a.voice_id:
-            raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
-        if script and a.image and not a.voice_id:
+        if not isinstance(args, TalkingVideoArgs):
+            raise InvalidInput("model", f"{m.MODEL_ID} makes talking videos only; use it with generate_talking_video.")
+        options = HeygenOptions.model_validate(args.options or {})
+        resolution = _resolution(args.resolution)
+        script = (args.script or "").strip()
+        _check_speech(args, script)
+        image, avatar_id = await self._face(args)
+        if options.engine is not None and avatar_id is None:
+            raise InvalidInput("options.engine", "only applies to a HeyGen avatar (avatar_preset_id from "
+                               f"list_avatar_presets(provider='{m.PROVIDER}')); remove it for a photo.")
+        if script and avatar_id is None and not args.voice_id:
             raise InvalidInput("voice_id", "a photo has no voice of its own: pick a HeyGen voice for the script from "
-                               "list_voices(provider='heygen').")
-        inputs, notes = {}, []
-        if a.image:
-            image = await self._inputs.image(a.image, field="image", upload_supported=True)
+                               f"list_voices(provider='{m.PROVIDER}').")
+        inputs: dict[str, InputFile | None] = {}
+        notes: list[str | None] = []
+        if image is not None:
             notes.append((await self._inputs.faces(image)).message)
             inputs["image"] = image
         seconds: float | None = m.speech_seconds(script) if script else None
-        if a.audio:
-            audio, _ = await self._inputs.audio_or_script(
-                a.audio, None, None, duration_limit_s=None, needs_wav=False, script_ok=False, probe=True,
-                model=m.MODEL_ID,
-            )
-            assert audio is not None
-            if audio.path is not None and (audio.mime or "") not in m.ASSET_AUDIO_TYPES:
-                audio = audio.model_copy(update={"needs_wav": True})  # assets take mp3 and wav [O]
-            seconds = audio.duration_s
-            inputs["audio"] = audio
-        title = (a.video_title or "").strip() or (script[:60] if script else "Talking video")
+        if args.audio:
+            audio = await self._audio(args.audio)
+            seconds, inputs["audio"] = audio.duration_s, audio
+        title = (options.title or "").strip() or (script[:60] if script else "Talking video")
         body = HeygenBody(
-            type="avatar" if a.avatar_preset_id else "image", avatar_id=a.avatar_preset_id,
-            script=script or None, voice_id=a.voice_id if script else None, motion_prompt=a.prompt or None,
-            resolution=a.resolution, aspect_ratio=a.aspect_ratio, title=title, options=a.options,
+            type="avatar" if avatar_id else "image", avatar_id=avatar_id, script=script or None,
+            voice_id=args.voice_id if script else None, motion_prompt=args.prompt or None, resolution=resolution,
+            aspect_ratio=args.aspect_ratio, title=title, options=options,
         )
         request = HeygenRequest(
-            payload=body, seconds=seconds, inputs=cast(Any, inputs),
-            display=Display(script=script or None, voice_id=body.voice_id, prompt=a.prompt, title=title),
+            payload=body, seconds=seconds, inputs=inputs,
+            display=Display(script=script or None, voice_id=body.voice_id, prompt=args.prompt, title=title),
             warnings=warnings_of(*notes),
         )
-        cost = m.price_usd(seconds, a.resolution) if seconds else None
-        # The ledger's request type is closed to the seed providers until issue 23 opens it to packages.
-        return PreparedJob(self.name, cast(Any, request), "upload", cost)
+        cost = m.price_usd(seconds, resolution) if seconds else None
+        return PreparedJob(self.name, request, "upload", cost)
+
+    async def _face(self, args: TalkingVideoArgs) -> tuple[InputFile | None, str | None]:
+        """The photo (a file, URL, data: URL or one of this server's presets), or a HeyGen avatar's look id."""
+        if args.image and args.avatar_preset_id:
+            raise InvalidInput("avatar_preset_id", "give either image (a photo) or avatar_preset_id, not both.")
+        if args.image:
+            return await self._inputs.image(args.image, field="image", upload_supported=True), None
+        if not args.avatar_preset_id:
+            raise InvalidInput("image", "give a face photo (https URL, local file or data: URL), or an avatar as "
+                               f"avatar_preset_id from list_avatar_presets(provider='{m.PROVIDER}').")
+        try:  # a preset of this server is a photo, uploaded like one
+            return await self._inputs.image(None, args.avatar_preset_id, upload_supported=True), None
+        except InvalidInput as exc:
+            if exc.field != "avatar_preset_id":
+                raise
+        return None, args.avatar_preset_id.strip()  # HeyGen's own avatar: HeyGen says at the submit if unknown
+
+    async def _audio(self, value: str) -> InputFile:
+        """The audio, probed for its length (the price); a local file HeyGen's assets do not take becomes WAV."""
+        audio, _ = await self._inputs.audio_or_script(
+            value, None, None, duration_limit_s=None, needs_wav=False, script_ok=False, probe=True, model=m.MODEL_ID,
+        )
+        assert audio is not None
+        if audio.path is not None and (await anyio.Path(audio.path).stat()).st_size > m.ASSET_MAX_BYTES:
+            raise InvalidInput("audio", TOO_LARGE)
+        if audio.path is not None and (audio.mime or "") not in m.ASSET_AUDIO_TYPES:
+            audio = audio.model_copy(update={"needs_wav": True})  # assets take mp3 and wav [O]
+        return audio
 
     # ---------------------------------------------------------------- steps
 
     async def advance(self, job: JobRecord, ctl: JobControl) -> float | None:
-        request = cast(HeygenRequest, job.request)
+        request = job.request
+        assert isinstance(request, HeygenRequest), "a HeyGen job holds a HeygenRequest"
         step = cast(Step, job.step or "upload")
         match step:
             case "upload":
@@ -174,10 +180,9 @@ class HeygenProvider(CloudProvider):
         header, _, encoded = data_url.partition(",")
         mime = header.removeprefix("data:").split(";")[0] or "application/octet-stream"
         data = base64.b64decode(encoded)
+        field = "audio" if mime.startswith("audio/") else "image"
         if len(data) > m.ASSET_MAX_BYTES:
-            raise InvalidInput("audio" if mime.startswith("audio/") else "image",
-                               "is larger than the 32 MB HeyGen takes as an upload; send a smaller file or a public "
-                               "https URL.")
+            raise InvalidInput(field, TOO_LARGE)
         name = "upload" + {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3"}.get(mime, ".wav")
         response: httpx.Response | None = None
         for attempt in range(UPLOAD_ATTEMPTS):
@@ -194,6 +199,8 @@ class HeygenProvider(CloudProvider):
                     break
             await anyio.sleep(ctl.scaled(2.0 * (attempt + 1)))
         assert response is not None
+        if response.status_code == 413:
+            raise InvalidInput(field, TOO_LARGE)
         raise_for_error(response, "the file upload")
         data_obj = data_of(response)
         if not isinstance(data_obj, Mapping) or not data_obj.get("asset_id"):
@@ -232,9 +239,9 @@ class HeygenProvider(CloudProvider):
             return str(data["video_id"])
 
         video_id = await ctl.paid_submit("heygen.videos.create", post)
-        # `request_id` is the name the runner's messages show a provider's job id under.
-        await ctl.update(state={**ctl.job.state, "request_id": video_id}, step="poll", status="queued",
-                         progress=max(ctl.job.progress, 0.1))
+        # This write records the video id and clears the in-flight mark together (see paid_submit).
+        await ctl.update(state={**ctl.job.state, "video_id": video_id, "heygen_status": "waiting"}, step="poll",
+                         status="queued", progress=max(ctl.job.progress, 0.1))
         return ctl.scaled(next_poll_delay(0.0, m.TYPICAL_SECONDS))
 
     async def status(self, video_id: str, ctl: JobControl | None = None) -> dict[str, Any]:
@@ -251,7 +258,7 @@ class HeygenProvider(CloudProvider):
         return dict(data)
 
     async def _poll(self, job: JobRecord, request: HeygenRequest, ctl: JobControl) -> float | None:
-        video_id = str(job.state["request_id"])
+        video_id = str(job.state["video_id"])
         try:
             data = await self.status(video_id, ctl)
         except RecordNotFound:
@@ -277,6 +284,7 @@ class HeygenProvider(CloudProvider):
             return None
         elapsed = max(0.0, time.time() - (job.submitted_at or job.created_at)) / ctl.scaled(1.0)
         await ctl.update(status="queued" if status in _QUEUED else "processing",
+                         state={**job.state, "heygen_status": status or "unknown"},
                          progress=max(job.progress, progress_estimate(elapsed, m.TYPICAL_SECONDS)))
         return ctl.scaled(next_poll_delay(elapsed, m.TYPICAL_SECONDS))
 
@@ -322,90 +330,67 @@ class HeygenProvider(CloudProvider):
         await ctl.finish()
         return None
 
-    # ---------------------------------------------------------------- lists and account
-
-    async def _page(self, path: str, limit: int, cursor: str | None,
-                    most: int) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a HeyGen list (at most `most` items); our cursor is HeyGen's `next_token`, passed through."""
-        params: dict[str, Any] = {"limit": max(1, min(limit, most))}
-        if cursor:
-            params["token"] = cursor
-        response = await self._access.send("GET", f"{self.base_url}{path}", idempotent=True, headers=self._headers(),
-                                           params=params, describe=f"the list {path}", urgent=True)
-        if response.status_code == 400 and cursor:
-            raise InvalidInput("cursor", "is not a cursor HeyGen accepts; send the next_cursor of the previous page, "
-                               "or leave it out to start from the beginning.")
-        raise_for_error(response, f"the list {path}")
-        body = response.json()
-        items = [dict(i) for i in body.get("data") or [] if isinstance(i, Mapping)]
-        token = body.get("next_token") if body.get("has_more") else None
-        return items, str(token) if token else None
+    # ---------------------------------------------------------------- lists, account, doctor (account.py)
 
     async def list_voices(self, *, search: str | None, limit: int, cursor: str | None) -> VoiceList:
-        items, next_cursor = await self._page("/v3/voices", limit, cursor, m.VOICES_PAGE_MAX)
-        voices = [
-            _named(Voice, voice_id=str(v["voice_id"]), name=str(v.get("name") or v["voice_id"]),
-                   language=v.get("language"), gender=v.get("gender"), preview_url=v.get("preview_audio_url"),
-                   models=[m.MODEL_ID])
-            for v in items if v.get("voice_id")
-        ]
-        voices, notes = _searched(voices, search, lambda v: f"{v.name} {v.language or ''}", "voices")
-        return VoiceList(voices=voices, next_cursor=next_cursor, notes=notes)
+        return await self._reads.voices(search=search, limit=limit, cursor=cursor)
 
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList:
-        items, next_cursor = await self._page("/v3/avatars/looks", limit, cursor, m.LOOKS_PAGE_MAX)
-        presets = [
-            _named(AvatarPreset, avatar_preset_id=str(i["id"]), name=str(i.get("name") or i["id"]),
-                   image_url=i.get("preview_image_url"), width=i.get("image_width"), height=i.get("image_height"),
-                   models=[m.MODEL_ID])
-            for i in items if i.get("id")
-        ]
-        presets, notes = _searched(presets, search, lambda p: p.name, "avatars")
-        return AvatarPresetList(presets=presets, next_cursor=next_cursor, notes=notes)
+        return await self._reads.looks(search=search, limit=limit, cursor=cursor)
 
     async def account(self) -> ProviderAccount:
-        """The wallet, through the shared cached-balance reading (access.account_of); see `_named` for why it is
-        read under a seed provider's name and renamed."""
-        info = await account_of(cast(Any, "local"), configured=self.configured, endpoint=self.base_url,
-                                models=[s.model_id for s in self.models], reads=self._access.reads,
-                                read=self._read_balance)
-        return _named(ProviderAccount, **info.model_dump(exclude={"provider"}))
+        return await self._reads.account(configured=self.configured)
 
-    async def _read_balance(self, info: ProviderAccount) -> None:
-        response = await self._access.send("GET", f"{self.base_url}/v3/users/me", idempotent=True,
-                                           headers=self._headers(), describe="the balance request", urgent=True)
-        raise_for_error(response, "the balance request")
-        data = data_of(response)
-        data = data if isinstance(data, Mapping) else {}
-        billing = data.get("billing_type")
-        wallet, usage = data.get("wallet") or {}, data.get("usage_based") or {}
-        if billing == "wallet" or (billing is None and wallet):
-            balance = wallet.get("remaining_balance")
-            info.balance_unit = "USD" if str(wallet.get("currency") or "usd").lower() == "usd" else "credits"
-        elif billing == "usage_based":
-            balance, info.balance_unit = usage.get("remaining_credits"), "credits"
-        else:  # a subscription's credits pay for the web app, not for API videos
-            balance, info.balance_unit = None, None
-        info.balance = float(balance) if balance is not None else None
+    async def check_key(self) -> KeyCheck:
+        """doctor's check of HEYGEN_API_KEY: ok, rejected, unreachable or unconfigured, in one sentence."""
+        return await self._reads.check_key()
+
+    # ---------------------------------------------------------------- cancel, job view, doctor
+
+    async def cancel(self, job: JobRecord) -> CancelOutcome:
+        """HeyGen has no cancel for a video (DELETE /v3/videos/{id} removes a finished one) [O]: say what that
+        means for the cost. Nothing is sent."""
+        if not job.state.get("video_id") and not job.pending_submit:
+            return CancelOutcome("NOT_SUBMITTED", "The video had not been sent to HeyGen, so nothing was charged.",
+                                 True)
+        return CancelOutcome("CANNOT_CANCEL", m.CANCEL_NOTE, False)
+
+    def describe(self, job: JobRecord) -> str | None:
+        """The job's progress in words for check_video_status: HeyGen's own status word and what it means."""
+        if not job.active:
+            return None
+        said = job.state.get("heygen_status")
+        if job.step == "upload":
+            return "Uploading the photo and audio to HeyGen as assets."
+        if not said:
+            return None
+        refreshed = int(job.state.get("url_refreshes") or 0)
+        again = f"; its download link expired and was asked for again ({refreshed}x)" if refreshed else ""
+        return (f"HeyGen says {said}{again}; renders take 5-20 minutes, and the job resumes if this server "
+                "restarts.")
 
     async def aclose(self) -> None:
         return None
 
 
-def _named(model: type[P], **fields: Any) -> P:
-    """`model` for provider "heygen". The provider-name type is the seed providers' closed list until issue 23
-    builds it from the packages' declarations; until then these few results are built without that check."""
-    return model.model_construct(provider=m.PROVIDER, **model(provider="local", **fields).model_dump(
-        exclude={"provider"}))
+def _resolution(value: str | None) -> Resolution | None:
+    """HeyGen's resolution for ours: 720p, 1080p, or 2160p for HeyGen's `4k`."""
+    if value is None:
+        return None
+    chosen = {"2160p": "4k"}.get(value.strip().lower(), value.strip().lower())
+    if chosen not in m.RESOLUTIONS:
+        raise InvalidInput("resolution", f"{value!r} is not offered by HeyGen; use 720p, 1080p or 2160p (4K).")
+    return cast(Resolution, chosen)
 
 
-def _searched(items: list[P], search: str | None, text: Callable[[P], str], what: str) -> tuple[list[P], list[str]]:
-    """HeyGen's lists filter by language or gender, not by name: `search` filters each page here, and says so."""
-    if not search:
-        return items, []
-    needle = search.lower()
-    note = f"search filters each page HeyGen sends, so a page may hold fewer {what}; follow next_cursor for more."
-    return [item for item in items if needle in text(item).lower()], [note]
+def _check_speech(args: TalkingVideoArgs, script: str) -> None:
+    """A script or audio, never both; a voice only with a script."""
+    if script and args.audio:
+        raise InvalidInput("audio", "give either a script or audio, not both.")
+    if not script and not args.audio:
+        raise InvalidInput("script", "give a script with a HeyGen voice_id, or audio (URL, local file or data: URL).")
+    if args.audio and args.voice_id:
+        raise InvalidInput("voice_id", "only applies with a script; your audio already carries the voice.")
 
 
 def failure_sentence(data: Mapping[str, Any]) -> str:

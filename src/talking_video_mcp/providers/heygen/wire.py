@@ -24,7 +24,7 @@ _OUR_ARG = {
     "image": "image", "image.url": "image", "image.asset_id": "image", "image.data": "image", "image.type": "image",
     "avatar_id": "avatar_preset_id", "voice_id": "voice_id", "script": "script", "audio_url": "audio",
     "audio_asset_id": "audio", "motion_prompt": "prompt", "resolution": "resolution", "aspect_ratio": "aspect_ratio",
-    "title": "video_title", "file": "image",
+    "title": "options.title", "file": "image",
 }  # fmt: skip
 
 
