@@ -161,7 +161,6 @@ async def test_unreachable_provider_fails(home: Path, tmp_path: Path) -> None:
 
 def keyed() -> list[str]:
     """The providers that need a key: one doctor line each."""
-    from talking_video_mcp.providers.registry import plugins
 
     return [plugin.name for plugin in plugins() if plugin.key_env]
 
