@@ -65,8 +65,7 @@ async def test_a_script_too_long_for_the_duration_is_a_dry_run_warning_and_a_ref
 
 @pytest.mark.parametrize(("seconds", "duration", "advice"), [
     (600.0, 10, "segmind/higgsfield-speech2video makes at most 15 s: trim the audio to 15 s or less, or choose "
-                "model='local' (free) or model='segmind/heygen-avatar-iv' or model='unifically/higgsfield-speak' or "
-                "model='heygen/avatar-iv'."),
+                "model='local' (free) or model='segmind/heygen-avatar-iv' or model='unifically/higgsfield-speak'."),
     (12.0, 10, "choose duration=15 or trim the audio to 10 s."),
 ])
 async def test_audio_too_long_for_speech2video_gets_advice_that_fits(client: Any, emulator: Any, tmp_path: Path,

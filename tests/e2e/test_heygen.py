@@ -333,7 +333,7 @@ async def test_cancel_says_the_render_goes_on_and_is_billed(client: Any, emulato
     job = await submitted_and_polling(client, emulator)
     canceled = structured(await client.call_tool("cancel_job", {"job_id": job["job_id"]}))
     assert canceled["status"] == "canceled"
-    assert "may still finish and bill the job" in canceled["next_step"]
+    assert "HeyGen still renders it and charges the API wallet" in canceled["next_step"]
     assert count(emulator, "heygen.videos.create") == 1  # nothing was sent to cancel: HeyGen has no such call
 
 
@@ -371,7 +371,7 @@ async def test_doctor_checks_the_key(home: Path, tmp_path: Path, emulator: Any) 
         return next(c for c in await check_keys(settings, timeout_s=3) if c.name == "heygen key")
 
     ok = await check(KEY, emulator.base_url)
-    assert (ok.status, ok.detail) == ("ok", "HeyGen accepts HEYGEN_API_KEY (balance: 100).")
+    assert (ok.status, ok.detail) == ("ok", "HeyGen accepts HEYGEN_API_KEY; the API wallet holds 100.0 USD.")
     rejected = await check("bad-key", emulator.base_url)
     assert rejected.status == "fail" and "did not accept HEYGEN_API_KEY" in rejected.detail
     unreachable = await check(KEY, f"http://127.0.0.1:{free_port()}")  # refused, retried, or out of time

@@ -77,12 +77,12 @@ async def test_cancel_says_what_it_means_for_the_cost(provider: HeygenProvider) 
 
 @pytest.mark.anyio
 async def test_the_job_view_says_what_heygen_said(provider: HeygenProvider) -> None:
-    assert provider.describe(_job(step="upload")) == "Uploading the photo and audio to HeyGen as assets."
-    assert provider.describe(_job(state={"video_id": "v1"})) is None  # nothing heard from HeyGen yet
-    said = provider.describe(_job(state={"video_id": "v1", "heygen_status": "pending", "url_refreshes": 1}))
+    assert _said(provider, _job(step="upload")) == "Uploading the photo and audio to HeyGen as assets."
+    assert _said(provider, _job(state={"video_id": "v1"})) is None  # nothing heard from HeyGen yet
+    said = _said(provider, _job(state={"video_id": "v1", "heygen_status": "pending", "url_refreshes": 1}))
     assert said == ("HeyGen says pending; its download link expired and was asked for again (1x); renders take "
                     "5-20 minutes, and the job resumes if this server restarts.")
-    assert provider.describe(_job(status="completed", state={"heygen_status": "completed"})) is None
+    assert _said(provider, _job(status="completed", state={"heygen_status": "completed"})) is None
 
 
 @pytest.mark.anyio
@@ -154,3 +154,8 @@ async def test_a_listing_from_the_start_is_reused_for_a_while(emulator: Any) -> 
         now[0] += m.LIST_TTL_S
         await reads.looks(search="look", limit=100, cursor=None)
     assert emulator.stats()["endpoints"]["heygen.looks"] == 2
+
+
+def _said(provider: Any, job: Any) -> str | None:
+    progress = provider.describe(job)
+    return progress.detail if progress else None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
+from talking_video_mcp.domain.provider import KeyCheck
 from talking_video_mcp.errors import AuthRejected, InvalidInput, ProviderError
 from talking_video_mcp.models import AvatarPreset, AvatarPresetList, ProviderAccount, Voice, VoiceList
 from talking_video_mcp.provider_http import RetryPolicy
@@ -17,14 +17,6 @@ from talking_video_mcp.providers.heygen.wire import data_of, raise_for_error
 
 P = TypeVar("P", Voice, AvatarPreset)
 Page = tuple[list[dict[str, Any]], str | None, list[str]]  # items, HeyGen's next token, notes
-
-
-@dataclass(frozen=True)
-class KeyCheck:
-    """doctor's verdict on HEYGEN_API_KEY, with one sentence (never the key)."""
-
-    status: Literal["ok", "rejected", "unreachable", "unconfigured"]
-    sentence: str
 
 
 class HeygenReads:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import anyio
 import httpx
 
-from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
+from talking_video_mcp.domain.provider import CancelOutcome, JobControl, JobProgress, KeyCheck, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.domain.requests import Display, InputFile, TalkingVideoArgs, ToolArgs, warnings_of
 from talking_video_mcp.errors import (
@@ -31,7 +30,7 @@ from talking_video_mcp.models import AvatarPresetList, ProviderAccount, VoiceLis
 from talking_video_mcp.provider_http import RETRYABLE_STATUS
 from talking_video_mcp.providers.access import CloudProvider, ProviderAccess
 from talking_video_mcp.providers.heygen import models as m
-from talking_video_mcp.providers.heygen.account import HeygenReads, KeyCheck
+from talking_video_mcp.providers.heygen.account import HeygenReads
 from talking_video_mcp.providers.heygen.options import HeygenOptions
 from talking_video_mcp.providers.heygen.requests import HeygenBody, HeygenRequest, Resolution
 from talking_video_mcp.providers.heygen.wire import data_of, raise_for_error
@@ -46,17 +45,6 @@ _QUEUED = frozenset({"waiting", "pending"})
 _EXPIRED = frozenset({401, 403, 404, 410})
 UPLOAD_ATTEMPTS = 3
 TOO_LARGE = "is larger than the 32 MB HeyGen takes as an upload; send a smaller file or a public https URL."
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    """What canceling a HeyGen job means: `NOT_SUBMITTED` (nothing reached HeyGen, nothing is charged) or
-    `CANNOT_CANCEL` (HeyGen renders and bills it anyway). `estimate_returned`: whether the job's estimate may go
-    back to the daily budget."""
-
-    outcome: Literal["NOT_SUBMITTED", "CANNOT_CANCEL"]
-    sentence: str
-    estimate_returned: bool
 
 
 class HeygenProvider(CloudProvider):
@@ -348,14 +336,19 @@ class HeygenProvider(CloudProvider):
     # ---------------------------------------------------------------- cancel, job view, doctor
 
     async def cancel(self, job: JobRecord) -> CancelOutcome:
-        """HeyGen has no cancel for a video (DELETE /v3/videos/{id} removes a finished one) [O]: say what that
-        means for the cost. Nothing is sent."""
+        """`NOT_SUBMITTED` (nothing reached HeyGen, nothing is charged) or `CANNOT_CANCEL` (HeyGen renders and
+        bills it anyway): HeyGen has no cancel for a video (DELETE /v3/videos/{id} removes a finished one) [O].
+        Nothing is sent."""
         if not job.state.get("video_id") and not job.pending_submit:
             return CancelOutcome("NOT_SUBMITTED", "The video had not been sent to HeyGen, so nothing was charged.",
                                  True)
         return CancelOutcome("CANNOT_CANCEL", m.CANCEL_NOTE, False)
 
-    def describe(self, job: JobRecord) -> str | None:
+    def describe(self, job: JobRecord) -> JobProgress | None:
+        detail = self._detail(job)
+        return JobProgress(detail=detail) if detail else None
+
+    def _detail(self, job: JobRecord) -> str | None:
         """The job's progress in words for check_video_status: HeyGen's own status word and what it means."""
         if not job.active:
             return None
