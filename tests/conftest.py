@@ -23,9 +23,13 @@ EMULATOR_SPEED = 300.0
 def _providers_declared() -> None:
     """The ledger reads each job's request as the type its provider declared; a server declares them when it
     builds its providers (runtime.app_state). Tests that open a ledger on its own get the same declarations."""
-    from talking_video_mcp.providers.registry import plugins
+    from talking_video_mcp.providers.registry import env_vars, plugins
 
     plugins()
+    # A developer's own provider keys and URLs (HEYGEN_API_KEY, …) never reach a test: they would send traffic
+    # off loopback, and to a real, paid account.
+    for name in env_vars():
+        os.environ.pop(name, None)
 
 
 @pytest.fixture

@@ -147,15 +147,20 @@ def _offenders() -> dict[str, list[str]]:
 
     homes = {p.name: (f"providers/{p.name}/", (p.emulator or "").removeprefix(f"{NAME}.").replace(".", "/") + ".py")
              for p in plugins()}
+    # A provider that sells another's model under its brand (Segmind's and fal's HeyGen Avatar IV) may name the
+    # brand where its own model ids do; the other provider's model ids stay out.
+    sold = {p.name: " ".join(spec.model_id for spec in p.models).lower() for p in plugins()}
     found: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE).as_posix()
         text = path.read_text(encoding="utf-8")
+        seller = next((name for name, (pkg, emu) in homes.items() if rel.startswith(pkg) or rel == emu), None)
         for provider, patterns in _provider_words().items():
             package, emulator = homes[provider]
             if rel.startswith(package) or rel == emulator or rel in ALLOWED:
                 continue
-            hits = sorted({m.group(0) for pattern in patterns for m in pattern.finditer(text)})
+            hits = sorted({m.group(0) for pattern in patterns for m in pattern.finditer(text)
+                           if seller is None or m.group(0).lower() not in sold[seller]})
             if hits:
                 found.setdefault(rel, []).extend(f"{provider}: {hit}" for hit in hits)
     return found

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 from talking_video_mcp.errors import redact
 
 if TYPE_CHECKING:
-    from talking_video_mcp.domain.provider import Provider
+    from talking_video_mcp.domain.provider import KeyCheck, Provider
     from talking_video_mcp.providers.plugin import ProviderPlugin
     from talking_video_mcp.settings import Settings
 
@@ -177,33 +177,55 @@ async def check_keys(settings: Settings, timeout_s: float = PROVIDER_TIMEOUT_S) 
 
 async def _key_check(plugin: ProviderPlugin, provider: Provider | None, settings: Settings, timeout_s: float
                      ) -> Check:
+    """The provider's own key check where it has one (`check_key`: one request that spends nothing), else its
+    account request; either becomes a `KeyCheck` verdict, worded here the same way for every provider."""
     import anyio
 
+    from talking_video_mcp.domain.provider import ChecksKey, KeyCheck
+
+    verdict = KeyCheck("unconfigured", "")
+    if provider is not None and provider.configured:
+        with anyio.move_on_after(timeout_s) as scope:
+            if isinstance(provider, ChecksKey):
+                verdict = await provider.check_key()
+            else:
+                verdict = await _account_verdict(provider, plugin)
+        if scope.cancelled_caught:
+            return Check(f"{plugin.name} key", "fail", f"{plugin.title} did not answer within {timeout_s:g} s.",
+                         f"check the network and {_url_envs(plugin)}, then run doctor again.")
+    return _key_line(plugin, settings, verdict)
+
+
+async def _account_verdict(provider: Provider, plugin: ProviderPlugin) -> KeyCheck:
+    from talking_video_mcp.domain.provider import KeyCheck
+
+    account = await provider.account()
+    if account.error and _REJECTED.search(account.error):
+        return KeyCheck("rejected", account.error)
+    if account.error:
+        return KeyCheck("unreachable", account.error)
+    if account.balance is None and account.note:  # not read (yet): nothing says the key works
+        return KeyCheck("unreachable", account.note)
+    balance = "" if account.balance is None else f" (balance: {account.balance:g})"
+    return KeyCheck("ok", f"{plugin.title} accepts {plugin.key_env}{balance}.")
+
+
+def _key_line(plugin: ProviderPlugin, settings: Settings, verdict: KeyCheck) -> Check:
     title, env, check = plugin.title, plugin.key_env, f"{plugin.name} key"
-    base_env = plugin.settings.model_fields["base_url"].alias or "its base URL"
-    if provider is None or not provider.configured:
+    if verdict.status == "unconfigured":
         return Check(check, "ok", f"{env} is not set: {title}'s models are off (the free local model works "
                      "without a key).")
-    with anyio.move_on_after(timeout_s) as scope:
-        account = await provider.account()
-    if scope.cancelled_caught:
-        return Check(check, "fail", f"{title} did not answer within {timeout_s:g} s.",
-                     f"check the network and {base_env}, then run doctor again.")
-    if account.error and _REJECTED.search(account.error):
+    if verdict.status == "rejected":
         where = "the sandbox emulator" if settings.sandbox else title
-        return Check(check, "fail", f"{where} did not accept {env}: {_sentence(account.error)}",
+        return Check(check, "fail", f"{where} did not accept {env}: {_sentence(verdict.sentence)}",
                      f"copy the key again from your {title} account and set {env}.")
-    if account.error:
-        return Check(check, "fail", f"{env} could not be checked: {_sentence(account.error)}",
-                     f"check the network and {base_env}, then run doctor again.")
-    if account.balance is None and account.note:  # not read (yet): nothing says the key works
-        return Check(check, "fail", f"{env} could not be checked: {_sentence(account.note)}",
-                     f"check the network and {base_env}, then run doctor again.")
+    if verdict.status == "unreachable":
+        return Check(check, "fail", f"{env} could not be checked: {_sentence(verdict.sentence)}",
+                     f"check the network and {_url_envs(plugin)}, then run doctor again.")
     if settings.sandbox:
         return Check(check, "ok", f"TALKING_VIDEO_SANDBOX=1: {title}'s models run on the in-process emulator, "
                      "which accepts its key; no real key is used.")
-    balance = "" if account.balance is None else f" (balance: {account.balance:g})"
-    return Check(check, "ok", f"{title} accepts {env}{balance}.")
+    return Check(check, "ok", _sentence(verdict.sentence))
 
 
 def check_transport(settings: Settings, transport: str, host: str) -> Check:
@@ -249,6 +271,12 @@ def check_video_store(settings: Settings) -> Check:
         return Check("video store", "fail", _sentence(str(exc)), "create the bucket, or fix TALKING_VIDEO_STORAGE_URL "
                      "and the AWS_* variables (endpoint, keys, region).")
     return Check("video store", "ok", f"{settings.storage_url} answers; download links are presigned by the store.")
+
+
+def _url_envs(plugin: ProviderPlugin) -> str:
+    """The variables of the provider's endpoints (`*_url` settings), for a fix to name."""
+    names = [f.alias for name, f in plugin.settings.model_fields.items() if name.endswith("_url") and f.alias]
+    return " and ".join(names) or "its base URL"
 
 
 def _sentence(text: str) -> str:

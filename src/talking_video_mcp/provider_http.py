@@ -126,6 +126,7 @@ async def send(
     retry: RetryPolicy | None = None,
     headers: Mapping[str, str] | None = None,
     json: Any = None,
+    content: bytes | None = None,
     params: Mapping[str, Any] | None = None,
     describe: str = "request",
     urgent: bool = False,
@@ -141,7 +142,7 @@ async def send(
         if budget is not None:
             await budget.acquire(urgent=urgent)
         try:
-            response = await client.request(method, url, headers=headers, json=json, params=params)
+            response = await client.request(method, url, headers=headers, json=json, content=content, params=params)
         except httpx.ConnectError as exc:
             # Nothing reached the provider: safe to report as a plain failure, even for a POST.
             last = TransientProviderError(f"could not connect to the provider for {describe} ({type(exc).__name__})")

@@ -24,9 +24,11 @@ from pydantic import (
     model_validator,
 )
 
-# Environment variables whose values are secrets wherever they come from (a provider's key ends in _API_KEY).
+# Environment variables whose values are secrets wherever they come from (a provider's key ends in _API_KEY;
+# some providers' own names end in _KEY alone: those count from 8 characters, so a flag such as X_KEY=1 does not).
 M = TypeVar("M", bound=BaseModel)
 _SECRET_SUFFIXES = ("_API_KEY",)
+_KEY_SUFFIX, _KEY_MIN_CHARS = "_KEY", 8
 
 
 def _default_home() -> Path:
@@ -280,13 +282,16 @@ class Settings(BaseModel):
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction: ours, and any *_API_KEY variable (a provider's key, by
-        the plug-in convention) from the environment or given by keyword. The registry adds the keys it built
-        providers with (`ProviderRegistry.secrets`), whatever their names."""
+        the plug-in convention; *_KEY too, from 8 characters) from the environment or given by keyword. The
+        registry adds the keys it built providers with (`ProviderRegistry.secrets`), whatever their names."""
         values = [self.http_token, self.url_secret, self.aws_secret_access_key]
         found = [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
         for name, value in [*os.environ.items(), *self._given.items()]:
             text = value.get_secret_value() if isinstance(value, SecretStr) else value
-            if name.upper().endswith(_SECRET_SUFFIXES) and isinstance(text, str) and text and text not in found:
+            if not isinstance(text, str) or not text or text in found:
+                continue
+            upper = name.upper()
+            if upper.endswith(_SECRET_SUFFIXES) or (upper.endswith(_KEY_SUFFIX) and len(text) >= _KEY_MIN_CHARS):
                 found.append(text)
         if self.database_url is not None:
             password = urlsplit(self.database_url.get_secret_value()).password

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from talking_video_mcp import doctor
 from talking_video_mcp.doctor import Check
+from talking_video_mcp.providers.registry import plugins
 from talking_video_mcp.settings import Settings
 from tests.conftest import FAKE_SEGMIND_KEY, FAKE_UNIFICALLY_KEY, env_for, make_settings
 
@@ -135,15 +136,16 @@ async def test_rejected_keys_fail_without_showing_the_key(home: Path, tmp_path: 
 async def test_unset_keys_are_fine_and_say_what_they_enable(home: Path, tmp_path: Path, emulator: Any) -> None:
     settings = make_settings(home, tmp_path, emulator.base_url, SEGMIND_API_KEY=None, UNIFICALLY_API_KEY=None)
     checks = await doctor.check_keys(settings)
-    assert [c.status for c in checks] == ["ok", "ok"]
-    assert "SEGMIND_API_KEY is not set" in checks[0].detail and "local model" in checks[0].detail
+    assert {c.status for c in checks} == {"ok"} and len(checks) == len(keyed())
+    segmind = next(c for c in checks if c.name == "segmind key")
+    assert "SEGMIND_API_KEY is not set" in segmind.detail and "local model" in segmind.detail
 
 
 @pytest.mark.anyio
 async def test_sandbox_keys_are_checked_against_the_emulator(home: Path, tmp_path: Path) -> None:
     settings = Settings(TALKING_VIDEO_HOME=home, TALKING_VIDEO_ALLOWED_ROOTS=[tmp_path], TALKING_VIDEO_SANDBOX=True)
     checks = await doctor.check_keys(settings)
-    assert [c.status for c in checks] == ["ok", "ok"] and "emulator" in checks[0].detail
+    assert len(checks) == len(keyed()) and all(c.status == "ok" and "emulator" in c.detail for c in checks), checks
 
 
 @pytest.mark.anyio
@@ -155,6 +157,38 @@ async def test_unreachable_provider_fails(home: Path, tmp_path: Path) -> None:
     checks = {c.name: c for c in await doctor.check_keys(settings, timeout_s=3.0)}
     assert checks["segmind key"].status == "fail" and "SEGMIND_BASE_URL" in checks["segmind key"].fix
     assert FAKE_SEGMIND_KEY not in checks["segmind key"].line()
+
+
+def keyed() -> list[str]:
+    """The providers that need a key: one doctor line each."""
+
+    return [plugin.name for plugin in plugins() if plugin.key_env]
+
+
+def fal_settings(home: Path, tmp_path: Path, base_url: str, key: str) -> Settings:
+    return make_settings(home, tmp_path, base_url, FAL_KEY=SecretStr(key), FAL_QUEUE_URL=f"{base_url}/fal/queue",
+                         FAL_REST_URL=f"{base_url}/fal/rest")
+
+
+@pytest.mark.anyio
+async def test_a_provider_s_own_key_check_ok_rejected_unreachable(home: Path, tmp_path: Path, emulator: Any) -> None:
+    """fal has no account request: its package's `check_key` (an upload token, which costs nothing) decides."""
+    good = {c.name: c for c in await doctor.check_keys(fal_settings(home, tmp_path, emulator.base_url,
+                                                                    "fal-doctor-key-5e6f7a8b:secret"))}
+    assert good["fal key"].status == "ok" and good["fal key"].detail == "fal accepts FAL_KEY.", good["fal key"]
+    assert emulator.stats()["endpoints"]["fal.token"] == 1
+    bad_key = "bad-fal-key-1234567890:secret"
+    bad = {c.name: c for c in await doctor.check_keys(fal_settings(home, tmp_path, emulator.base_url, bad_key))}
+    line = bad["fal key"].line()
+    assert bad["fal key"].status == "fail" and "did not accept FAL_KEY" in line and "Fix:" in line, line
+    assert bad_key not in line
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    gone = {c.name: c for c in await doctor.check_keys(fal_settings(home, tmp_path, dead, "fal-key-abcdef123456"),
+                                                       timeout_s=5.0)}
+    assert gone["fal key"].status == "fail" and "could not be checked" in gone["fal key"].detail, gone["fal key"]
+    assert "FAL_QUEUE_URL and FAL_REST_URL" in gone["fal key"].fix
 
 
 # ---------------------------------------------------------------- transport and auth
@@ -207,7 +241,7 @@ def test_run_doctor_reports_ready(monkeypatch: pytest.MonkeyPatch, settings: Set
     out = io.StringIO()
     assert doctor.run_doctor(out=out) == 0
     text = out.getvalue()
-    assert text.count("[ok]") == 9 and "ready:" in text
+    assert text.count("[ok]") == 7 + len(keyed()) and "ready:" in text
     assert FAKE_SEGMIND_KEY not in text and FAKE_UNIFICALLY_KEY not in text
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel
 
@@ -44,10 +44,13 @@ class ModelSpec:
     max_speech_s: float | None = None
     photo_limit: str | None = None
     durations: tuple[int, ...] = ()
+    # Set when no price is known (none published, none set by the operator): one sentence saying so and naming
+    # the setting that sets it. The spend guard refuses the model while it is set; a price is never guessed.
+    unpriced: str | None = None
 
     @property
     def free(self) -> bool:
-        return self.price_usd == 0 and not self.price_per_second_usd
+        return self.price_usd == 0 and not self.price_per_second_usd and self.unpriced is None
 
 
 @dataclass
@@ -63,6 +66,37 @@ class PreparedJob:
     @property
     def model(self) -> str:
         return self.request.model
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """What a provider knows of a running job beyond its step (`Provider.describe`): a sentence such as its
+    place in the provider's queue or its latest log line, and the seconds left (wall time), if it can tell."""
+
+    detail: str | None = None
+    eta_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """What the provider said to a cancel (`Provider.cancel`), as `outcome` (the provider's word, e.g.
+    CANCELLATION_REQUESTED, ALREADY_COMPLETED, NOT_FOUND, NOT_SUBMITTED) and one `sentence` for the user.
+    `estimate_returned`: nothing will be billed, so the job's estimate goes back to the daily budget.
+    `finished`: the provider had already made the result, so the job is not canceled but goes on to fetch it."""
+
+    outcome: str
+    sentence: str
+    estimate_returned: bool = False
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    """doctor's verdict on a provider's key (`Provider.check_key`): accepted, refused by the provider, or not
+    checkable (network, service); `unconfigured` when no key is set. `sentence` says what was seen."""
+
+    status: Literal["ok", "rejected", "unreachable", "unconfigured"]
+    sentence: str
 
 
 class JobControl(Protocol):
@@ -131,3 +165,27 @@ class Provider(Protocol):
     async def list_avatar_presets(self, *, search: str | None, limit: int, cursor: str | None) -> AvatarPresetList: ...
 
     async def aclose(self) -> None: ...
+
+
+# Optional provider methods: the tools and doctor use them where a provider has them (isinstance checks).
+
+
+@runtime_checkable
+class DescribesJobs(Protocol):
+    def describe(self, job: JobRecord) -> JobProgress | None:
+        """No I/O: the job's detail and ETA from what its state recorded (check_video_status shows them)."""
+        ...
+
+
+@runtime_checkable
+class CancelsRemotely(Protocol):
+    async def cancel(self, job: JobRecord) -> CancelOutcome:
+        """Ask the provider to cancel a submitted job (cancel_job calls it before marking the job canceled)."""
+        ...
+
+
+@runtime_checkable
+class ChecksKey(Protocol):
+    async def check_key(self) -> KeyCheck:
+        """The cheapest authenticated request that spends nothing, for doctor."""
+        ...

@@ -1,4 +1,4 @@
-"""A loopback emulator of the Segmind and Unifically (Higgsfield) APIs.
+"""A loopback emulator of the Segmind, Unifically (Higgsfield) and HeyGen (v3) APIs.
 
 It speaks the providers' wire contracts (validation, auth, credits, rate limits, queue
 progression, expiry, real result files) so the product's clients can be tested without

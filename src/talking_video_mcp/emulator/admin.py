@@ -41,6 +41,8 @@ async def info(request: Request) -> Response:
                 "SEGMIND_BASE_URL": base,
                 "SEGMIND_UPLOAD_URL": f"{base}/upload-asset",
                 "UNIFICALLY_BASE_URL": base,
+                "FAL_QUEUE_URL": f"{base}/fal/queue",
+                "FAL_REST_URL": f"{base}/fal/rest",
             },
             "endpoints": list(ENDPOINTS),
             "faults": list(FAULT_KINDS),
@@ -93,12 +95,12 @@ async def _any_json(request: Request) -> Any:
 
 
 async def balance(request: Request) -> Response:
-    """Set an account's balance: `{"provider": "segmind"|"unifically", "key": "...", "amount": 1.5}`."""
+    """Set an account's balance: `{"provider": "segmind"|"unifically"|"heygen", "key": "...", "amount": 1.5}`."""
     body = await json_object(request)
     provider = body.get("provider") if body else None
     key, amount = (body.get("key"), body.get("amount")) if body else (None, None)
-    if provider not in ("segmind", "unifically") or not isinstance(key, str) or not is_number(amount):
-        return JSONResponse({"error": "expected {provider: segmind|unifically, key: str, amount: number}"}, 400)
+    if provider not in ("segmind", "unifically", "heygen") or not isinstance(key, str) or not is_number(amount):
+        return JSONResponse({"error": "expected {provider: segmind|unifically|heygen, key: str, amount: number}"}, 400)
     assert isinstance(amount, int | float)
     _ctx(request).state.set_balance(provider, account_id(key), float(amount))
     return JSONResponse({"ok": True, "account": account_id(key)})

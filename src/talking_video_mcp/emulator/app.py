@@ -7,7 +7,7 @@ import importlib
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-from talking_video_mcp.emulator import admin, files, segmind, unifically
+from talking_video_mcp.emulator import admin, fal, files, heygen, segmind, unifically
 from talking_video_mcp.emulator.config import EmulatorConfig
 from talking_video_mcp.emulator.dispatch import Context
 from talking_video_mcp.emulator.state import EmulatorState
@@ -31,7 +31,7 @@ def create_app(config: EmulatorConfig | None = None) -> EmulatorApp:
     """Build a fresh emulator (its own state) for `config`."""
     config = config or EmulatorConfig()
     ctx = Context(state=EmulatorState(config), templates=Templates.build(config.seed))
-    providers = [importlib.import_module(name) for name in config.route_modules] or [segmind, unifically]
+    providers = [importlib.import_module(name) for name in config.route_modules] or [segmind, unifically, heygen, fal]
     routes = [route for module in providers for route in module.routes()]
     app = EmulatorApp(routes=[*routes, *files.routes(), *admin.routes()])
     app.state.emulator = ctx

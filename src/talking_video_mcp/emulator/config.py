@@ -27,8 +27,12 @@ class EmulatorConfig:
     valid_keys: Collection[str] | None = None
     segmind_credits: float = 100.0
     unifically_balance: float = 100.0
+    heygen_balance: float = 100.0  # the API wallet, USD
     segmind_rate_limit_per_min: int | None = None
     unifically_rate_limit_per_min: int | None = None
+    heygen_rate_limit_per_min: int | None = None
+    # Provider seconds a HeyGen presigned video_url/subtitle_url stays valid (HeyGen publishes no figure).
+    heygen_url_ttl_s: float = 600.0
     upload_response_key: str = "urls"
     faults: list[FaultRule] = field(default_factory=list)
     seed: int = 0
@@ -58,7 +62,8 @@ class EmulatorConfig:
             raise ValueError(f"segmind_output_shape must be one of {OUTPUT_SHAPES}")
         if self.unifically_client_error_http not in (200, 400):
             raise ValueError("unifically_client_error_http must be 200 or 400")
-        for limit in (self.segmind_rate_limit_per_min, self.unifically_rate_limit_per_min):
+        for limit in (self.segmind_rate_limit_per_min, self.unifically_rate_limit_per_min,
+                      self.heygen_rate_limit_per_min):
             if limit is not None and limit < 1:
                 raise ValueError("rate limits must be >= 1 request per minute (or None)")
         if self.segmind_credits < 0 or self.unifically_balance < 0:

@@ -89,6 +89,21 @@ TASK_TYPES: Final[dict[str, str]] = {
 }
 
 
+# ---------------------------------------------------------------- fal (queue of talking-avatar models)
+# The endpoint ids fal serves them under; the emulator's own table of their inputs is in fal.py.
+FAL_ENDPOINTS: Final = (
+    "fal-ai/heygen/avatar4/image-to-video",
+    "fal-ai/bytedance/omnihuman/v1.5",
+    "fal-ai/kling-video/ai-avatar/v2/standard",
+    "fal-ai/kling-video/ai-avatar/v2/pro",
+    "veed/fabric-1.0",
+    "veed/fabric-1.0/fast",
+    "veed/fabric-1.0/text",
+    "fal-ai/infinitalk",
+    "fal-ai/creatify/aurora",
+)
+
+
 def speech2video_price(quality: str, duration: int) -> float:
     """Credits one speech2video job costs."""
     return SPEECH2VIDEO_PRICES[(quality, duration)]

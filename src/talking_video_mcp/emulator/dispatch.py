@@ -38,7 +38,10 @@ _SUBMIT_MODELS = {
     "unifically.generate": "higgsfield-generate",
     "unifically.ads": "higgsfield-ads",
 }
-_POLL_PHASES = {"segmind.status": "status", "segmind.result": "result", "unifically.feed": "status"}
+_POLL_PHASES = {
+    "segmind.status": "status", "segmind.result": "result", "unifically.feed": "status",
+    "fal.status": "status", "fal.result": "result", "fal.cancel": "cancel",
+}  # fmt: skip
 
 
 @dataclass
@@ -84,7 +87,7 @@ def too_many_requests(provider: str, reset_wall: float) -> Response:
     """429 with the reset time Segmind sends (and Retry-After too for Unifically, whose
     header is undocumented)."""
     headers = {RESET_HEADER: iso_utc(reset_wall)}
-    if provider == "unifically":
+    if provider in ("unifically", "heygen"):
         headers["retry-after"] = str(max(1, round(reset_wall - time.time() + 0.5)))
     return provider_error(provider, 429, "Rate limit exceeded", headers)
 
@@ -124,9 +127,9 @@ def _describe(call: Call) -> None:
     """Fill in what the stats need before the handler runs, so requests answered by a fault
     (or rejected early) still count against their model."""
     params = call.request.path_params
-    if call.endpoint == "segmind.submit":
+    if call.endpoint in ("segmind.submit", "fal.submit"):
         call.phase = "submit"
-        model = params.get("model")
+        model = params.get("model") or params.get("endpoint_id")
         call.model = model if model in STATS_MODELS else None
     elif call.endpoint in _SUBMIT_MODELS:
         call.phase, call.model = "submit", _SUBMIT_MODELS[call.endpoint]

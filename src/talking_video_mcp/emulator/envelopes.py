@@ -1,4 +1,5 @@
-"""Response bodies in each provider's own shape: Segmind `{"error"}`, Unifically `{"code","data"}`,
+"""Response bodies in each provider's own shape: Segmind `{"error"}`, Unifically `{"code","data"}`, HeyGen
+`{"error": {code, message, param, doc_url}}`,
 and the HTML a load balancer sends on 502/504."""
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ def unifically_error(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# HeyGen v3's error codes by HTTP status (heygen-cli internal/errors); 500's code is inferred.
+HEYGEN_CODES = {
+    400: "validation_error", 401: "unauthorized", 402: "insufficient_credit", 403: "forbidden", 404: "not_found",
+    409: "conflict", 413: "payload_too_large", 429: "rate_limit_exceeded", 500: "internal_error",
+}
+
+
+def heygen_error(
+    status: int, code: str, message: str, *, param: str | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """HeyGen v3's `{"error": {code, message, param, doc_url}}`."""
+    doc = f"https://docs.heygen.com/reference/errors#{code}"
+    return JSONResponse({"error": {"code": code, "message": message, "param": param, "doc_url": doc}},
+                        status_code=status, headers=headers)
+
+
 def provider_error(provider: str, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """An error in the shape `provider` uses; gateway errors are HTML like a real proxy's."""
     if status in _GATEWAY_PAGES:
@@ -39,4 +56,8 @@ def provider_error(provider: str, status: int, message: str, headers: Mapping[st
         return HTMLResponse(page + "</body>\r\n</html>\r\n", status_code=status, headers=headers)
     if provider == "unifically":
         return unifically_error(status, message, headers)
+    if provider == "heygen":
+        return heygen_error(status, HEYGEN_CODES.get(status, "internal_error"), message, headers=headers)
+    if provider == "fal":
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
     return segmind_error(status, message, headers)

@@ -26,6 +26,19 @@ ENDPOINTS: Final = (
     "unifically.feed",
     "unifically.tpl",
     "unifically.account",
+    "heygen.videos.create",
+    "heygen.videos.get",
+    "heygen.assets.create",
+    "heygen.voices",
+    "heygen.looks",
+    "heygen.users.me",
+    "heygen.file",
+    "fal.submit",
+    "fal.status",
+    "fal.result",
+    "fal.cancel",
+    "fal.token",
+    "fal.upload",
     "files",
 )
 
@@ -54,6 +67,12 @@ JOB_ENDPOINTS: Final = frozenset(
         "unifically.generate",
         "unifically.ads",
         "unifically.feed",
+        "heygen.videos.create",
+        "heygen.videos.get",
+        "heygen.file",
+        "fal.submit",
+        "fal.status",
+        "fal.result",
     }
 )
 JOB_FAULTS: Final = ("fail", "expire")

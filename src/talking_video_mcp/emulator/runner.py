@@ -43,6 +43,9 @@ class EmulatorHandle:
             "SEGMIND_BASE_URL": self.base_url,
             "SEGMIND_UPLOAD_URL": f"{self.base_url}/upload-asset",
             "UNIFICALLY_BASE_URL": self.base_url,
+            "HEYGEN_BASE_URL": self.base_url,
+            "FAL_QUEUE_URL": f"{self.base_url}/fal/queue",
+            "FAL_REST_URL": f"{self.base_url}/fal/rest",
         }
 
     def url(self, path: str) -> str:
@@ -145,6 +148,7 @@ def serve(
     print(
         f"Provider emulator on {base} (speed x{config.speed:g}). Point the server at it with:\n"
         f"  SEGMIND_BASE_URL={base} SEGMIND_UPLOAD_URL={base}/upload-asset UNIFICALLY_BASE_URL={base}\n"
+        f"  FAL_QUEUE_URL={base}/fal/queue FAL_REST_URL={base}/fal/rest\n"
         f"Stats: {base}/_emulator/stats · faults: header x-emulator-fault or {base}/_emulator/faults",
         file=sys.stderr,
     )

@@ -20,7 +20,7 @@ from talking_video_mcp.emulator import contract
 from talking_video_mcp.emulator.config import EmulatorConfig
 from talking_video_mcp.emulator.faults import ENDPOINTS, FaultBook
 
-Provider = Literal["segmind", "unifically"]
+Provider = Literal["segmind", "unifically", "heygen", "fal"]
 Phase = Literal["queued", "running", "done", "failed", "gone"]
 
 STATS_MODELS = (
@@ -30,6 +30,7 @@ STATS_MODELS = (
     "higgsfield-tts",
     "higgsfield-generate",
     "higgsfield-ads",
+    *contract.FAL_ENDPOINTS,
 )
 LOG_LIMIT = 10_000
 _SEGMIND_WORDS: dict[str, str] = {
@@ -45,6 +46,15 @@ _UNIFICALLY_WORDS: dict[str, str] = {
     "done": "completed",
     "failed": "failed",
     "gone": "expired",
+}
+
+# fal reports a failed request as COMPLETED with an `error`.
+_FAL_WORDS: dict[str, str] = {
+    "queued": "IN_QUEUE",
+    "running": "IN_PROGRESS",
+    "done": "COMPLETED",
+    "failed": "COMPLETED",
+    "gone": "NOT_FOUND",
 }
 
 
@@ -81,6 +91,8 @@ class Job:
     failed_now: bool = False  # failed early by a fault
     expired: bool = False  # forgotten early by a fault
     polls: int = 0
+    detail: list[dict[str, Any]] = field(default_factory=list)  # fal: why it failed, as `detail` items
+    canceled: bool = False  # fal: canceled through its cancel_url
 
     @property
     def output_name(self) -> str:
@@ -153,6 +165,8 @@ class EmulatorState:
 
     # ------------------------------------------------------------ accounts
     def _start_balance(self, provider: Provider) -> float:
+        if provider == "heygen":
+            return self.config.heygen_balance
         return self.config.segmind_credits if provider == "segmind" else self.config.unifically_balance
 
     def balance(self, provider: Provider, account: str) -> float:
@@ -176,11 +190,11 @@ class EmulatorState:
     def rate_limit(self, provider: Provider, account: str) -> float | None:
         """Count a request in the sliding 60 s window; when over the limit, return the wall
         time the window frees instead (the request is then not counted)."""
-        limit = (
-            self.config.segmind_rate_limit_per_min
-            if provider == "segmind"
-            else self.config.unifically_rate_limit_per_min
-        )
+        limit = {
+            "segmind": self.config.segmind_rate_limit_per_min,
+            "unifically": self.config.unifically_rate_limit_per_min,
+            "heygen": self.config.heygen_rate_limit_per_min,
+        }[provider]
         if limit is None:
             return None
         now = self.now()
@@ -224,7 +238,7 @@ class EmulatorState:
 
     def status_word(self, job: Job) -> str:
         """The job's state in its provider's own words."""
-        words = _SEGMIND_WORDS if job.provider == "segmind" else _UNIFICALLY_WORDS
+        words = {"segmind": _SEGMIND_WORDS, "fal": _FAL_WORDS}.get(job.provider, _UNIFICALLY_WORDS)
         return words[self.phase(job)]
 
     def fail_now(self, job: Job, reason: str) -> None:
@@ -332,5 +346,7 @@ class EmulatorState:
         doc["spent"] = {
             "segmind": round(sum(j.cost for j in jobs if j.provider == "segmind"), 6),
             "unifically": round(sum(j.cost for j in jobs if j.provider == "unifically"), 6),
+            # fal bills only successful outputs.
+            "fal": round(sum(j.cost for j in jobs if j.provider == "fal" and self.phase(j) == "done"), 6),
         }
         return doc

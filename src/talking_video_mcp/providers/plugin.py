@@ -22,6 +22,13 @@ The fields, in short (see the built-in packages providers/local, providers/segmi
 - `job_ids`: the job-state keys holding the provider's own ids (named when a job fails after its submit).
 - `preset_path(id)`: the bundled photo of one of its avatar presets, when it ships any as files.
 
+A client may also offer, and the tools then use (domain/provider.py): `describe(job) -> JobProgress` (the
+detail and ETA check_video_status shows, e.g. a queue position), `cancel(job) -> CancelOutcome` (cancel_job asks
+the provider; without it the answer says the provider cannot cancel remotely) and `check_key() -> KeyCheck`
+(doctor's line: ok, rejected or unreachable, instead of reading the account). A `ModelSpec` whose `unpriced` is
+set (no published price and none set by the operator: one sentence naming the setting) is refused by the spend
+guard, and its dry run says the price is unknown.
+
 Before `prepare(model, args)` runs, the registry has refused (in one sentence naming the models that take it)
 every common argument the model does not list in `takes` and every option outside its schema, and filled
 `args.options` with the schema's defaults: a client reads `args.prompt`, `args.aspect_ratio`, … and

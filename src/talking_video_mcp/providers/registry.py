@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "talking_video_mcp.providers"
 BUILT_IN = ("talking_video_mcp.providers.local", "talking_video_mcp.providers.segmind",
-            "talking_video_mcp.providers.unifically")
+            "talking_video_mcp.providers.unifically", "talking_video_mcp.providers.heygen",
+            "talking_video_mcp.providers.fal")
+ADVICE_MODELS = 3  # how many other models a length advice names at most
 FREE_MODEL = "local"  # the default when the operator names none (TALKING_VIDEO_DEFAULT_MODEL)
 _registered: dict[str, ProviderPlugin] = {}
 
@@ -72,7 +74,10 @@ def _entry_point_plugins() -> tuple[ProviderPlugin, ...]:
 def _catalog() -> tuple[ProviderPlugin, ...]:
     plugins: dict[str, ProviderPlugin] = {}
     for module in BUILT_IN:
-        plugin = importlib.import_module(module).PLUGIN
+        plugin = getattr(importlib.import_module(module), "PLUGIN", None)
+        if not isinstance(plugin, ProviderPlugin):  # a package still being built declares nothing yet
+            log.warning("built-in provider package %s declares no PLUGIN; it is left out", module)
+            continue
         plugins[plugin.name] = plugin
     for plugin in (*_entry_point_plugins(), *_registered.values()):
         plugins[plugin.name] = plugin
@@ -126,8 +131,10 @@ class ProviderRegistry:
     def teach_advice(self) -> None:
         """Gives the length advice (domain/advice.py) each model's durations and the models without a limit."""
         talking = self.specs("talking_video")
-        unlimited = [f"model='{s.model_id}'" + (" (free)" if s.free else "") for s in talking
-                     if not s.durations and {"script", "audio"} <= s.takes]
+        # The first few (free first) that take any length: advice names a handful, list_models has the rest.
+        open_ended = sorted((s for s in talking if not s.durations and not s.max_speech_s
+                             and {"script", "audio"} <= s.takes), key=lambda s: not s.free)
+        unlimited = [f"model='{s.model_id}'" + (" (free)" if s.free else "") for s in open_ended][:ADVICE_MODELS]
         know_durations({s.model_id: s.durations for s in talking if s.durations}, unlimited)
 
     def spec(self, model: str) -> ModelSpec:

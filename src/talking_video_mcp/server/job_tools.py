@@ -34,5 +34,5 @@ def register(mcp: CompactServer) -> None:
 
     @mcp.typed_tool(returns=JobView, annotations=CANCELS, listed_schema=False)
     async def cancel_job(ctx: Context, job_id: p.JobId) -> CallToolResult:
-        """Stop a job: local renders stop at once; a cloud provider cannot cancel and may still bill."""
+        """Stop a job: local renders at once; cloud ones at the provider if it cancels, else they may still bill."""
         return await guarded(ctx, lambda state: jobs.cancel_job(state, job_id))

@@ -33,6 +33,8 @@ def price_table(state: Services) -> list[PriceRow]:
         elif spec.price_usd is not None:
             rows.append(PriceRow(model=spec.model_id, option="per job", price_usd=spec.price_usd,
                                  note=spec.price_note or ("rendered on this machine" if spec.free else None)))
+        elif spec.unpriced:
+            rows.append(PriceRow(model=spec.model_id, option="unknown", note=spec.unpriced))
     return rows
 
 
@@ -53,7 +55,7 @@ async def list_models(state: Services, *, configured: bool = False, script: bool
         infos.append(ModelInfo(
             model=spec.model_id, provider=spec.provider, kind=spec.kind, summary=spec.summary, configured=ready,
             price_usd=spec.price_usd, price_per_second_usd=spec.price_per_second_usd,
-            prices=dict(spec.prices) or None, price_note=spec.price_note,
+            prices=dict(spec.prices) or None, price_note=spec.unpriced or spec.price_note,
             limits="; ".join(filter(None, limits)) or None,
             takes=[name for name in COMMON_ARGS if name in spec.takes],
             options=compact(spec.options.model_json_schema()) if spec.options is not None else None,

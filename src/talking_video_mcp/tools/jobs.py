@@ -11,8 +11,9 @@ from typing import TypeVar
 import anyio
 
 from talking_video_mcp.domain.eta import RenderQueue
+from talking_video_mcp.domain.provider import CancelOutcome, CancelsRemotely, DescribesJobs
 from talking_video_mcp.domain.records import JobRecord
-from talking_video_mcp.errors import InvalidInput, JobNotFound, StorageError
+from talking_video_mcp.errors import InvalidInput, JobNotFound, StorageError, TalkingVideoError
 from talking_video_mcp.models import JobList, JobStatus, JobView
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.views import job_view
@@ -35,8 +36,14 @@ def view(state: Services, job: JobRecord, queue: RenderQueue | None = None) -> J
         typical = None
     # Work on this machine runs in real seconds; only the cloud providers' (keyed) emulator runs faster.
     scale = state.settings.time_scale if state.registry.key_env(job.provider) else 1.0
-    return job_view(job, typical_seconds=typical, time_scale=scale, queue=queue,
-                    download_url=download_url(state, job))
+    result = job_view(job, typical_seconds=typical, time_scale=scale, queue=queue,
+                      download_url=download_url(state, job))
+    provider = state.registry.providers.get(job.provider)
+    told = provider.describe(job) if job.active and isinstance(provider, DescribesJobs) else None
+    if told is not None:  # what the provider itself says (its queue, its log) beats the typical time
+        result.detail = told.detail or result.detail
+        result.eta_seconds = told.eta_seconds if told.eta_seconds is not None else result.eta_seconds
+    return result
 
 
 def download_url(state: Services, job: JobRecord) -> str | None:
@@ -144,11 +151,30 @@ async def cancel_job(state: Services, job_id: str) -> JobView:
         result = view(state, job)
         result.next_step = f"Nothing to cancel: the job is already {job.status}."
         return result
+    title = state.registry.title(job.provider)
+    provider = state.registry.providers.get(job.provider)
+    outcome: CancelOutcome | None = None
+    if job.submitted_at and isinstance(provider, CancelsRemotely):
+        try:
+            outcome = await provider.cancel(job)
+        except TalkingVideoError as exc:
+            log.warning("job %s: the cancel request to %s failed: %s", job.id, job.provider, exc)
+            outcome = CancelOutcome("NOT_SENT", f"The cancel request could not reach {title} ({exc}); it may still "
+                                    "finish and bill the job.")
+    if outcome is not None and outcome.finished:  # made already: the job goes on to fetch it
+        result = view(state, await get_job(state, job_id))
+        result.next_step = f"{outcome.sentence} Call check_video_status to follow it."
+        return result
     canceled = await state.runner.cancel(job.id) or job
+    if outcome is not None and outcome.estimate_returned and canceled.cost_estimate_usd:
+        # Nothing will be billed: the estimate the daily budget counted is given back.
+        canceled = await state.runner.write(job.id, cost_estimate_usd=0.0, unless_canceled=False)
     result = view(state, canceled)
-    if state.registry.key_env(job.provider) and job.submitted_at:
+    if outcome is not None:
+        result.next_step = outcome.sentence
+    elif state.registry.key_env(job.provider) and job.submitted_at:
         result.next_step = (
-            "Polling stopped and the job is marked canceled. The provider has no cancel endpoint, so it may "
+            f"Polling stopped and the job is marked canceled. {title} cannot cancel a job remotely, so it may "
             "still finish and bill the job."
         )
     else:

@@ -73,10 +73,13 @@ async def spend_check(state: Services, cost: float | None) -> str | None:
     return None
 
 
-def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
+def dry_run_view(prepared: PreparedJob, guard: str | None, unpriced: str | None = None) -> JobView:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     cost = prepared.cost_estimate_usd
     verdict = f" The spend guard would ask first: {guard}" if guard else ""
+    price = f"estimated ${cost or 0:.2f}"
+    if unpriced:
+        price, verdict = "its price is unknown", f" The spend guard would refuse it: {unpriced}"
     return JobView(
         job_id="dry-run",
         model=prepared.model,
@@ -91,7 +94,7 @@ def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
         voice_id=prepared.request.display.voice_id,
         warnings=list(prepared.request.warnings) or None,
         next_step=(
-            f"Nothing was submitted. Call again without dry_run to submit (estimated ${cost or 0:.2f}).{verdict}"
+            f"Nothing was submitted. Call again without dry_run to submit ({price}).{verdict}"
         ),
     )
 
@@ -207,9 +210,13 @@ async def submit_job(
         active = await anyio.to_thread.run_sync(state.store.active_jobs)
         check_active(state.owner.id, active, state.settings.user_max_active_jobs, time_scale=state.settings.time_scale)
     prepared = _checked_length(await provider.prepare(model, args), dry_run=options.dry_run)
-    guard = await spend_check(state, prepared.cost_estimate_usd)
+    # A model whose price nobody knows is refused outright (no approval can make an estimate of it).
+    unpriced = state.registry.spec(model).unpriced
+    guard = None if unpriced else await spend_check(state, prepared.cost_estimate_usd)
     if options.dry_run:
-        return dry_run_view(prepared, guard)
+        return dry_run_view(prepared, guard, unpriced)
+    if unpriced:
+        raise SpendRefused(f"{unpriced.rstrip(' .')}. Nothing was submitted.")
     if guard and approved is not True:
         cheaper = state.registry.cheaper_options(model, args)
         how = "The user declined." if approved is False else spend_refusal_advice(cheaper)
