@@ -36,13 +36,15 @@ COOKIE = "tvm_gallery"
 
 class BearerTokenMiddleware:
     """401 for any request without `Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>`, except signed download
-    links (`/downloads/...`), whose signature is their credential (ui/downloads.py checks it).
+    links (`/downloads/...`) and upload URLs (`/uploads/...`), whose signature is their credential
+    (ui/downloads.py, ui/uploads.py check it).
 
     A browser cannot send that header when it opens the gallery or plays a `<video>`, so the gallery
     (never `/mcp`) also accepts a cookie: opening `/?token=<token>` once exchanges the token for an
     HttpOnly, SameSite=Strict cookie holding a value derived from it, and redirects to the clean URL."""
 
-    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp", open_prefix: str = "/downloads/") -> None:
+    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp",
+                 open_prefix: tuple[str, ...] = ("/downloads/", "/uploads/")) -> None:
         self.app = app
         self._token = token.encode()
         self._cookie = hmac.new(self._token, b"gallery-cookie", hashlib.sha256).hexdigest().encode()

@@ -57,13 +57,15 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
     def register() -> None:
         # The tools' modules (argument and result models, the tool functions below them) load here, on the
         # first call or a moment after start-up: about 25 ms of imports a shipped tools/list does not need.
-        from talking_video_mcp.server import catalog_tools, job_tools, video_tools
+        from talking_video_mcp.server import catalog_tools, job_tools, upload_tools, video_tools
 
         video_tools.register(mcp, higgsfield=higgsfield)
         job_tools.register(mcp)
         catalog_tools.register(mcp, higgsfield=higgsfield)
+        if gallery:
+            upload_tools.register(mcp)
 
-    mcp.defer_tools("higgsfield" if higgsfield else "local", register)
+    mcp.defer_tools(("higgsfield" if higgsfield else "local") + ("+http" if gallery else ""), register)
     resources.register(mcp)
     def opener(settings: Settings) -> AbstractAsyncContextManager[Services]:
         mcp.register_tools()
@@ -74,9 +76,16 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
         return app_state(settings)
 
     if gallery:
-        from talking_video_mcp.ui.downloads import add_download_routes  # HTTP only: off the stdio start-up path
-        from talking_video_mcp.ui.gallery import add_gallery_routes
-
-        add_gallery_routes(mcp, state_ref)
-        add_download_routes(mcp, state_ref)
+        _add_http_routes(mcp, state_ref)
     return mcp
+
+
+def _add_http_routes(mcp: CompactServer, state_ref: ui.StateRef) -> None:
+    """The gallery, download links and upload URLs (HTTP only: off the stdio start-up path)."""
+    from talking_video_mcp.ui.downloads import add_download_routes
+    from talking_video_mcp.ui.gallery import add_gallery_routes
+    from talking_video_mcp.ui.uploads import add_upload_routes
+
+    add_gallery_routes(mcp, state_ref)
+    add_download_routes(mcp, state_ref)
+    add_upload_routes(mcp, state_ref)

@@ -19,6 +19,7 @@ from talking_video_mcp.media.inputs import form_of
 from talking_video_mcp.models import MODEL_SPEAK, JobView
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.jobs import Progress, check_video_status
+from talking_video_mcp.tools.uploads import from_uploads
 from talking_video_mcp.tts.textclean import clean_script
 
 DUPLICATE_WINDOW_S = 600.0
@@ -119,6 +120,7 @@ async def generate_talking_video(
 ) -> JobView:
     chosen = talking_model(state, model)
     _no_server_files(state, args)
+    args = await from_uploads(state, args)
     args = await _speech_from_job(state, chosen, args)
     return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
 
@@ -131,8 +133,8 @@ def _no_server_files(state: Services, args: TalkingVideoArgs) -> None:
     for field, value in (("image", args.image), ("audio", args.audio)):
         if value and value.strip() and form_of(value.strip()) == "file":
             raise InvalidInput(field, "names a file path, and files on the server are not read for signed-in "
-                               "remote users; send an https URL or a data: URL (speech made by text_to_speech: "
-                               "its job_id as audio_task_id).")
+                               "remote users; send an https URL, a data: URL or an upload:// id from create_upload "
+                               "(speech made by text_to_speech: its job_id as audio_task_id).")
 
 
 async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) -> TalkingVideoArgs:
