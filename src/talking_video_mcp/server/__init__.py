@@ -50,8 +50,8 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
     level = settings.log_level.upper()
     mcp = CompactServer(
         "talking-video-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
-        extensions=[ui.player_app()], log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
-        auth=auth, token_verifier=token_verifier,
+        extensions=[ui.player_app(_origins(settings) if gallery else None)], auth=auth, token_verifier=token_verifier,
+        log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
     )
 
     def register() -> None:
@@ -78,6 +78,16 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
     if gallery:
         _add_http_routes(mcp, state_ref)
     return mcp
+
+
+def _origins(settings: Settings) -> list[str] | None:
+    """The server's own origin, where the player app uploads photos, when it is known (TALKING_VIDEO_PUBLIC_URL)."""
+    if not settings.public_url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.public_url)
+    return [f"{parts.scheme}://{parts.netloc}"]
 
 
 def _add_http_routes(mcp: CompactServer, state_ref: ui.StateRef) -> None:

@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 import anyio
+from pydantic import BaseModel, Field
 
 from talking_video_mcp.domain.requests import TalkingVideoArgs
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.services import Services
-from talking_video_mcp.uploads import UploadKind, UploadTicket, is_upload_id
+from talking_video_mcp.uploads import MAX_BYTES, UploadKind, UploadTicket, is_upload_id
+
+
+class MakerModel(BaseModel):
+    model: str
+    title: str
+    free: bool
+
+
+class VideoMaker(BaseModel):
+    """What the player app's "new video" view starts from (open_video_maker)."""
+
+    view: Literal["video_maker"] = "video_maker"
+    models: list[MakerModel] = Field(description="Models that make talking videos here, the default first")
+    default_model: str
+    max_photo_bytes: int
+    message: str
 
 
 def create_upload(state: Services, kind: UploadKind, base: str | None) -> UploadTicket:
@@ -36,3 +54,19 @@ async def from_uploads(state: Services, args: TalkingVideoArgs) -> TalkingVideoA
         path = await anyio.to_thread.run_sync(functools.partial(uploads.local_path, ticket, field=field))
         update[field] = str(path)
     return args.model_copy(update=update) if update else args
+
+
+def video_maker(state: Services) -> VideoMaker:
+    default = state.registry.default_model()
+    models = [MakerModel(model=spec.model_id, title=spec.title, free=spec.provider == "local")
+              for spec in state.registry.specs()
+              if spec.kind == "talking_video" and (spec.provider == "local" or _configured(state, spec.provider))]
+    models.sort(key=lambda m: m.model != default)
+    return VideoMaker(models=models, default_model=default, max_photo_bytes=MAX_BYTES["image"],
+                      message="The video maker is open: the user picks a photo or a preset, writes the script, "
+                              "picks a voice, sees the price and submits there. Nothing was submitted yet.")
+
+
+def _configured(state: Services, provider: str) -> bool:
+    found = next((p for p in state.registry if p.name == provider), None)
+    return bool(found is not None and found.configured)

@@ -92,7 +92,8 @@ def add_upload_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
 
     async def upload(request: Request) -> Response:
         if request.method == "OPTIONS":
-            return Response(status_code=204, headers=_CORS)
+            # Private Network Access: a chat app's page (public) may PUT to a server on the user's own network.
+            return Response(status_code=204, headers={**_CORS, "access-control-allow-private-network": "true"})
         lazy = ref.get()
         try:
             if lazy is None:
