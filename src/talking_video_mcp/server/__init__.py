@@ -66,7 +66,7 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
             upload_tools.register(mcp)
 
     mcp.defer_tools(("higgsfield" if higgsfield else "local") + ("+http" if gallery else ""), register)
-    resources.register(mcp)
+    resources.register(mcp, state_ref)
     def opener(settings: Settings) -> AbstractAsyncContextManager[Services]:
         mcp.register_tools()
         # The composition root loads httpx, the providers, the ledger and the runner: about 50 ms of imports
