@@ -194,9 +194,30 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
     return HealthCheck(app)
 
 
+def startup_lines(settings: Settings, *, host: str, port: int) -> list[str]:
+    """What `serve --transport http` says when it starts: where clients and browsers reach it (never a secret)."""
+    if settings.public_url:
+        base = settings.public_url
+    else:
+        shown = "localhost" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+        base = f"http://{shown}:{port}"
+    if settings.oauth_issuer:
+        access = f"users sign in with {settings.oauth_issuer}"
+    elif settings.http_token is not None and settings.http_token.get_secret_value():
+        access = "clients send Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>; browsers open the gallery once " \
+                 "with ?token=<TALKING_VIDEO_HTTP_TOKEN>"
+    else:
+        access = "no token (loopback only)"
+    return [f"talking-video-mcp: MCP endpoint {base}/mcp", f"talking-video-mcp: job gallery  {base}/",
+            f"talking-video-mcp: access: {access}; stop with Ctrl-C"]
+
+
 def serve_http(settings: Settings, *, host: str, port: int) -> int:
+    import sys
+
     import uvicorn  # only the HTTP transport needs it (about 60 ms of imports)
 
     app = build_http_app(settings, host=host, port=port)
+    print("\n".join(startup_lines(settings, host=host, port=port)), file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
     return 0
