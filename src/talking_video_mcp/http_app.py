@@ -199,7 +199,8 @@ def startup_lines(settings: Settings, *, host: str, port: int) -> list[str]:
     if settings.public_url:
         base = settings.public_url
     else:
-        shown = "localhost" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+        wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 (compared, to show a name people can open)
+        shown = "localhost" if wildcard else (f"[{host}]" if ":" in host else host)
         base = f"http://{shown}:{port}"
     if settings.oauth_issuer:
         access = f"users sign in with {settings.oauth_issuer}"

@@ -44,6 +44,10 @@ async def test_gallery_plays_finished_jobs_and_follows_running_ones(settings: An
         video = page.locator(f"{card(done)} video")
         await video.wait_for(timeout=10_000)
         assert await video.get_attribute("aria-label")
+        # Before anyone presses play, the card shows the still saved when the video was made (not black).
+        assert await video.get_attribute("poster") == f"posters/{done}.jpg"
+        await page.wait_for_function("src => fetch(src).then(r => r.ok && r.headers.get('content-type') === "
+                                     "'image/jpeg')", arg=f"posters/{done}.jpg", timeout=5_000)
         await video.evaluate("v => { v.muted = true; return v.play(); }")
         await page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.3", arg=await video.element_handle(),
                                      timeout=15_000)

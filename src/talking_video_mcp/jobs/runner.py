@@ -153,7 +153,10 @@ class _Control:
         return await self.complete(**fields)
 
     async def complete(self, **fields: Any) -> JobRecord:
-        """The job's last write: completed, with `fields` (its result)."""
+        """The job's last write: completed, with `fields` (its result). A video gets its poster frame first."""
+        video = fields.get("video_path") or self._job.video_path
+        if video:
+            await anyio.to_thread.run_sync(_poster, Path(video))
         return await self.update(status="completed", progress=1.0, step=None, finished_at=self._runner.clock(),
                                  next_check_at=0, **fields)
 
@@ -505,6 +508,16 @@ def _storing(dest: Path, url: str) -> Iterator[None]:
 def _part_tag(pid: int | None = None) -> str:
     """pid-host: who writes a `.part` file, for a videos directory that several machines share."""
     return f"{pid or os.getpid()}-{socket.gethostname().replace('.', '_').replace('-', '_')}"
+
+
+def _poster(video: Path) -> None:
+    """The gallery's still of a finished video (media.video.save_poster); a video without one still completes."""
+    from talking_video_mcp.media.video import save_poster  # PyAV: loaded with the first finished video
+
+    try:
+        save_poster(video)
+    except (ValueError, OSError) as exc:
+        log.warning("no poster frame for %s: %s", video.name, exc)
 
 
 def _remove_stale_parts(videos_dir: Path) -> None:
