@@ -176,29 +176,62 @@ def media_response(request: Request, path: Path, name: str, mime: str) -> Respon
     return StreamingResponse(_file_body(path, start, length), status_code=status, headers=headers)
 
 
+async def _job_file(request: Request, state: Services) -> Response:
+    """A finished job's other files: a text_to_speech job's audio, or a video's poster frame."""
+    name = str(request.path_params.get("name", ""))
+    job_id, _, suffix = name.rpartition(".")
+    job = await anyio.to_thread.run_sync(
+        lambda: state.store.get(job_id, owner=state.owner_id) if valid_job_id(job_id) else None)
+    if job is None:
+        return _error("no such job", 404)
+    try:
+        if request.url.path.startswith("/posters/"):
+            poster = await anyio.to_thread.run_sync(poster_file, state, job)
+            if poster is None or suffix != "jpg":
+                return _error(f"job {job_id} has no poster frame", 404)
+            return await anyio.to_thread.run_sync(media_response, request, poster, name, POSTER_MIME)
+        audio = await anyio.to_thread.run_sync(audio_file, state, job)
+        if audio.suffix != f".{suffix}":
+            return _error(f"job {job_id} has no .{suffix} audio", 404)
+        return await anyio.to_thread.run_sync(media_response, request, audio, name, AUDIO_MIME[audio.suffix])
+    except VideoUnavailable as exc:
+        return _error(str(exc), exc.status)
+    except OSError:
+        return _error(f"the file of job {job_id} cannot be read", 410)
+
+
+async def _refused(mcp: MCPServer[Any], request: Request) -> Response | None:
+    """The Host/Origin (DNS-rebinding) refusal /mcp would give this request, or None."""
+    try:
+        settings = mcp.session_manager.security_settings
+    except RuntimeError:  # an HTTP app other than streamable_http_app: loopback names only
+        settings = None
+    return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
+
+
+async def _current_state(mcp: MCPServer[Any], ref: StateRef, request: Request) -> Services | Response:
+    """The services as the request's user sees them; with OAuth, a request that is not signed in gets
+    401 (as on /mcp), so the gallery never shows anyone's jobs to nobody in particular."""
+    if mcp.settings.auth is not None and (answer := signed_in(request, mcp.settings.auth)) is not None:
+        return answer
+    lazy = ref.get()
+    try:
+        if lazy is not None:
+            return await lazy.for_caller()
+    except TalkingVideoError as exc:
+        return _error(str(exc), 503)
+    return _error("the server is starting; try again in a moment", 503)
+
+
 def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     """Register the gallery's routes on `mcp` (they are served only by its HTTP apps)."""
     html = page("gallery.html")
 
     async def refused(request: Request) -> Response | None:
-        try:
-            settings = mcp.session_manager.security_settings
-        except RuntimeError:  # an HTTP app other than streamable_http_app: loopback names only
-            settings = None
-        return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
+        return await _refused(mcp, request)
 
     async def current_state(request: Request) -> Services | Response:
-        """The services as the request's user sees them; with OAuth, a request that is not signed in gets
-        401 (as on /mcp), so the gallery never shows anyone's jobs to nobody in particular."""
-        if mcp.settings.auth is not None and (answer := signed_in(request, mcp.settings.auth)) is not None:
-            return answer
-        lazy = ref.get()
-        try:
-            if lazy is not None:
-                return await lazy.for_caller()
-        except TalkingVideoError as exc:
-            return _error(str(exc), 503)
-        return _error("the server is starting; try again in a moment", 503)
+        return await _current_state(mcp, ref, request)
 
     async def gallery(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
@@ -258,26 +291,7 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
         state = await current_state(request)
         if isinstance(state, Response):
             return state
-        name = str(request.path_params.get("name", ""))
-        job_id, _, suffix = name.rpartition(".")
-        job = await anyio.to_thread.run_sync(
-            lambda: state.store.get(job_id, owner=state.owner_id) if valid_job_id(job_id) else None)
-        if job is None:
-            return _error("no such job", 404)
-        try:
-            if request.url.path.startswith("/posters/"):
-                poster = await anyio.to_thread.run_sync(poster_file, state, job)
-                if poster is None or suffix != "jpg":
-                    return _error(f"job {job_id} has no poster frame", 404)
-                return await anyio.to_thread.run_sync(media_response, request, poster, name, POSTER_MIME)
-            audio = await anyio.to_thread.run_sync(audio_file, state, job)
-            if audio.suffix != f".{suffix}":
-                return _error(f"job {job_id} has no .{suffix} audio", 404)
-            return await anyio.to_thread.run_sync(media_response, request, audio, name, AUDIO_MIME[audio.suffix])
-        except VideoUnavailable as exc:
-            return _error(str(exc), exc.status)
-        except OSError:
-            return _error(f"the file of job {job_id} cannot be read", 410)
+        return await _job_file(request, state)
 
     # custom_route is untyped in the SDK, so it is called rather than used as a decorator.
     for prefix in ("/audio", "/posters"):
