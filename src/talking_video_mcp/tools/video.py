@@ -75,7 +75,11 @@ async def spend_check(state: Services, cost: float | None) -> str | None:
 def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     cost = prepared.cost_estimate_usd
-    verdict = f" The spend guard would ask first: {guard}" if guard else ""
+    # Says what a submit does: over a limit, it is refused unless the user approves it when asked.
+    price = f"${cost or 0:.2f}"
+    submit = (f"Nothing was submitted (estimated {price}). A submit would be refused: {guard} Only a client that "
+              "can ask the user (MCP elicitation) submits it, once the user approves."
+              if guard else f"Nothing was submitted. Call again without dry_run to submit (estimated {price}).")
     return JobView(
         job_id="dry-run",
         model=prepared.model,
@@ -89,9 +93,7 @@ def dry_run_view(prepared: PreparedJob, guard: str | None) -> JobView:
         request=_public_request(prepared),
         voice_id=prepared.request.display.voice_id,
         warnings=list(prepared.request.warnings) or None,
-        next_step=(
-            f"Nothing was submitted. Call again without dry_run to submit (estimated ${cost or 0:.2f}).{verdict}"
-        ),
+        next_step=submit,
     )
 
 
@@ -120,6 +122,8 @@ async def generate_talking_video(
 ) -> JobView:
     chosen = talking_model(state, model)
     _no_server_files(state, args)
+    if args.script is not None and not args.script.strip() and not (args.audio or args.audio_task_id):
+        raise InvalidInput("script", "is empty; write the words the face should say (or pass audio instead).")
     args = await from_uploads(state, args)
     args = await _speech_from_job(state, chosen, args)
     return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
