@@ -43,6 +43,9 @@ _KINDS = {"i": "image", "a": "audio"}
 _TOKEN = re.compile(r"([a-z0-9]{24})\.([ia])\.([1-9][0-9]{0,11})\.([A-Za-z0-9_-]{16})")
 _SIGNATURE = re.compile(r"[A-Za-z0-9_-]{43}")
 _QUERY = re.compile(r"signature=([A-Za-z0-9_-]{43})")
+# An upload's file is kept this long after its ticket expires: a job made from it in time may still be queued.
+KEEP_AFTER_EXPIRY_S = 86_400
+_SWEEP_EVERY_S = 3_600
 
 
 class UploadTicket(BaseModel):
@@ -103,6 +106,7 @@ class Uploads:
         self.ttl_s = settings.upload_ttl_s
         self.public_url = settings.public_url
         self.clock = clock
+        self._swept_at = 0.0
 
     def _sign(self, purpose: str, ticket: Ticket) -> str:
         digest = hmac.new(self._key, f"{purpose}\n{ticket.token}".encode(), hashlib.sha256).digest()
@@ -115,6 +119,7 @@ class Uploads:
         if not root:
             raise InvalidInput("create_upload", "works over the HTTP transport only; pass the file as an https "
                                "URL, a data: URL or a local file path instead.")
+        self._sweep()
         ticket = Ticket(secrets.token_hex(12), kind, int(self.clock()) + self.ttl_s, owner_tag(owner))
         upload_id = f"{SCHEME}{ticket.token}.{self._sign('id', ticket)}"
         url = f"{root.rstrip('/')}{ROUTE}/{ticket.token}?signature={self._sign('put', ticket)}"
@@ -149,6 +154,20 @@ class Uploads:
             raise InvalidInput(field, "names an upload that has expired; call create_upload again and upload the "
                                "file to the new URL.")
         return ticket
+
+    def _sweep(self) -> None:
+        """Remove this machine's uploads whose tickets expired more than a day ago (at most once an hour; the
+        store's copies are left to the bucket's lifecycle rules)."""
+        now = self.clock()
+        if now - self._swept_at < _SWEEP_EVERY_S:
+            return
+        self._swept_at = now
+        oldest = now - self.ttl_s - KEEP_AFTER_EXPIRY_S
+        with contextlib.suppress(OSError):
+            for path in self.folder.iterdir():
+                with contextlib.suppress(OSError):
+                    if path.is_file() and path.stat().st_mtime < oldest:
+                        path.unlink()
 
     # ------------------------------------------------------------------------------------------ bytes
 

@@ -130,3 +130,54 @@ async def test_oversize_wrong_type_and_faceless_uploads_are_refused_before_they_
         assert _put(ticket, png_bytes()).status_code == 201  # the URL still takes its one good file
         audio = await _ticket(alice, "audio")
         assert audio["max_bytes"] == 50 * 2**20 and "audio/wav" in audio["content_types"]
+
+
+async def test_an_upload_lives_in_the_video_store_and_any_replica_uses_it(
+        tmp_path: Path, emulator: Any, seaweedfs: Any) -> None:
+    """Two servers sharing only the store and the secret (no disk): the photo PUT to one makes a video on the other."""
+    from pydantic import SecretStr
+
+    from tests.conftest import make_settings
+    from tests.s3 import BUCKET
+
+    store = seaweedfs.env("team")
+    homes = [tmp_path / "a", tmp_path / "b"]
+    settings = [make_settings(home, tmp_path, emulator.base_url, TALKING_VIDEO_URL_SECRET=SecretStr("s" * 40), **store)
+                for home in homes]
+    with signed_in_server(settings[0]) as first, signed_in_server(settings[1]) as second:
+        async with session(first, ALICE) as alice:
+            ticket = await _ticket(alice)
+        assert _put(ticket, png_bytes()).status_code == 201
+        name = ticket["upload_id"].removeprefix("upload://").split(".")[0]
+        stored = seaweedfs.client().head_object(Bucket=BUCKET, Key=f"team/uploads/{name}")
+        assert stored["ContentType"] == "image/png"
+        assert not (homes[1] / "videos" / "uploads").exists()
+        async with session(second, ALICE) as alice:
+            job = structured(await alice.call_tool("generate_talking_video", {
+                "model": "segmind/heygen-avatar-iv", "image": ticket["upload_id"], "script": "From the store.",
+                "voice_id": "Nova"}))
+            job = await wait_for_job(alice, job, limit_s=60)
+            assert job["status"] == "completed", job
+        assert [p.name for p in (homes[1] / "videos" / "uploads").iterdir()] == [f"{name}.png"]
+        async with session(second, BOB) as bob:
+            refused = await bob.call_tool("generate_talking_video", {
+                "model": "segmind/heygen-avatar-iv", "image": ticket["upload_id"], "script": "No.", "voice_id": "Nova"})
+            assert refused.is_error and "another user's upload" in error_text(refused)
+
+
+def test_old_uploads_are_swept_a_day_after_they_expire(settings: Settings) -> None:
+    import os
+    import time
+
+    from talking_video_mcp.downloads import load_secret
+    from talking_video_mcp.uploads import KEEP_AFTER_EXPIRY_S, Uploads
+
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True)
+    old, recent = folder / ("0" * 24 + ".png"), folder / ("1" * 24 + ".png")
+    for path in (old, recent):
+        path.write_bytes(png_bytes(8, 8, face=False))
+    stale = time.time() - settings.upload_ttl_s - KEEP_AFTER_EXPIRY_S - 60
+    os.utime(old, (stale, stale))
+    Uploads(settings, load_secret(settings), None).create("image", None, base="http://127.0.0.1:9")
+    assert not old.exists() and recent.exists()
