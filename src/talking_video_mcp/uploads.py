@@ -54,8 +54,6 @@ class UploadTicket(BaseModel):
     upload_id: str = Field(description="Pass this as `image` (or `audio`) to generate_talking_video once the file "
                                        "is uploaded")
     upload_url: str = Field(description="PUT the file's bytes here, once, with its Content-Type")
-    method: Literal["PUT"] = "PUT"
-    kind: UploadKind
     content_types: list[str] = Field(description="The Content-Type values accepted")
     max_bytes: int
     expires_at: str = Field(description="UTC time after which neither the URL nor the id works")
@@ -126,7 +124,7 @@ class Uploads:
         mime = ACCEPTED[kind][0]
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ticket.expires))
         return UploadTicket(
-            upload_id=upload_id, upload_url=url, kind=kind, content_types=list(ACCEPTED[kind]),
+            upload_id=upload_id, upload_url=url, content_types=list(ACCEPTED[kind]),
             max_bytes=MAX_BYTES[kind], expires_at=expires,
             example=f"curl --fail -T FILE -H 'Content-Type: {mime}' '{url}'",
         )

@@ -31,7 +31,7 @@ def _uploads(settings: Settings) -> list[Path]:
 
 async def _ticket(client: Any, kind: str = "image") -> dict[str, Any]:
     ticket = structured(await client.call_tool("create_upload", {"kind": kind}))
-    assert ticket["upload_id"].startswith("upload://") and ticket["method"] == "PUT", ticket
+    assert ticket["upload_id"].startswith("upload://") and ticket["upload_url"].startswith("http"), ticket
     return ticket
 
 

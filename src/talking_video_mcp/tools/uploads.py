@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from talking_video_mcp.domain.requests import TalkingVideoArgs
 from talking_video_mcp.errors import InvalidInput
 from talking_video_mcp.services import Services
-from talking_video_mcp.uploads import MAX_BYTES, UploadKind, UploadTicket, is_upload_id
+from talking_video_mcp.uploads import UploadKind, UploadTicket, is_upload_id
 
 
 class MakerModel(BaseModel):
@@ -25,8 +25,6 @@ class VideoMaker(BaseModel):
 
     view: Literal["video_maker"] = "video_maker"
     models: list[MakerModel] = Field(description="Models that make talking videos here, the default first")
-    default_model: str
-    max_photo_bytes: int
     message: str
 
 
@@ -62,8 +60,7 @@ def video_maker(state: Services) -> VideoMaker:
               for spec in state.registry.specs()
               if spec.kind == "talking_video" and (spec.provider == "local" or _configured(state, spec.provider))]
     models.sort(key=lambda m: m.model != default)
-    return VideoMaker(models=models, default_model=default, max_photo_bytes=MAX_BYTES["image"],
-                      message="The video maker is open: the user picks a photo or a preset, writes the script, "
+    return VideoMaker(models=models, message="The video maker is open: the user picks a photo or a preset, writes the script, "
                               "picks a voice, sees the price and submits there. Nothing was submitted yet.")
 
 
