@@ -60,8 +60,8 @@ def video_maker(state: Services) -> VideoMaker:
               for spec in state.registry.specs()
               if spec.kind == "talking_video" and (spec.provider == "local" or _configured(state, spec.provider))]
     models.sort(key=lambda m: m.model != default)
-    return VideoMaker(models=models, message="The video maker is open: the user picks a photo or a preset, writes the script, "
-                              "picks a voice, sees the price and submits there. Nothing was submitted yet.")
+    return VideoMaker(models=models, message="The video maker is open: the user picks a photo or a preset, writes "
+                      "the script, picks a voice, sees the price and submits there. Nothing was submitted yet.")
 
 
 def _configured(state: Services, provider: str) -> bool:
