@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
-
 from talking_video_mcp.errors import InvalidInput, StorageError
 from talking_video_mcp.media.inputs import extension_for, sniff_mime
+from talking_video_mcp.models import UploadTicket
 from talking_video_mcp.settings import Settings
 from talking_video_mcp.storage import S3Storage
 
@@ -46,18 +45,6 @@ _QUERY = re.compile(r"signature=([A-Za-z0-9_-]{43})")
 # An upload's file is kept this long after its ticket expires: a job made from it in time may still be queued.
 KEEP_AFTER_EXPIRY_S = 86_400
 _SWEEP_EVERY_S = 3_600
-
-
-class UploadTicket(BaseModel):
-    """What create_upload answers."""
-
-    upload_id: str = Field(description="Pass this as `image` (or `audio`) to generate_talking_video once the file "
-                                       "is uploaded")
-    upload_url: str = Field(description="PUT the file's bytes here, once, with its Content-Type")
-    content_types: list[str] = Field(description="The Content-Type values accepted")
-    max_bytes: int
-    expires_at: str = Field(description="UTC time after which neither the URL nor the id works")
-    example: str = Field(description="A curl command that uploads a file")
 
 
 @dataclass(frozen=True)

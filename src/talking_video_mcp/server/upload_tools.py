@@ -5,13 +5,12 @@ from typing import Literal
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
+from talking_video_mcp.models import UploadTicket, VideoMaker
 from talking_video_mcp.server.base import CompactServer
 from talking_video_mcp.server.common import guarded, request_base
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools import uploads
-from talking_video_mcp.tools.uploads import VideoMaker
 from talking_video_mcp.ui import PLAYER_TOOL_META
-from talking_video_mcp.uploads import UploadTicket
 
 # Makes a ticket only: nothing is spent, nothing is stored until the PUT.
 _TICKET = ToolAnnotations(destructive_hint=False, open_world_hint=False)

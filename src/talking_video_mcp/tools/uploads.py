@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import functools
-from typing import Literal
 
 import anyio
-from pydantic import BaseModel, Field
 
 from talking_video_mcp.domain.requests import TalkingVideoArgs
 from talking_video_mcp.errors import InvalidInput
+from talking_video_mcp.models import MakerModel, UploadTicket, VideoMaker
 from talking_video_mcp.services import Services
-from talking_video_mcp.uploads import UploadKind, UploadTicket, is_upload_id
-
-
-class MakerModel(BaseModel):
-    model: str
-    title: str
-    free: bool
-
-
-class VideoMaker(BaseModel):
-    """What the player app's "new video" view starts from (open_video_maker)."""
-
-    view: Literal["video_maker"] = "video_maker"
-    models: list[MakerModel] = Field(description="Models that make talking videos here, the default first")
-    message: str
+from talking_video_mcp.uploads import UploadKind, is_upload_id
 
 
 def create_upload(state: Services, kind: UploadKind, base: str | None) -> UploadTicket:
