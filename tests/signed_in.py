@@ -5,17 +5,15 @@ the OAuth flow itself is tested against node-oidc-provider in tests/e2e/test_oau
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-import uvicorn
 from mcp.server.auth.provider import AccessToken
 
 from talking_video_mcp.settings import Settings
+from tests.servers import app_in_thread
 
 USERS = {"token-alice-0123456789": "alice", "token-bob-0123456789ab": "bob"}
 ALICE, BOB = "token-alice-0123456789", "token-bob-0123456789ab"
@@ -43,32 +41,19 @@ def signed_in_server(settings: Settings) -> Iterator[str]:
     from talking_video_mcp.http_app import security_settings
     from talking_video_mcp.server import build_server
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    base = f"http://127.0.0.1:{port}"
-    settings = settings.model_copy(update={"public_url": base})
-    auth = AuthSettings(issuer_url="http://127.0.0.1:9/issuer", resource_server_url=f"{base}/mcp",  # type: ignore[arg-type]
-                        required_scopes=["mcp:tools"], validate_token_resource=True)
-    server = build_server(settings, gallery=True, auth=auth, token_verifier=FixedTokens(f"{base}/mcp"))
-    app = server.streamable_http_app(transport_security=security_settings("127.0.0.1", port), host="127.0.0.1")
-    runner = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, name="signed-in-http", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not runner.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            runner.should_exit = True
-            sock.close()
-            raise RuntimeError("the HTTP server did not start")
-        time.sleep(0.01)
-    try:
-        yield base
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    holder: dict[str, str] = {}
+
+    def make(port: int) -> Any:
+        base = holder["base"] = f"http://127.0.0.1:{port}"
+        public = settings.model_copy(update={"public_url": base})
+        auth = AuthSettings(issuer_url="http://127.0.0.1:9/issuer",  # type: ignore[arg-type]
+                            resource_server_url=f"{base}/mcp",  # type: ignore[arg-type]
+                            required_scopes=["mcp:tools"], validate_token_resource=True)
+        server = build_server(public, gallery=True, auth=auth, token_verifier=FixedTokens(f"{base}/mcp"))
+        return server.streamable_http_app(transport_security=security_settings("127.0.0.1", port), host="127.0.0.1")
+
+    with app_in_thread(make, "signed-in-http"):
+        yield holder["base"]
 
 
 @asynccontextmanager

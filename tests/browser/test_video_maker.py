@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from talking_video_mcp.settings import Settings
-from tests.browser.support import ARTIFACTS, CHROMIUM_ARGS, HARNESS, browser_skip_reason, chromium_path
-from tests.browser.test_player_app import _proxy, app_frame
-from tests.helpers import error_text, png_bytes, skip_or_fail, structured
+from tests.browser.support import ARTIFACTS, chromium, host_page
+from tests.browser.test_player_app import app_frame
+from tests.helpers import error_text, png_bytes, structured
 from tests.signed_in import ALICE, BOB, session, signed_in_server
 
 pytestmark = pytest.mark.anyio
@@ -35,47 +34,14 @@ def site(settings: Settings) -> Iterator[str]:
 async def remote_browser() -> AsyncIterator[Any]:
     """Chromium as a remote user's: the server it uploads to is not on their network. Here it runs on loopback,
     which Chromium guards with a permission prompt (Local Network Access) nobody can answer headless."""
-    reason = browser_skip_reason()
-    if reason is not None:
-        skip_or_fail(f"browser tests need a browser: {reason}")
-    from playwright.async_api import async_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessPermissionPrompt"]
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=chromium_path(), args=args)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium("--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessPermissionPrompt") as launched:
+        yield launched
 
 
 @pytest.fixture
 async def alice_page(remote_browser: Any, site: str) -> AsyncIterator[Any]:
-    browser = remote_browser
-    html = (HARNESS / "host.html").read_text(encoding="utf-8")
-    async with session(site, ALICE) as alice:
-        async def serve(route: Any) -> None:
-            path = urlsplit(route.request.url).path
-            if path == "/host.html":
-                await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-            elif path == "/rpc" and route.request.method == "POST":
-                answer = await _proxy(alice, json.loads(route.request.post_data or "{}"))
-                await route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
-            else:
-                await route.fulfill(status=404, body="")
-
-        context = await browser.new_context(viewport={"width": 900, "height": 1000})
-        page = await context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-        page.console = []  # what the browser said (the spec CSP's refusal of blob: video is expected), for failures
-        page.on("console", lambda msg: page.console.append(msg.text))
-        await page.route(f"{HOST}/**", serve)
-        try:
-            yield page
-        finally:
-            await context.close()
+    async with session(site, ALICE) as alice, host_page(remote_browser, alice, HOST, height=1000) as page:
+        yield page
 
 
 async def test_a_signed_in_user_makes_a_video_from_their_own_photo(

@@ -14,10 +14,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.downloads import ROUTE, parse_link
-from talking_video_mcp.errors import StorageError, TalkingVideoError
+from talking_video_mcp.errors import StorageError
 from talking_video_mcp.services import Services
 from talking_video_mcp.ui.gallery import media_response, video_response
-from talking_video_mcp.ui.state import StateRef
+from talking_video_mcp.ui.state import NotReady, StateRef, ready_services
 from talking_video_mcp.ui.videos import AUDIO_MIME, VideoUnavailable, audio_file, video_file
 
 _HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store"}
@@ -76,12 +76,9 @@ def add_download_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     """Register `/downloads/...` on `mcp`'s HTTP apps (http_app lets it through without a bearer token)."""
 
     async def download(request: Request) -> Response:
-        lazy = ref.get()
         try:
-            if lazy is None:
-                return _error("the server is starting; try again in a moment", 503)
-            state = await lazy.get()
-        except TalkingVideoError as exc:
+            state = await ready_services(ref)
+        except NotReady as exc:
             return _error(str(exc), 503)
         now = state.downloads.clock()
         try:

@@ -15,8 +15,8 @@ from mcp.server.mcpserver import MCPServer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from talking_video_mcp.errors import InvalidInput, StorageError, TalkingVideoError
-from talking_video_mcp.ui.state import StateRef
+from talking_video_mcp.errors import InvalidInput, StorageError
+from talking_video_mcp.ui.state import NotReady, StateRef, ready_services
 from talking_video_mcp.uploads import ACCEPTED, MAX_BYTES, ROUTE, Ticket, Uploads
 
 _CORS = {"access-control-allow-origin": "*", "access-control-allow-methods": "PUT, OPTIONS",
@@ -94,12 +94,9 @@ def add_upload_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
         if request.method == "OPTIONS":
             # Private Network Access: a chat app's page (public) may PUT to a server on the user's own network.
             return Response(status_code=204, headers={**_CORS, "access-control-allow-private-network": "true"})
-        lazy = ref.get()
         try:
-            if lazy is None:
-                return _error("the server is starting; try again in a moment", 503)
-            state = await lazy.get()
-        except TalkingVideoError as exc:
+            state = await ready_services(ref)
+        except NotReady as exc:
             return _error(str(exc), 503)
         if state.uploads is None:
             return _error("uploads are not available on this server", 404)
