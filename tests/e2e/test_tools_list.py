@@ -13,6 +13,7 @@ async def test_tools_list_is_under_16_kib_with_every_provider(client: Any):
     tools = await client.list_tools()
     names = {t.name for t in tools.tools}
     assert {"generate_video_from_image", "generate_product_ad", "list_motions", "list_sounds"} <= names
+    assert not {"create_upload", "open_video_maker"} & names  # HTTP only: over stdio, files are passed by path
     assert len(tools.model_dump_json(by_alias=True, exclude_none=True)) < 16 * 1024
     for tool in tools.tools:
         assert tool.output_schema is None or tool.output_schema["type"] == "object"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from talking_video_mcp.settings import Settings
-from tests.helpers import error_text, png_bytes, structured, wait_for_job
+from tests.helpers import error_text, png_bytes, structured, wait_for_job, wav_bytes
 from tests.signed_in import ALICE, BOB, session, signed_in_server
 
 pytestmark = pytest.mark.anyio
@@ -78,6 +78,19 @@ async def test_a_photo_uploaded_by_url_makes_a_video(site: str, settings: Settin
             "model": "segmind/heygen-avatar-iv", "image": ticket["upload_id"], "script": "Not mine.",
             "voice_id": "Nova"})
         assert result.is_error and error_text(result).startswith("image: names another user's upload"), result
+
+
+async def test_an_uploaded_recording_is_the_speech(site: str, settings: Settings) -> None:
+    async with session(site, ALICE) as alice:
+        ticket = await _ticket(alice, "audio")
+        assert _put(ticket, wav_bytes(2.0), mime="audio/wav").status_code == 201
+        job = structured(await alice.call_tool("generate_talking_video", {
+            "model": "segmind/heygen-avatar-iv", "avatar_preset_id": "local:grace_hopper", "audio": ticket["upload_id"]}))
+        job = await wait_for_job(alice, job, limit_s=60)
+        assert job["status"] == "completed", job
+        photo = await _ticket(alice)
+        wrong = _put(photo, wav_bytes(1.0), mime="image/png")  # a recording declared as a photo
+        assert wrong.status_code == 422 and "its bytes are audio/wav" in wrong.json()["error"]
 
 
 async def test_changed_expired_and_unfinished_ids_are_refused(site: str, settings: Settings) -> None:
