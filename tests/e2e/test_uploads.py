@@ -85,7 +85,8 @@ async def test_an_uploaded_recording_is_the_speech(site: str, settings: Settings
         ticket = await _ticket(alice, "audio")
         assert _put(ticket, wav_bytes(2.0), mime="audio/wav").status_code == 201
         job = structured(await alice.call_tool("generate_talking_video", {
-            "model": "segmind/heygen-avatar-iv", "avatar_preset_id": "local:grace_hopper", "audio": ticket["upload_id"]}))
+            "model": "segmind/heygen-avatar-iv", "avatar_preset_id": "local:grace_hopper",
+            "audio": ticket["upload_id"]}))
         job = await wait_for_job(alice, job, limit_s=60)
         assert job["status"] == "completed", job
         photo = await _ticket(alice)
