@@ -85,12 +85,14 @@ def seed_job(
     error: str | None = None,
     video: bytes | None = None,
     video_path: Path | None = None,
+    kind: str = "talking_video",
+    audio: bytes | None = None,
 ) -> str:
     """A ledger row the runner leaves alone (its next check is an hour away), as the gallery sees jobs."""
     store = JobStore(settings.ledger_path)
     try:
         request = stored_request(model, script=script, voice_id=voice_id)
-        job = store.create(NewJob(request=request, provider=model.split("/")[0],
+        job = store.create(NewJob(request=request, provider=model.split("/")[0], kind=kind,
                                   cost_estimate_usd=None if model == "local" else 2.22, step=step))
         fields: dict[str, Any] = {"status": status, "progress": progress, "next_check_at": time.time() + 3600}
         if video is not None:
@@ -100,6 +102,11 @@ def seed_job(
             fields["video_path"] = str(path)
         if video_path is not None:
             fields["video_path"] = str(video_path)
+        if audio is not None:
+            path = settings.videos_dir / f"{job.id}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(audio)
+            fields["audio_path"] = str(path)
         if error:
             fields["error"] = error
         if status not in ACTIVE_STATUSES:
