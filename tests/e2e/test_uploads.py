@@ -111,7 +111,8 @@ async def test_changed_expired_and_unfinished_ids_are_refused(site: str, setting
             "model": "segmind/heygen-avatar-iv", "image": "https://example.invalid/face.png",
             "audio": ticket["upload_id"]})
         assert wrong_kind.is_error and "names an image upload; pass it as `image`" in error_text(wrong_kind)
-        elsewhere = await alice.call_tool("generate_video_from_image", {"image": ticket["upload_id"], "prompt": "orbit"})
+        elsewhere = await alice.call_tool("generate_video_from_image",
+                                          {"image": ticket["upload_id"], "prompt": "orbit"})
         assert elsewhere.is_error and error_text(elsewhere).startswith(
             "image: upload:// ids are taken by generate_talking_video's image and audio only"), error_text(elsewhere)
 
