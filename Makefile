@@ -1,5 +1,5 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each builds .venv first.
-# Releases: `make dist` (sdist + wheel) and `make bundle` (the MCP Bundle) write to $(DIST).
+# Releases: `make dist` (sdist + wheel, without .venv) and `make bundle` (the MCP Bundle) write to $(DIST).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -48,12 +48,18 @@ serve: $(STAMP)
 emulator: $(STAMP)
 	$(PY) -m talking_video_mcp emulator
 
-dist: $(STAMP)
+# The release needs no development environment (.venv is 1.2 GB; the wheel 1.6 MB): a throwaway venv holds only
+# `build`, which makes the sdist and the wheel with the hatchling backend in its own isolated environment.
+BUILD_ENV ?= build/dist-env
+dist:
 	mkdir -p $(DIST)
 	rm -f $(DIST)/talking_video_mcp-*.whl $(DIST)/talking_video_mcp-*.tar.gz
-	$(PY) -m uv build --quiet --out-dir $(DIST)
+	test -x $(BUILD_ENV)/bin/python || $(PYTHON) -m venv $(BUILD_ENV)
+	$(BUILD_ENV)/bin/python -m pip install --quiet --disable-pip-version-check build
+	$(BUILD_ENV)/bin/python -m build --quiet --outdir $(DIST) .
 
-bundle: dist
+# The bundle's manifest lists the tools, so it is made with the package installed (.venv).
+bundle: dist $(STAMP)
 	$(PY) packaging/bundle.py --dist $(DIST)
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -46,3 +47,14 @@ def test_dockerfile_installs_the_wheel_runs_as_non_root_and_probes_healthz() -> 
     assert "make dist && docker compose up --build" in compose
     worker = compose[compose.index("\n  worker:"):]
     assert "disable: true" in worker.split("\n\n")[0]
+
+
+def test_make_dist_needs_no_development_environment() -> None:
+    """`make dist` builds the 1.6 MB wheel without first building the 1.2 GB .venv: a throwaway venv with `build`."""
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    rule = re.search(r"^dist:(.*)\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert rule is not None
+    prerequisites, recipe = rule.group(1), rule.group(2)
+    assert "STAMP" not in prerequisites and "venv" not in prerequisites, prerequisites
+    assert "$(PY) " not in recipe and ".venv" not in recipe, recipe
+    assert "-m build" in recipe

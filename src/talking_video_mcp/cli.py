@@ -146,28 +146,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talking-video-mcp", description=__doc__)
     parser.add_argument("--version", action="version", version=f"talking-video-mcp {__version__}")
     sub = parser.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
-    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve = sub.add_parser(
+        "serve", help="run the MCP server (stdio by default)",
+        description="Run the MCP server. Configuration comes from environment variables (see the README); "
+                    "over HTTP it prints its MCP URL and its gallery's URL when it starts.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                       help="stdio: for a desktop client that starts the server itself; http: streamable HTTP at "
+                            "/mcp, with the job gallery at / and download links, for remote clients")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="HTTP only: the address to listen on; anything but loopback needs "
+                            "TALKING_VIDEO_HTTP_TOKEN or OAuth (TALKING_VIDEO_OAUTH_ISSUER)")
+    serve.add_argument("--port", type=int, default=8765, help="HTTP only: the port to listen on")
     serve.add_argument("--stateless", action="store_true",
-                       help="HTTP without server-side sessions, for replicas behind a load balancer "
+                       help="HTTP only: no server-side sessions, for replicas behind a load balancer "
                             "(also TALKING_VIDEO_HTTP_STATELESS=1)")
     serve.set_defaults(func=_serve)
     worker = sub.add_parser("worker", help="drive jobs (polls, local renders) from the shared ledger; no MCP")
     worker.set_defaults(func=_worker)
     emu = sub.add_parser("emulator", help="run the providers' emulator (their sandbox routes) on loopback")
-    emu.add_argument("--host", default="127.0.0.1")
-    emu.add_argument("--port", type=int, default=8790)
+    emu.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    emu.add_argument("--port", type=int, default=8790, help="the port to listen on")
     emu.add_argument("--speed", type=float, default=50.0, help="time compression (50 = a 5-minute job takes 6 s)")
     emu.add_argument("--faults", default="", help="comma-separated rules, e.g. <provider>.status:429x2")
     emu.set_defaults(func=_emulator)
     demo = sub.add_parser("demo", help="make a talking video offline through a real MCP stdio session")
-    demo.add_argument("--seconds", type=float, default=10.0)
+    demo.add_argument("--seconds", type=float, default=10.0, help="how long the demo video's speech lasts")
     demo.set_defaults(func=_demo)
     jobs = sub.add_parser("jobs", help="list jobs in the ledger")
-    jobs.add_argument("--status", default=None)
-    jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--status", default=None, help="only jobs in this status (queued, processing, completed, ...)")
+    jobs.add_argument("--limit", type=int, default=20, help="at most this many, newest first")
     jobs.add_argument("--owner", default=None, help="only this OAuth user's jobs (the token subject)")
     jobs.set_defaults(func=_jobs)
     doctor = sub.add_parser("doctor", help="check keys, home, allowed folders, voices and transport; exit 0 when ready")

@@ -26,7 +26,7 @@ from talking_video_mcp.storage import S3Storage, open_storage
 
 ROUTE = "/downloads"
 _QUERY = re.compile(r"expires=([1-9][0-9]{0,11})&signature=([A-Za-z0-9_-]{43})")
-_JOB_FILE = re.compile(r"([A-Za-z0-9_-]{1,100})\.mp4")
+_JOB_FILE = re.compile(r"([A-Za-z0-9_-]{1,100})(\.mp4|\.wav|\.mp3|\.m4a|\.ogg)")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class SignedLink:
     job_id: str
     expires: int
     signature: str
+    suffix: str = ".mp4"  # .mp4 for a video; a text_to_speech job's audio keeps its own extension
 
 
 def parse_link(path_tail: str, query: str) -> SignedLink | None:
@@ -44,7 +45,7 @@ def parse_link(path_tail: str, query: str) -> SignedLink | None:
     name, fields = _JOB_FILE.fullmatch(path_tail), _QUERY.fullmatch(query)
     if name is None or fields is None:
         return None
-    return SignedLink(name.group(1), int(fields.group(1)), fields.group(2))
+    return SignedLink(name.group(1), int(fields.group(1)), fields.group(2), name.group(2))
 
 
 class Signer:
@@ -60,8 +61,8 @@ class Signer:
         digest = hmac.new(self._key, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def url(self, base: str, job_id: str, owner: str | None, expires: int) -> str:
-        return (f"{base.rstrip('/')}{ROUTE}/{quote(job_id)}.mp4?expires={expires}"
+    def url(self, base: str, job_id: str, owner: str | None, expires: int, suffix: str = ".mp4") -> str:
+        return (f"{base.rstrip('/')}{ROUTE}/{quote(job_id)}{suffix}?expires={expires}"
                 f"&signature={self.signature(job_id, owner, expires)}")
 
     def valid(self, link: SignedLink, owner: str | None, now: float) -> bool:
@@ -112,12 +113,13 @@ class Downloads:
         self.ttl_s = settings.download_url_ttl_s
         self.clock = clock
 
-    def url(self, job_id: str, owner: str | None, *, base: str | None, stored_key: str | None) -> str | None:
+    def url(self, job_id: str, owner: str | None, *, base: str | None, stored_key: str | None,
+            suffix: str = ".mp4") -> str | None:
         """The stored object's presigned URL, else a signed link to this server at `public_url` (or `base`,
-        the URL the request came in on); None when neither is known."""
+        the URL the request came in on); None when neither is known. `suffix`: .mp4, or an audio job's own."""
         if self.storage is not None and stored_key:
             return self.storage.presign(stored_key, self.ttl_s)
         root = self.public_url or base
         if not root:
             return None
-        return self.signer.url(root, job_id, owner, int(self.clock()) + self.ttl_s)
+        return self.signer.url(root, job_id, owner, int(self.clock()) + self.ttl_s, suffix)

@@ -36,13 +36,15 @@ COOKIE = "tvm_gallery"
 
 class BearerTokenMiddleware:
     """401 for any request without `Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>`, except signed download
-    links (`/downloads/...`), whose signature is their credential (ui/downloads.py checks it).
+    links (`/downloads/...`) and upload URLs (`/uploads/...`), whose signature is their credential
+    (ui/downloads.py, ui/uploads.py check it).
 
     A browser cannot send that header when it opens the gallery or plays a `<video>`, so the gallery
     (never `/mcp`) also accepts a cookie: opening `/?token=<token>` once exchanges the token for an
     HttpOnly, SameSite=Strict cookie holding a value derived from it, and redirects to the clean URL."""
 
-    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp", open_prefix: str = "/downloads/") -> None:
+    def __init__(self, app: ASGIApp, token: str, *, mcp_path: str = "/mcp",
+                 open_prefix: tuple[str, ...] = ("/downloads/", "/uploads/")) -> None:
         self.app = app
         self._token = token.encode()
         self._cookie = hmac.new(self._token, b"gallery-cookie", hashlib.sha256).hexdigest().encode()
@@ -195,9 +197,31 @@ def build_http_app(settings: Settings, *, host: str, port: int) -> Any:
     return BodyLimit(HealthCheck(app), settings.http_max_body_bytes)
 
 
+def startup_lines(settings: Settings, *, host: str, port: int) -> list[str]:
+    """What `serve --transport http` says when it starts: where clients and browsers reach it (never a secret)."""
+    if settings.public_url:
+        base = settings.public_url
+    else:
+        wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 (compared, to show a name people can open)
+        shown = "localhost" if wildcard else (f"[{host}]" if ":" in host else host)
+        base = f"http://{shown}:{port}"
+    if settings.oauth_issuer:
+        access = f"users sign in with {settings.oauth_issuer}"
+    elif settings.http_token is not None and settings.http_token.get_secret_value():
+        access = "clients send Authorization: Bearer <TALKING_VIDEO_HTTP_TOKEN>; browsers open the gallery once " \
+                 "with ?token=<TALKING_VIDEO_HTTP_TOKEN>"
+    else:
+        access = "no token (loopback only)"
+    return [f"talking-video-mcp: MCP endpoint {base}/mcp", f"talking-video-mcp: job gallery  {base}/",
+            f"talking-video-mcp: access: {access}; stop with Ctrl-C"]
+
+
 def serve_http(settings: Settings, *, host: str, port: int) -> int:
+    import sys
+
     import uvicorn  # only the HTTP transport needs it (about 60 ms of imports)
 
     app = build_http_app(settings, host=host, port=port)
+    print("\n".join(startup_lines(settings, host=host, port=port)), file=sys.stderr, flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on")
     return 0

@@ -175,3 +175,29 @@ class SoundList(BaseModel):
     sounds: list[Sound]
     total: int
     next_cursor: str | None = None
+
+
+class UploadTicket(BaseModel):
+    """What create_upload answers."""
+
+    upload_id: str = Field(description="Pass this as `image` (or `audio`) to generate_talking_video once the file "
+                                       "is uploaded")
+    upload_url: str = Field(description="PUT the file's bytes here, once, with its Content-Type")
+    content_types: list[str] = Field(description="The Content-Type values accepted")
+    max_bytes: int
+    expires_at: str = Field(description="UTC time after which neither the URL nor the id works")
+    example: str = Field(description="A curl command that uploads a file")
+
+
+class MakerModel(BaseModel):
+    model: str
+    title: str
+    free: bool
+
+
+class VideoMaker(BaseModel):
+    """What the player app's "new video" view starts from (open_video_maker)."""
+
+    view: Literal["video_maker"] = "video_maker"
+    models: list[MakerModel] = Field(description="Models that make talking videos here, the default first")
+    message: str

@@ -9,13 +9,14 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 import anyio
 
 from talking_video_mcp import provider_http
-from talking_video_mcp.downloads import Downloads
+from talking_video_mcp.downloads import Downloads, load_secret
 from talking_video_mcp.jobs.home import check_storage, open_ledger, prepare_home
 from talking_video_mcp.jobs.runner import JobRunner
 from talking_video_mcp.logs import register_secrets
 from talking_video_mcp.providers.registry import build_registry
 from talking_video_mcp.services import Services
 from talking_video_mcp.settings import Settings
+from talking_video_mcp.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ async def app_state(settings: Settings, *, run_jobs: bool = True) -> AsyncIterat
         )
         if run_jobs and settings.local_render_slots == 0:
             log.info("TALKING_VIDEO_RENDER_SLOTS=0: local renders are left to other processes (workers)")
-        state = Services(settings=settings, store=store, registry=registry, runner=runner, downloads=downloads)
+        uploads = Uploads(settings, load_secret(settings), downloads.storage)
+        state = Services(settings=settings, store=store, registry=registry, runner=runner, downloads=downloads,
+                         uploads=uploads)
         async with anyio.create_task_group() as tg:
             registry.refresh_reads_in(tg)
             if run_jobs:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from talking_video_mcp.jobs.runner import JobRunner
     from talking_video_mcp.providers.registry import ProviderRegistry
     from talking_video_mcp.settings import Settings
+    from talking_video_mcp.uploads import Uploads
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class Services:
     downloads: Downloads
     # The signed-in user of this request (OAuth); None: the one implicit user of stdio and static-token mode.
     owner: Owner | None = None
+    # create_upload's tickets and files (uploads.py); None where nothing made them (tests' hand-made services).
+    uploads: Uploads | None = None
 
     @property
     def owner_id(self) -> str | None:

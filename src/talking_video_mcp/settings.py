@@ -100,6 +100,8 @@ class Settings(BaseModel):
     # Signs download links (HMAC-SHA256). Replicas must share it; unset: one is made once in the home folder.
     url_secret: SecretStr | None = Field(default=None, alias="TALKING_VIDEO_URL_SECRET")
     download_url_ttl_s: int = Field(default=86_400, ge=1, le=604_800, alias="TALKING_VIDEO_DOWNLOAD_URL_TTL")
+    # How long a create_upload ticket (its upload URL and its upload:// id) can be used, in seconds.
+    upload_ttl_s: int = Field(default=3_600, ge=60, le=604_800, alias="TALKING_VIDEO_UPLOAD_TTL")
     # s3://bucket/prefix: finished videos are also kept in S3-compatible storage (unset: the local folder only).
     storage_url: str | None = Field(default=None, alias="TALKING_VIDEO_STORAGE_URL",
                                     pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$")
@@ -253,6 +255,11 @@ class Settings(BaseModel):
         if self.render_slots is not None:
             return self.render_slots
         return max(1, (os.cpu_count() or 2) // 2)
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Photos and recordings people uploaded (create_upload): with the videos, inside a readable root."""
+        return self.videos_dir / "uploads"
 
     @property
     def url_secret_path(self) -> Path:

@@ -40,6 +40,10 @@ class S3Location:
     def key(self, job_id: str) -> str:
         return f"{self.prefix}/{job_id}.mp4" if self.prefix else f"{job_id}.mp4"
 
+    def upload_key(self, name: str) -> str:
+        """Where an uploaded photo or recording (uploads.py) is kept: next to the videos."""
+        return f"{self.prefix}/uploads/{name}" if self.prefix else f"uploads/{name}"
+
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +136,49 @@ class S3Storage:
             raise StorageUnavailable(VIDEO_STORE_AWAY) from None
         except ClientError as exc:
             raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+
+    def put_file(self, path: Path, key: str, mime: str) -> None:
+        """Blocking: store an uploaded file under `key` (uploads.py); StorageUnavailable if the store refuses."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self._client(self._settings.aws_endpoint_url)
+        try:
+            with path.open("rb") as body:
+                client.put_object(Bucket=self.location.bucket, Key=key, Body=body, ContentType=mime,
+                                  ContentLength=path.stat().st_size)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+
+    def fetch_file(self, key: str, dest: Path) -> str | None:
+        """Blocking: copy the object at `key` to `dest`; its content type, or None when there is no such object."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self._client(self._settings.aws_endpoint_url)
+        try:
+            got = client.get_object(Bucket=self.location.bucket, Key=key)
+        except ClientError as exc:
+            if str((exc.response.get("Error") or {}).get("Code")) in ("404", "NoSuchKey"):
+                return None
+            raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(got["Body"].read())
+        return str(got.get("ContentType") or "")
+
+    def exists(self, key: str) -> bool:
+        """Blocking: whether an object is stored at `key`."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client(self._settings.aws_endpoint_url).head_object(Bucket=self.location.bucket, Key=key)
+        except ClientError as exc:
+            if str((exc.response.get("Error") or {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"s3://{self.location.bucket}/{key}: {_reason(exc)}") from None
+        return True
 
     def check(self) -> None:
         """Blocking: the bucket answers to these credentials (doctor); StorageUnavailable says why not."""

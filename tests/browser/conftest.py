@@ -8,21 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import ARTIFACTS, CHROMIUM_ARGS, browser_skip_reason, chromium_path
-from tests.helpers import skip_or_fail
+from tests.browser.support import chromium
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    reason = browser_skip_reason()
-    if reason is not None:
-        skip_or_fail(f"browser tests need a browser: {reason}")
-    from playwright.async_api import async_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as launched:
+        yield launched

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.support import ARTIFACTS, completed_job, http_server, sample_mp4, seed_job, update_job
+from tests.helpers import wav_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -26,6 +27,8 @@ async def test_gallery_plays_finished_jobs_and_follows_running_ones(settings: An
     expired = seed_job(settings, "expired", script="This one expired at the provider.")
     unknown = seed_job(settings, "submit_unknown", script="Nobody knows if this was billed.",
                        error="The connection dropped during the paid submit.")
+    speech = seed_job(settings, "completed", model="local", kind="speech", script="Only a voice, no face.",
+                      voice_id="piper:en_US-joe-medium", audio=wav_bytes(1.0))
     with http_server(settings) as server:
         async with Client(server.mcp_url) as client:
             done = (await completed_job(client, emulator, "Welcome to the gallery!"))["job_id"]
@@ -44,6 +47,10 @@ async def test_gallery_plays_finished_jobs_and_follows_running_ones(settings: An
         video = page.locator(f"{card(done)} video")
         await video.wait_for(timeout=10_000)
         assert await video.get_attribute("aria-label")
+        # Before anyone presses play, the card shows the still saved when the video was made (not black).
+        assert await video.get_attribute("poster") == f"posters/{done}.jpg"
+        await page.wait_for_function("src => fetch(src).then(r => r.ok && r.headers.get('content-type') === "
+                                     "'image/jpeg')", arg=f"posters/{done}.jpg", timeout=5_000)
         await video.evaluate("v => { v.muted = true; return v.play(); }")
         await page.wait_for_function("v => v.readyState >= 2 && v.currentTime > 0.3", arg=await video.element_handle(),
                                      timeout=15_000)
@@ -69,6 +76,13 @@ async def test_gallery_plays_finished_jobs_and_follows_running_ones(settings: An
         await page.locator(f"{card(running)} video").wait_for(timeout=5_000)
         assert await page.evaluate("window.__sameDocument === true"), "the page reloaded"
 
+        # A text_to_speech job: an audio player and a download link, and no path on the server in the card.
+        audio = page.locator(f"{card(speech)} audio")
+        assert await audio.get_attribute("src") == f"audio/{speech}.wav"
+        await page.wait_for_function("a => a.readyState >= 1", arg=await audio.element_handle(), timeout=10_000)
+        assert await page.locator(f"{card(speech)} a[download]").inner_text() == "Download audio (31 KB)"
+        assert str(settings.home) not in await page.locator(card(speech)).inner_text()
+
         # Jobs without a video say why, in words.
         assert "no face was found" in await page.locator(card(failed)).inner_text()
         assert "expired before it could be downloaded" in await page.locator(card(expired)).inner_text()
@@ -88,14 +102,14 @@ async def test_gallery_plays_finished_jobs_and_follows_running_ones(settings: An
 
         # Filters: by status and by model, kept in the URL.
         await page.select_option("#f-status", "completed")
-        await page.wait_for_function("() => document.querySelectorAll('#jobs > li').length === 2", timeout=5_000)
+        await page.wait_for_function("() => document.querySelectorAll('#jobs > li').length === 3", timeout=5_000)
         assert "status=completed" in page.url
         await page.select_option("#f-status", "")
         await page.select_option("#f-model", "local")
-        await page.wait_for_function("() => document.querySelectorAll('#jobs > li').length === 1", timeout=5_000)
-        assert await page.locator(card(failed)).count() == 1
+        await page.wait_for_function("() => document.querySelectorAll('#jobs > li').length === 2", timeout=5_000)
+        assert await page.locator(card(failed)).count() == 1 and await page.locator(card(speech)).count() == 1
         await page.select_option("#f-model", "")
-        await page.wait_for_function("() => document.querySelectorAll('#jobs > li').length === 5", timeout=5_000)
+        await page.wait_for_function("() => document.querySelectorAll('#jobs > li').length === 6", timeout=5_000)
 
         # Readable at 320 px: one column, nothing wider than the screen.
         await page.set_viewport_size({"width": 320, "height": 720})

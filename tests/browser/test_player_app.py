@@ -4,14 +4,13 @@ the `ui://` resource in a sandboxed iframe, speaks the ext-apps postMessage prot
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.support import ARTIFACTS, HARNESS, seed_job, update_job
+from tests.browser.support import ARTIFACTS, seed_job, update_job
+from tests.browser.support import host_page as open_host
 from tests.helpers import png_bytes, upload
 
 pytestmark = pytest.mark.anyio
@@ -19,46 +18,10 @@ pytestmark = pytest.mark.anyio
 HOST = "http://harness.test"
 
 
-async def _proxy(client: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    """The host's connection to the MCP server: the in-process client of the `client` fixture."""
-    method, params = payload.get("method"), payload.get("params") or {}
-    try:
-        if method == "tools/list":
-            result = await client.list_tools()
-        elif method == "tools/call":
-            result = await client.call_tool(params["name"], params.get("arguments") or {})
-        elif method == "resources/read":
-            result = await client.read_resource(params["uri"])
-        else:
-            return {"error": {"code": -32601, "message": f"not proxied: {method}"}}
-    except Exception as exc:
-        return {"error": {"code": -32603, "message": str(exc)}}
-    return {"result": result.model_dump(mode="json", by_alias=True, exclude_none=True)}
-
-
 @pytest.fixture
 async def host_page(browser: Any, client: Any) -> AsyncIterator[Any]:
-    html = (HARNESS / "host.html").read_text(encoding="utf-8")
-
-    async def serve(route: Any) -> None:
-        path = urlsplit(route.request.url).path
-        if path == "/host.html":
-            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-        elif path == "/rpc" and route.request.method == "POST":
-            answer = await _proxy(client, json.loads(route.request.post_data or "{}"))
-            await route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
-        else:
-            await route.fulfill(status=404, body="")
-
-    context = await browser.new_context(viewport={"width": 900, "height": 900})
-    page = await context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-    await page.route(f"{HOST}/**", serve)
-    try:
+    async with open_host(browser, client, HOST) as page:
         yield page
-    finally:
-        await context.close()
 
 
 def app_frame(page: Any) -> Any:

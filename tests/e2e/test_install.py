@@ -103,12 +103,18 @@ def test_release_version_is_one_number_everywhere(release: Release) -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert re.search(rf"^## \[?{re.escape(__version__)}\]?", changelog, re.MULTILINE), "no CHANGELOG section"
     readme = (ROOT / "README.md").read_text()
+    wheel = f"talking_video_mcp-{__version__}-py3-none-any.whl"
     example = json.loads((ROOT / "claude_desktop_config.example.json").read_text())["mcpServers"]["talking-video"]
-    assert example["command"] == "uvx" and example["args"] == [f"talking-video-mcp@{__version__}", "serve"]
+    # What works today (the package is not published): uv runs the wheel `make dist` built, as the test below does.
+    assert example["command"] == "uv" and example["args"][:3] == ["tool", "run", "--from"], example
+    assert example["args"][3].endswith(f"/dist/{wheel}") and example["args"][4:] == ["talking-video-mcp", "serve"]
     pinned = set(re.findall(r"talking-video-mcp@([0-9][^\s\"`;]*)", readme))
     assert pinned == {__version__}, f"the README pins {pinned}, the package is {__version__}"
-    assert readme.split("\n## ", 1)[1].startswith("Install\n"), "Install is not the README's first section"
-    assert re.search(r'\{"command": "uvx", "args": \["talking-video-mcp@[^"]+", "serve"\]', readme)
+    assert set(re.findall(r"talking_video_mcp-([0-9][^-]*)-py3-none-any\.whl", readme)) == {__version__}
+    sections = re.findall(r"^## (.+)$", readme, re.MULTILINE)
+    assert sections[:3] == ["Try it: two commands", "Install", "Add it to a client"], sections
+    assert f"`uvx talking-video-mcp@{__version__} serve`" in readme and "once the package is published" in readme
+    assert f'"args": ["tool", "run", "--from", "/path/to/dist/{wheel}",' in readme
     with tarfile.open(release.sdist) as sdist:
         names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
     needed = {"CHANGELOG.md", "packaging/bundle.py", "Makefile",

@@ -181,7 +181,8 @@ async def _no_server_files(users: Users, job: dict[str, Any]) -> None:
         result = await users.alpha.call_tool("generate_talking_video", args)
         assert result.is_error, result
         text = error_text(result)
-        assert text.startswith(f"{field}: ") and "https URL or a data: URL" in text, text
+        offered = "https URL, a data: URL or an upload:// id from create_upload"
+        assert text.startswith(f"{field}: ") and offered in text, text
         answers.append(text)
     assert answers[0] == answers[1] and answers[2] == answers[3]
 

@@ -141,9 +141,14 @@ async def test_a_dry_run_says_whether_the_cap_would_stop_the_job(
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", view["created_at"]) and view["updated_at"]
         submit = f"Nothing was submitted. Call again without dry_run to submit (estimated ${paid.estimate:.2f})."
         if side == "above":
+            guard = (f"This job is estimated at ${paid.estimate:.2f}, above the per-job limit of ${cap:.2f} "
+                     "(TALKING_VIDEO_MAX_JOB_COST_USD).")
             assert view["next_step"] == (
-                f"{submit} The spend guard would ask first: This job is estimated at ${paid.estimate:.2f}, above the "
-                f"per-job limit of ${cap:.2f} (TALKING_VIDEO_MAX_JOB_COST_USD).")
+                f"Nothing was submitted (estimated ${paid.estimate:.2f}). A submit would be refused: {guard} Only a "
+                "client that can ask the user (MCP elicitation) submits it, once the user approves.")
+            # ... and it is: this client cannot be asked, so the submit is refused with the same sentence.
+            refused = await client.call_tool(paid.tool, await args_for(client, paid, media))
+            assert refused.is_error and error_text(refused).startswith(f"{guard} Nothing was submitted."), refused
         else:
             assert view["next_step"] == submit
         if paid.model.startswith("segmind/"):  # the request shown carries the inputs' URLs, not their bytes

@@ -116,5 +116,7 @@ class RenderQueue:
         if place is None:
             return None
         ahead = f"{_ordinal(place)} in line, {place - 1} ahead of it" if place > 1 else "it is next in line"
+        if not self.running:  # nothing renders yet: a slot is about to take it, or the renders are left to workers
+            return f"Waiting for a renderer to take it ({ahead})."
         running = f"{self.running} render{'s' if self.running != 1 else ''} running"
         return f"Waiting for a render slot ({running}; {ahead})."

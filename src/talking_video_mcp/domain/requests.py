@@ -129,6 +129,9 @@ class Display(BaseModel):
     voice_id: str | None = None
     prompt: str | None = None
     title: str | None = None
+    # The shape and size asked for, in the common vocabulary (the output check names them in its advice).
+    aspect_ratio: str | None = None
+    resolution: str | None = None
 
 
 def warnings_of(*notes: str | None) -> tuple[str, ...]:

@@ -156,7 +156,11 @@ class _Control:
         return await self.complete(**fields)
 
     async def complete(self, **fields: Any) -> JobRecord:
-        """The job's last write: completed, with `fields` (its result)."""
+        """The job's last write: completed, with `fields` (its result). A video gets its poster frame first."""
+        video = fields.get("video_path") or self._job.video_path
+        if video and "output_warnings" not in self._job.state:
+            warnings = await anyio.to_thread.run_sync(_finished_video, self._job, Path(video))
+            fields["state"] = {**fields.get("state", self._job.state), "output_warnings": warnings}
         return await self.update(status="completed", progress=1.0, step=None, finished_at=self._runner.clock(),
                                  next_check_at=0, **fields)
 
@@ -539,6 +543,19 @@ def _storing(dest: Path, url: str) -> Iterator[None]:
 def _part_tag(pid: int | None = None) -> str:
     """pid-host: who writes a `.part` file, for a videos directory that several machines share."""
     return f"{pid or os.getpid()}-{socket.gethostname().replace('.', '_').replace('-', '_')}"
+
+
+def _finished_video(job: JobRecord, video: Path) -> list[str]:
+    """Blocking: the gallery's still of a finished video (media.video.save_poster) and the warnings it earns
+    (jobs/output_check.py); a video without either still completes."""
+    from talking_video_mcp.jobs.output_check import output_warnings
+    from talking_video_mcp.media.video import save_poster  # PyAV: loaded with the first finished video
+
+    try:
+        save_poster(video)
+    except (ValueError, OSError) as exc:
+        log.warning("no poster frame for %s: %s", video.name, exc)
+    return output_warnings(job, video)
 
 
 def _remove_stale_parts(videos_dir: Path) -> None:

@@ -182,17 +182,20 @@ def _major(mime: str | None) -> str:
 # --------------------------------------------------------------------------------------------- entry point
 
 
-InputForm = Literal["data", "url", "scheme", "base64", "file"]
+InputForm = Literal["data", "url", "upload", "scheme", "base64", "file"]
 
 
 def form_of(text: str) -> InputForm:
-    """How `resolve_input` reads a (stripped, non-empty) value: a data: URL, an http(s) URL, another scheme (refused),
-    raw base64 (refused), or else a local file path (`file://` URIs included)."""
+    """How `resolve_input` reads a (stripped, non-empty) value: a data: URL, an http(s) URL, an `upload://` id
+    (uploads.py; the tools turn it into the uploaded file first), another scheme (refused), raw base64
+    (refused), or else a local file path (`file://` URIs included)."""
     head = text[:16].lower()
     if head.startswith("data:"):
         return "data"
     if head.startswith(("http://", "https://")):
         return "url"
+    if head.startswith("upload://"):
+        return "upload"
     scheme = _SCHEME.match(text)
     if scheme and scheme.group(1).lower() != "file":
         return "scheme"
@@ -229,6 +232,9 @@ async def resolve_input(
     if form == "url":
         return await _resolve_url(text, field=field, kind=kind, client=client if check_url else None,
                                   max_bytes=max_bytes, guard=guard)
+    if form == "upload":
+        raise InvalidInput(field, "upload:// ids are taken by generate_talking_video's image and audio only; pass "
+                           "this file as an https URL or a data: URL here.")
     if form == "scheme":
         raise InvalidInput(
             field, f"the {text.split(':', 1)[0].lower()}: scheme is not supported; use an http(s) URL, a local file "

@@ -53,3 +53,45 @@ def probe_video(path: Path, *, decode_all: bool = False) -> VideoInfo:
             )
     except av.FFmpegError as exc:
         raise ValueError(str(exc)) from None
+
+
+POSTER_AT_S = 0.5  # past a fade-in, before the speaker's first big mouth movement
+
+
+def poster_path(video: Path) -> Path:
+    """Where a video's poster frame lives: next to it, same name, .jpg."""
+    return video.with_suffix(".jpg")
+
+
+def save_poster(video: Path, *, max_side: int = 640) -> Path:
+    """Write a JPEG of the frame at POSTER_AT_S (or the last one of a shorter video) next to `video`, scaled to at
+    most `max_side`: so a gallery card shows the face before anyone presses play. ValueError if it cannot."""
+    import av
+    import cv2  # OpenCV, as the renderer and the face check use it
+
+    dest = poster_path(video)
+    try:
+        with av.open(str(video)) as container:
+            if not container.streams.video:
+                raise ValueError("no video stream")
+            chosen = None
+            for frame in container.decode(video=0):
+                chosen = frame
+                if frame.time is not None and frame.time >= POSTER_AT_S:
+                    break
+            if chosen is None:
+                raise ValueError("no decodable frame")
+            image = chosen.to_ndarray(format="bgr24")
+    except av.FFmpegError as exc:
+        raise ValueError(str(exc)) from None
+    height, width = image.shape[:2]
+    scale = min(1.0, max_side / max(height, width))
+    size = (round(width * scale), round(height * scale))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1.0 else image
+    ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 82])
+    if not ok:
+        raise ValueError("the frame could not be encoded as JPEG")
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_bytes(encoded.tobytes())
+    tmp.replace(dest)
+    return dest

@@ -51,21 +51,23 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
     level = settings.log_level.upper()
     mcp = CompactServer(
         "talking-video-mcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
-        extensions=[ui.player_app()], log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
-        auth=auth, token_verifier=token_verifier,
+        extensions=[ui.player_app(_origins(settings) if gallery else None)], auth=auth, token_verifier=token_verifier,
+        log_level=level if level in _LEVELS else "INFO",  # type: ignore[arg-type]
     )
 
     def register() -> None:
         # The tools' modules (argument and result models, the tool functions below them) load here, on the
         # first call or a moment after start-up: about 25 ms of imports a shipped tools/list does not need.
-        from talking_video_mcp.server import catalog_tools, job_tools, video_tools
+        from talking_video_mcp.server import catalog_tools, job_tools, upload_tools, video_tools
 
         video_tools.register(mcp, higgsfield=higgsfield)
         job_tools.register(mcp)
         catalog_tools.register(mcp, higgsfield=higgsfield)
+        if gallery:
+            upload_tools.register(mcp)
 
-    mcp.defer_tools("higgsfield" if higgsfield else "local", register)
-    resources.register(mcp)
+    mcp.defer_tools(("higgsfield" if higgsfield else "local") + ("+http" if gallery else ""), register)
+    resources.register(mcp, state_ref)
     def opener(settings: Settings) -> AbstractAsyncContextManager[Services]:
         mcp.register_tools()
         # The composition root loads httpx, the providers, the ledger and the runner: about 50 ms of imports
@@ -75,9 +77,26 @@ def build_server(settings: Settings | None = None, *, gallery: bool = False, aut
         return app_state(settings)
 
     if gallery:
-        from talking_video_mcp.ui.downloads import add_download_routes  # HTTP only: off the stdio start-up path
-        from talking_video_mcp.ui.gallery import add_gallery_routes
-
-        add_gallery_routes(mcp, state_ref)
-        add_download_routes(mcp, state_ref)
+        _add_http_routes(mcp, state_ref)
     return mcp
+
+
+def _origins(settings: Settings) -> list[str] | None:
+    """The server's own origin, where the player app uploads photos, when it is known (TALKING_VIDEO_PUBLIC_URL)."""
+    if not settings.public_url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.public_url)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+def _add_http_routes(mcp: CompactServer, state_ref: ui.StateRef) -> None:
+    """The gallery, download links and upload URLs (HTTP only: off the stdio start-up path)."""
+    from talking_video_mcp.ui.downloads import add_download_routes
+    from talking_video_mcp.ui.gallery import add_gallery_routes
+    from talking_video_mcp.ui.uploads import add_upload_routes
+
+    add_gallery_routes(mcp, state_ref)
+    add_download_routes(mcp, state_ref)
+    add_upload_routes(mcp, state_ref)

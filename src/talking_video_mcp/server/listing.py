@@ -63,13 +63,13 @@ async def live(variant: str) -> list[dict[str, Any]]:
     from talking_video_mcp.server import build_server  # the wiring imports this module
     from talking_video_mcp.settings import Settings
 
-    settings = Settings(TALKING_VIDEO_SANDBOX=variant == "higgsfield")
-    server = build_server(settings)
+    settings = Settings(TALKING_VIDEO_SANDBOX=variant.startswith("higgsfield"))
+    server = build_server(settings, gallery=variant.endswith("+http"))
     server.register_tools()
     return dump(await server.list_tools())
 
 
-VARIANTS = ("local", "higgsfield")
+VARIANTS = ("local", "higgsfield", "local+http", "higgsfield+http")  # +http: served over HTTP (create_upload)
 
 
 async def write() -> None:

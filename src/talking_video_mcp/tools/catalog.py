@@ -19,6 +19,7 @@ from talking_video_mcp.models import (
     VoiceList,
 )
 from talking_video_mcp.services import Services
+from talking_video_mcp.tools.language_filter import speaks
 
 _ALL = 10_000
 T = TypeVar("T")
@@ -66,16 +67,20 @@ async def list_voices(
     if gender:
         voices = [v for v in voices if (v.gender or "").lower().startswith(gender.lower())]
     if language:
-        lang = language.lower()
-        voices = [v for v in voices if (v.language or "").lower().startswith(lang)]
+        voices = [v for v in voices if speaks(v.language, language)]
     if language and not voices:
-        notes.append(
-            f"No voice here is listed for language {language!r}: check the code (e.g. 'de', 'pt-BR') or the "
-            "language's English name; cloud voices may list no language, so try a cloud provider without it, or "
-            "pass your own recording as audio."
-        )
+        notes.append(_no_voice_note(state, language))
     page, next_cursor = paginate(voices, limit, cursor)
     return VoiceList(voices=page, total=len(voices), next_cursor=next_cursor, notes=notes)
+
+
+def _no_voice_note(state: Services, language: str) -> str:
+    """What to try when no voice is listed for a language; it names only providers configured here."""
+    cloud = [p.name for p in state.registry if p.configured and state.registry.key_env(p.name)]
+    instead = (f"a cloud provider's voices may list no language, so try provider='{cloud[0]}' without it, or pass "
+               "your own recording as audio" if cloud else "or pass your own recording as audio")
+    return (f"No voice here is listed for language {language!r}: check the code (e.g. 'de', 'pt-BR') or the "
+            f"language's name ('German', 'Deutsch'); {instead}.")
 
 
 async def list_avatar_presets(

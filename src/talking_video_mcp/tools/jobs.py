@@ -6,6 +6,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
+from pathlib import PurePath
 from typing import TypeVar
 
 import anyio
@@ -47,12 +48,18 @@ def view(state: Services, job: JobRecord, queue: RenderQueue | None = None) -> J
 
 
 def download_url(state: Services, job: JobRecord) -> str | None:
-    """Over HTTP, a finished video's link for its owner: presigned from the store, or signed by this server."""
+    """Over HTTP, a finished video's (or a text_to_speech job's audio's) link for its owner: presigned from the
+    store, or signed by this server."""
     base = request_base.get()
-    if base is None or job.status != "completed" or not job.video_path:
+    speech = job.kind == "speech" and bool(job.audio_path) and not job.video_path
+    if base is None or job.status != "completed" or not (job.video_path or speech):
+        return None
+    suffix = PurePath(job.audio_path or "").suffix.lower() if speech else ".mp4"
+    if suffix not in (".mp4", ".wav", ".mp3", ".m4a", ".ogg"):
         return None
     try:
-        return state.downloads.url(job.id, job.owner, base=base, stored_key=job.state.get("storage_key"))
+        return state.downloads.url(job.id, job.owner, base=base, stored_key=job.state.get("storage_key"),
+                                   suffix=suffix)
     except StorageError as exc:  # the job is still worth showing; the log says why it has no link
         log.warning("job %s: no download link: %s", job.id, exc)
         return None

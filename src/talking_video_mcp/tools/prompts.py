@@ -6,10 +6,13 @@ WORDS_PER_SECOND = 2.4
 MAX_SECONDS = 600
 
 
-def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly") -> str:
+def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friendly", *, voice: str | None = None,
+                       preset: str | None = None, model: str | None = None) -> str:
     if not 1 <= length_seconds <= MAX_SECONDS:
         raise ValueError(f"length_seconds must be between 1 and {MAX_SECONDS}, not {length_seconds}.")
     words = max(5, int(length_seconds * WORDS_PER_SECOND))
+    chosen = [f"{name}={value!r}" for name, value in (("model", model), ("voice_id", voice),
+                                                      ("avatar_preset_id", preset)) if value]
     return (
         f"Make a talking-head video of about {length_seconds} seconds about: {topic}\n"
         f"Tone: {tone}.\n\n"
@@ -26,4 +29,5 @@ def make_talking_video(topic: str, length_seconds: int = 10, tone: str = "friend
         "5. Submit with the same arguments (without dry_run), then call check_video_status with wait_seconds=55 "
         "until the status is completed, failed, expired or submit_unknown.\n"
         "6. Give the user the video_path; if it failed, explain the error and what to change."
+        + (f"\n\nThe user chose: {', '.join(chosen)}; use these in the steps above." if chosen else "")
     )

@@ -21,6 +21,7 @@ from talking_video_mcp.providers.registry import FREE_MODEL
 from talking_video_mcp.services import Services
 from talking_video_mcp.tools.fair_share import check_active
 from talking_video_mcp.tools.jobs import Progress, check_video_status
+from talking_video_mcp.tools.uploads import from_uploads
 from talking_video_mcp.tts.textclean import clean_script
 
 DUPLICATE_WINDOW_S = 600.0
@@ -76,10 +77,16 @@ async def spend_check(state: Services, cost: float | None) -> str | None:
 def dry_run_view(prepared: PreparedJob, guard: str | None, unpriced: str | None = None) -> JobView:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     cost = prepared.cost_estimate_usd
-    verdict = f" The spend guard would ask first: {guard}" if guard else ""
-    price = f"estimated ${cost or 0:.2f}"
+    # Says what a submit does: over a limit, it is refused unless the user approves it when asked; a model whose
+    # price is unknown is refused until the operator sets it.
+    price = f"${cost or 0:.2f}"
     if unpriced:
-        price, verdict = "its price is unknown", f" The spend guard would refuse it: {unpriced}"
+        submit = f"Nothing was submitted: its price is unknown, so a submit would be refused. {unpriced}"
+    elif guard:
+        submit = (f"Nothing was submitted (estimated {price}). A submit would be refused: {guard} Only a client that "
+                  "can ask the user (MCP elicitation) submits it, once the user approves.")
+    else:
+        submit = f"Nothing was submitted. Call again without dry_run to submit (estimated {price})."
     return JobView(
         job_id="dry-run",
         model=prepared.model,
@@ -93,9 +100,7 @@ def dry_run_view(prepared: PreparedJob, guard: str | None, unpriced: str | None 
         request=_public_request(prepared),
         voice_id=prepared.request.display.voice_id,
         warnings=list(prepared.request.warnings) or None,
-        next_step=(
-            f"Nothing was submitted. Call again without dry_run to submit ({price}).{verdict}"
-        ),
+        next_step=submit,
     )
 
 
@@ -133,6 +138,9 @@ async def generate_talking_video(
     chosen = talking_model(state, model)
     args = state.registry.check_arguments(chosen, args)
     _no_server_files(state, args)
+    if args.script is not None and not args.script.strip() and not (args.audio or args.audio_task_id):
+        raise InvalidInput("script", "is empty; write the words the face should say (or pass audio instead).")
+    args = await from_uploads(state, args)
     args = await _speech_from_job(state, chosen, args)
     return await submit_job(state, chosen, args, options, approved=approved, progress=progress)
 
@@ -145,8 +153,8 @@ def _no_server_files(state: Services, args: TalkingVideoArgs) -> None:
     for field, value in (("image", args.image), ("audio", args.audio)):
         if value and value.strip() and form_of(value.strip()) == "file":
             raise InvalidInput(field, "names a file path, and files on the server are not read for signed-in "
-                               "remote users; send an https URL or a data: URL (speech made by text_to_speech: "
-                               "its job_id as audio_task_id).")
+                               "remote users; send an https URL, a data: URL or an upload:// id from create_upload "
+                               "(speech made by text_to_speech: its job_id as audio_task_id).")
 
 
 async def _speech_from_job(state: Services, model: str, args: TalkingVideoArgs) -> TalkingVideoArgs:

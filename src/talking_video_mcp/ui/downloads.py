@@ -14,11 +14,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.downloads import ROUTE, parse_link
-from talking_video_mcp.errors import StorageError, TalkingVideoError
+from talking_video_mcp.errors import StorageError
 from talking_video_mcp.services import Services
-from talking_video_mcp.ui.gallery import video_response
-from talking_video_mcp.ui.state import StateRef
-from talking_video_mcp.ui.videos import VideoUnavailable, video_file
+from talking_video_mcp.ui.gallery import media_response, video_response
+from talking_video_mcp.ui.state import NotReady, StateRef, ready_services
+from talking_video_mcp.ui.videos import AUDIO_MIME, VideoUnavailable, audio_file, video_file
 
 _HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store"}
 REFUSED = "this download link is not valid or has expired; ask for the job again (check_video_status) for a new one"
@@ -36,20 +36,28 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=_HEADERS)
 
 
-def _signed_job(state: Services, request: Request, now: float) -> tuple[JobRecord, int]:
-    """Blocking: the job the link was signed for and its expiry, or Refused(403)."""
+def _signed_job(state: Services, request: Request, now: float) -> tuple[JobRecord, int, str]:
+    """Blocking: the job the link was signed for, its expiry and file suffix, or Refused(403)."""
     link = parse_link(str(request.path_params.get("tail", "")), request.url.query)
     if link is None:
         raise Refused(REFUSED)
     job = state.store.get(link.job_id)  # no owner filter: the signature binds the link to the job's owner
     if job is None or not state.downloads.signer.valid(link, job.owner, now):
         raise Refused(REFUSED)
-    return job, link.expires
+    return job, link.expires, link.suffix
 
 
 def _answer(state: Services, request: Request, now: float) -> Response:
     """Blocking: the file from this disk (ranges honoured), or a redirect to the stored copy."""
-    job, expires = _signed_job(state, request, now)
+    job, expires, suffix = _signed_job(state, request, now)
+    if suffix != ".mp4":  # a text_to_speech job's audio
+        try:
+            audio = audio_file(state, job)
+        except VideoUnavailable as exc:
+            raise Refused(str(exc), exc.status) from None
+        if audio.suffix != suffix:
+            raise Refused(REFUSED)
+        return media_response(request, audio, f"{job.id}{suffix}", AUDIO_MIME[suffix])
     try:
         return video_response(request, video_file(state, job), job.id)
     except VideoUnavailable as exc:
@@ -68,12 +76,9 @@ def add_download_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     """Register `/downloads/...` on `mcp`'s HTTP apps (http_app lets it through without a bearer token)."""
 
     async def download(request: Request) -> Response:
-        lazy = ref.get()
         try:
-            if lazy is None:
-                return _error("the server is starting; try again in a moment", 503)
-            state = await lazy.get()
-        except TalkingVideoError as exc:
+            state = await ready_services(ref)
+        except NotReady as exc:
             return _error(str(exc), 503)
         now = state.downloads.clock()
         try:

@@ -29,10 +29,14 @@ from talking_video_mcp.ui.pages import page
 from talking_video_mcp.ui.ranges import RangeNotSatisfiable, parse_range
 from talking_video_mcp.ui.state import StateRef
 from talking_video_mcp.ui.videos import (
+    AUDIO_MIME,
+    POSTER_MIME,
     VIDEO_MIME,
     VideoUnavailable,
+    audio_file,
     job_text,
     lookup_video,
+    poster_file,
     stored_copy,
     valid_job_id,
     video_file,
@@ -105,6 +109,16 @@ def _list_jobs(state: Services, status: JobStatus | None, model: str | None, lim
                     item["video_missing"] = True
             else:
                 item.update(video_src=f"videos/{job.id}.mp4", video_bytes=size)
+                if poster_file(state, job) is not None:
+                    item["poster_src"] = f"posters/{job.id}.jpg"
+        elif job.status == "completed" and job.kind == "speech":
+            try:
+                audio = audio_file(state, job)
+                item.update(audio_src=f"audio/{job.id}{audio.suffix}", audio_bytes=audio.stat().st_size)
+            except (VideoUnavailable, OSError):
+                item["audio_missing"] = True
+        item.pop("audio_path", None)  # a path on the server: nothing a browser can open
+        item.pop("video_path", None)
         out.append(item)
     models = sorted(set(get_args(ModelId)) | {j.model for j in rows})
     return {"jobs": out, "models": models, "statuses": _STATUSES, "limit": limit,
@@ -125,17 +139,22 @@ async def _file_body(path: Path, start: int, length: int) -> AsyncIterator[bytes
 
 def video_response(request: Request, path: Path, job_id: str) -> Response:
     """The file, or the byte range the request asks for (206), or 416."""
+    return media_response(request, path, f"{job_id}.mp4", VIDEO_MIME)
+
+
+def media_response(request: Request, path: Path, name: str, mime: str) -> Response:
+    """A finished file (video, audio or poster), or the byte range the request asks for (206), or 416."""
     stat = path.stat()
     size = stat.st_size
     etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
     headers = {
         **_COMMON_HEADERS,
         "accept-ranges": "bytes",
-        "content-type": VIDEO_MIME,
+        "content-type": mime,
         "etag": etag,
         "last-modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
         "cache-control": "private, max-age=3600",
-        "content-disposition": f'inline; filename="{job_id}.mp4"',
+        "content-disposition": f'inline; filename="{name}"',
     }
     wanted = request.headers.get("range")
     if_range = request.headers.get("if-range")
@@ -157,29 +176,62 @@ def video_response(request: Request, path: Path, job_id: str) -> Response:
     return StreamingResponse(_file_body(path, start, length), status_code=status, headers=headers)
 
 
+async def _job_file(request: Request, state: Services) -> Response:
+    """A finished job's other files: a text_to_speech job's audio, or a video's poster frame."""
+    name = str(request.path_params.get("name", ""))
+    job_id, _, suffix = name.rpartition(".")
+    job = await anyio.to_thread.run_sync(
+        lambda: state.store.get(job_id, owner=state.owner_id) if valid_job_id(job_id) else None)
+    if job is None:
+        return _error("no such job", 404)
+    try:
+        if request.url.path.startswith("/posters/"):
+            poster = await anyio.to_thread.run_sync(poster_file, state, job)
+            if poster is None or suffix != "jpg":
+                return _error(f"job {job_id} has no poster frame", 404)
+            return await anyio.to_thread.run_sync(media_response, request, poster, name, POSTER_MIME)
+        audio = await anyio.to_thread.run_sync(audio_file, state, job)
+        if audio.suffix != f".{suffix}":
+            return _error(f"job {job_id} has no .{suffix} audio", 404)
+        return await anyio.to_thread.run_sync(media_response, request, audio, name, AUDIO_MIME[audio.suffix])
+    except VideoUnavailable as exc:
+        return _error(str(exc), exc.status)
+    except OSError:
+        return _error(f"the file of job {job_id} cannot be read", 410)
+
+
+async def _refused(mcp: MCPServer[Any], request: Request) -> Response | None:
+    """The Host/Origin (DNS-rebinding) refusal /mcp would give this request, or None."""
+    try:
+        settings = mcp.session_manager.security_settings
+    except RuntimeError:  # an HTTP app other than streamable_http_app: loopback names only
+        settings = None
+    return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
+
+
+async def _current_state(mcp: MCPServer[Any], ref: StateRef, request: Request) -> Services | Response:
+    """The services as the request's user sees them; with OAuth, a request that is not signed in gets
+    401 (as on /mcp), so the gallery never shows anyone's jobs to nobody in particular."""
+    if mcp.settings.auth is not None and (answer := signed_in(request, mcp.settings.auth)) is not None:
+        return answer
+    lazy = ref.get()
+    try:
+        if lazy is not None:
+            return await lazy.for_caller()
+    except TalkingVideoError as exc:
+        return _error(str(exc), 503)
+    return _error("the server is starting; try again in a moment", 503)
+
+
 def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
     """Register the gallery's routes on `mcp` (they are served only by its HTTP apps)."""
     html = page("gallery.html")
 
     async def refused(request: Request) -> Response | None:
-        try:
-            settings = mcp.session_manager.security_settings
-        except RuntimeError:  # an HTTP app other than streamable_http_app: loopback names only
-            settings = None
-        return await TransportSecurityMiddleware(settings or _LOOPBACK_ONLY).validate_request(request)
+        return await _refused(mcp, request)
 
     async def current_state(request: Request) -> Services | Response:
-        """The services as the request's user sees them; with OAuth, a request that is not signed in gets
-        401 (as on /mcp), so the gallery never shows anyone's jobs to nobody in particular."""
-        if mcp.settings.auth is not None and (answer := signed_in(request, mcp.settings.auth)) is not None:
-            return answer
-        lazy = ref.get()
-        try:
-            if lazy is not None:
-                return await lazy.for_caller()
-        except TalkingVideoError as exc:
-            return _error(str(exc), 503)
-        return _error("the server is starting; try again in a moment", 503)
+        return await _current_state(mcp, ref, request)
 
     async def gallery(request: Request) -> Response:
         if (answer := await refused(request)) is not None:
@@ -232,7 +284,19 @@ def add_gallery_routes(mcp: MCPServer[Any], ref: StateRef) -> None:
         except OSError:
             return _error(f"the video file of job {job_id} cannot be read", 410)
 
+    async def job_file(request: Request) -> Response:
+        """`/audio/{job_id}.wav` (a text_to_speech job's audio) and `/posters/{job_id}.jpg` (a video's still)."""
+        if (answer := await refused(request)) is not None:
+            return answer
+        state = await current_state(request)
+        if isinstance(state, Response):
+            return state
+        return await _job_file(request, state)
+
     # custom_route is untyped in the SDK, so it is called rather than used as a decorator.
+    for prefix in ("/audio", "/posters"):
+        mcp.custom_route(prefix + "/{name}", methods=["GET", "HEAD"], name=f"gallery{prefix.replace('/', '_')}",
+                         include_in_schema=False)(job_file)
     mcp.custom_route("/", methods=["GET"], name="gallery", include_in_schema=False)(gallery)
     mcp.custom_route("/api/jobs", methods=["GET"], name="gallery_jobs", include_in_schema=False)(list_jobs)
     mcp.custom_route("/videos/{job_id}.mp4", methods=["GET", "HEAD"], name="gallery_video",

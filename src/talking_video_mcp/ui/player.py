@@ -7,7 +7,7 @@ measured, that the first tools/list does not need)."""
 
 from typing import Annotated, Any
 
-from mcp.server.apps import Apps
+from mcp.server.apps import Apps, ResourceCsp
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
@@ -26,16 +26,21 @@ MAX_CHUNK_BYTES = 1_572_864  # 1.5 MiB → about 2 MiB of base64 per message
 _APP_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
-def player_app() -> Apps:
+def player_app(connect: list[str] | None = None) -> Apps:
     """The `io.modelcontextprotocol/ui` extension: the player resource and its app-only tools.
 
     The app-only tools declare no outputSchema (the player is their only reader, and every schema byte is read
     by models on every turn of hosts that do not filter app-only tools); they return VideoDetails / VideoChunk
-    as structuredContent."""
+    as structuredContent.
+
+    `connect`: origins the app may send requests to (its `ui.csp.connectDomains`): the server's public URL, where
+    the "new video" view PUTs the user's photo (create_upload)."""
+
     apps = Apps()
     apps.add_html_resource(
         PLAYER_URI, page("player.html"), name="talking-video-player", title="Talking video player",
-        description="Shows a talking-video job's progress live and plays the finished video", prefers_border=True,
+        description="Shows a talking-video job's progress live and plays the finished video; makes a new one",
+        prefers_border=True, csp=ResourceCsp(connect_domains=connect) if connect else None,
     )
 
     @apps.tool(resource_uri=PLAYER_URI, visibility=["app"], annotations=_APP_ONLY, title="Video details (player)")

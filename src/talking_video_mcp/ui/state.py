@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from talking_video_mcp.services import LazyServices
+from talking_video_mcp.errors import TalkingVideoError
+from talking_video_mcp.services import LazyServices, Services
 
 
 class StateRef:
@@ -30,3 +31,18 @@ class StateRef:
 
     def get(self) -> LazyServices | None:
         return self._states[-1] if self._states else None
+
+
+class NotReady(Exception):
+    """The services cannot be had now (starting, or the home went away): the route answers 503 with this."""
+
+
+async def ready_services(ref: StateRef) -> Services:
+    """The running services, for routes that need no caller (signed links and upload URLs); NotReady if none."""
+    lazy = ref.get()
+    if lazy is None:
+        raise NotReady("the server is starting; try again in a moment")
+    try:
+        return await lazy.get()
+    except TalkingVideoError as exc:
+        raise NotReady(str(exc)) from None

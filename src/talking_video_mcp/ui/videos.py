@@ -10,6 +10,8 @@ from talking_video_mcp.domain.records import JobRecord
 from talking_video_mcp.services import Services
 
 VIDEO_MIME = "video/mp4"
+AUDIO_MIME = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg"}
+POSTER_MIME = "image/jpeg"
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,100}", re.ASCII)
 
 # Shown to people (not to the assistant) for jobs that will not produce a video.
@@ -40,6 +42,30 @@ def video_file(state: Services, job: JobRecord) -> Path:
     if not path.is_file():
         raise VideoUnavailable(f"the video file of job {job.id} was deleted.", 410)
     return path
+
+
+def audio_file(state: Services, job: JobRecord) -> Path:
+    """The finished audio of a text_to_speech job: its own `audio_path`, inside the videos directory."""
+    if job.status != "completed":
+        raise VideoUnavailable(f"job {job.id} is {job.status}; only completed jobs have audio.", 409)
+    if job.kind != "speech" or not job.audio_path:
+        raise VideoUnavailable(f"job {job.id} is not a text_to_speech job with audio.", 404)
+    path = Path(job.audio_path).resolve()
+    if not path.is_relative_to(state.settings.videos_dir.resolve()) or path.suffix.lower() not in AUDIO_MIME:
+        raise VideoUnavailable(f"the audio of job {job.id} is not in the videos directory.", 404)
+    if not path.is_file():
+        raise VideoUnavailable(f"the audio file of job {job.id} was deleted.", 410)
+    return path
+
+
+def poster_file(state: Services, job: JobRecord) -> Path | None:
+    """The still saved when the job's video was finished (media.video.save_poster), when it is on this disk."""
+    try:
+        video = video_file(state, job)
+    except VideoUnavailable:
+        return None
+    poster = video.with_suffix(".jpg")
+    return poster if poster.is_file() else None
 
 
 STORED_LINK_S = 3600

@@ -109,7 +109,8 @@ class LocalProvider:
         request = LocalRequest(
             inputs={"image": image, "audio": audio}, tts=tts, seed=args.seed or 0, resolution=resolution,
             framing=_FRAMINGS[args.aspect_ratio], face_index=face_index,
-            display=Display(script=args.script, voice_id=tts.voice_id if tts else None),
+            display=Display(script=args.script, voice_id=tts.voice_id if tts else None,
+                            aspect_ratio=args.aspect_ratio, resolution=args.resolution),
             warnings=warnings_of(several, tts.warning if tts else None),
         )
         return PreparedJob(self.name, request, "tts" if tts else "render", 0.0)
