@@ -31,7 +31,7 @@ async def prompt_values(state: Services, argument: str, prefix: str, model: str 
     try:
         if argument == "model":
             return _matching([s.model_id for s in state.registry.specs() if s.kind == "talking_video"
-                              and (s.provider == "local" or state.registry.providers[s.provider].configured)], prefix)
+                              and state.registry.providers[s.provider].configured], prefix)
         if argument == "voice":
             voices = [v for v in (await catalog.list_voices(state, limit=10_000)).voices
                       if not model or not v.models or model in v.models]

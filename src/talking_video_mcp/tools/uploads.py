@@ -41,9 +41,9 @@ async def from_uploads(state: Services, args: TalkingVideoArgs) -> TalkingVideoA
 
 def video_maker(state: Services) -> VideoMaker:
     default = state.registry.default_model()
-    models = [MakerModel(model=spec.model_id, title=spec.title, free=spec.provider == "local")
+    models = [MakerModel(model=spec.model_id, title=spec.title, free=spec.free)
               for spec in state.registry.specs()
-              if spec.kind == "talking_video" and (spec.provider == "local" or _configured(state, spec.provider))]
+              if spec.kind == "talking_video" and _configured(state, spec.provider)]
     models.sort(key=lambda m: m.model != default)
     return VideoMaker(models=models, message="The video maker is open: the user picks a photo or a preset, writes "
                       "the script, picks a voice, sees the price and submits there. Nothing was submitted yet.")
