@@ -5,7 +5,6 @@ get_account and doctor — with no file under src/ changed for it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,16 @@ FACE = {"avatar_preset_id": "local:grace_hopper"}
 
 
 @pytest.fixture
-def installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Acme installed as a separate package would be: an entry point in group talking_video_mcp.providers."""
-    point = EntryPoint(name="acme", value="tests.plugins.acme:PLUGIN", group=registry.ENTRY_POINT_GROUP)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [point] if group == registry.ENTRY_POINT_GROUP else [])
+def installed(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Acme installed as a separate package is: a distribution's metadata on the path, declaring an entry point in
+    group talking_video_mcp.providers, found by importlib.metadata exactly as after `pip install acme-video`."""
+    site = tmp_path_factory.mktemp("site-packages")
+    info = site / "acme_video-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-video\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(
+        f"[{registry.ENTRY_POINT_GROUP}]\nacme = tests.plugins.acme:PLUGIN\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
     registry._entry_point_plugins.cache_clear()
     registry._catalog.cache_clear()
     acme.SERVICE.__init__()  # type: ignore[misc]
