@@ -219,3 +219,13 @@ async def test_every_avatar_option_and_common_argument_reaches_the_wire(client: 
                                  "video_orientation", "resolution")} == {
         "video_title": "Team hello", "fit": "contain", "enhance_custom_motion_prompt": True,
         "custom_motion_prompt": "subtle hand gestures", "video_orientation": "portrait", "resolution": "720p"}
+
+
+async def test_avatar_default_voice_is_shown_in_the_job_view(client: Any, emulator: Any, media: dict[str, str]):
+    args = avatar_args(media)
+    del args["voice_id"]
+    job = structured(await client.call_tool("generate_talking_video", args))
+    assert job["status"] in ("queued", "processing")
+    assert (await wait_final(client, job["job_id"]))["status"] == "completed"
+    used = _only_job_input(emulator)["voice_id"]
+    assert used and job["voice_id"] == used

@@ -196,7 +196,7 @@ class SegmindProvider(CloudProvider):
             )
         request = AvatarIVRequest(
             payload=body, inputs={"image_url": image, "audio_url": audio},
-            display=_display(args).model_copy(update={"title": body.video_title}),
+            display=_display(args).model_copy(update={"title": body.video_title, "voice_id": body.voice_id}),
             warnings=warnings_of(faces.message),
         )
         return PreparedJob(self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
