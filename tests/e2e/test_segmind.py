@@ -219,3 +219,33 @@ async def test_every_avatar_option_and_common_argument_reaches_the_wire(client: 
                                  "video_orientation", "resolution")} == {
         "video_title": "Team hello", "fit": "contain", "enhance_custom_motion_prompt": True,
         "custom_motion_prompt": "subtle hand gestures", "video_orientation": "portrait", "resolution": "720p"}
+
+
+async def test_avatar_default_voice_is_shown_in_the_job_view(client: Any, emulator: Any, media: dict[str, str]):
+    args = avatar_args(media)
+    del args["voice_id"]
+    job = structured(await client.call_tool("generate_talking_video", args))
+    assert job["status"] in ("queued", "processing")
+    assert (await wait_final(client, job["job_id"]))["status"] == "completed"
+    used = _only_job_input(emulator)["voice_id"]
+    assert used and job["voice_id"] == used
+
+
+@pytest.mark.parametrize(("speech", "duration", "price"), [
+    ({"audio_seconds": 3.0}, 5, 1.43),     # a 3 s recording: 5 s, not the 10 s it used to get ($2.86)
+    ({"audio_seconds": 12.0}, 15, 4.22),   # 12 s only fits in 15 s
+    ({"script": "Hello and welcome."}, 5, 1.43),  # the 2.5 s script: 5 s
+])
+async def test_speech2video_duration_defaults_to_the_shortest_that_holds_the_speech(
+        client: Any, emulator: Any, media: dict[str, str], speech: dict[str, Any], duration: int, price: float):
+    args: dict[str, Any] = {"model": "segmind/higgsfield-speech2video", "image": media["image"], "dry_run": True}
+    if "script" in speech:
+        args["script"] = speech["script"]
+    else:
+        args["audio"] = upload(emulator.base_url, wav_bytes(speech["audio_seconds"]), "audio/wav")
+    view = structured(await client.call_tool("generate_talking_video", args))
+    assert view["request"]["payload"]["duration"] == duration, view["request"]
+    assert view["cost_estimate_usd"] == pytest.approx(price)
+    # Named, the duration is kept even when a shorter one would hold the speech.
+    named = structured(await client.call_tool("generate_talking_video", {**args, "duration": 15}))
+    assert named["request"]["payload"]["duration"] == 15

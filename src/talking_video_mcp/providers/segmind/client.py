@@ -10,6 +10,7 @@ from typing import Any, Literal, cast
 import httpx
 
 from talking_video_mcp import provider_http
+from talking_video_mcp.domain.advice import TOLERANCE_S
 from talking_video_mcp.domain.paging import paginate
 from talking_video_mcp.domain.provider import JobControl, ModelSpec, PreparedJob
 from talking_video_mcp.domain.records import JobRecord
@@ -102,6 +103,20 @@ def resolve_heygen_voice(voice_id: str) -> str:
     )
 
 
+# Offline voices speak 2.5-3 words a second; 2 a second plus a second bounds a script's spoken length from above,
+# so a duration chosen from it holds the speech (the speech step still checks the real length).
+_WORDS_PER_S = 2.0
+
+
+def _script_seconds(script: str | None) -> float:
+    return len((script or "").split()) / _WORDS_PER_S + 1.0
+
+
+def _shortest_holding(seconds: float) -> int:
+    """The shortest Speak v2 duration that holds `seconds` of speech (the longest when none does)."""
+    return next((d for d in cat.DURATIONS if seconds <= d + TOLERANCE_S), cat.DURATIONS[-1])
+
+
 class SegmindProvider(CloudProvider):
     """Validation, cost estimates and the submit → poll → result → download steps."""
 
@@ -122,7 +137,10 @@ class SegmindProvider(CloudProvider):
         if not isinstance(args, TalkingVideoArgs):
             return None
         if model == MODEL_S2V:
-            return cat.SPEECH2VIDEO_PRICE_USD.get((args.option("quality", "high"), args.duration or 10))
+            # Audio is measured only in prepare: until then, the longest duration bounds the price from above.
+            duration = args.duration or (_shortest_holding(_script_seconds(args.script)) if args.script
+                                         else cat.DURATIONS[-1])
+            return cat.SPEECH2VIDEO_PRICE_USD.get((args.option("quality", "high"), duration))
         if model == MODEL_AVATAR:
             return cat.AVATAR_IV_PRICE_USD
         return None
@@ -138,12 +156,23 @@ class SegmindProvider(CloudProvider):
 
     async def _prepare_s2v(self, args: TalkingVideoArgs) -> PreparedJob:
         quality = args.option("quality", "high")
-        duration = args.duration or 10
-        if duration not in cat.DURATIONS:
+        if args.duration is not None and args.duration not in cat.DURATIONS:
             raise InvalidInput("duration", f"{MODEL_S2V} makes videos of 5, 10 or 15 s; send one of those.")
         seed = 42 if args.seed is None else args.seed
         if not cat.SEED_MIN <= seed <= cat.SEED_MAX:
             raise InvalidInput("seed", f"must be between {cat.SEED_MIN} and {cat.SEED_MAX}.")
+        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
+        faces = await self._inputs.faces(image)
+        audio, tts = await self._inputs.audio_or_script(
+            args.audio, args.script, args.voice_id, duration_limit_s=float(args.duration or cat.DURATIONS[-1]),
+            needs_wav=True, script_ok=True, model=MODEL_S2V,
+        )
+        # Left out, the duration is the shortest that holds the speech (Speak v2 bills by it): the audio's measured
+        # length, or a script's length bounded from above by its words (it is spoken after this, in the job).
+        duration = args.duration or _shortest_holding(
+            audio.duration_s or 0.0 if audio is not None else _script_seconds(tts.script if tts else ""))
+        if tts is not None:
+            tts = tts.model_copy(update={"max_seconds": float(duration)})
         body = Speech2VideoBody(
             prompt=args.prompt or cat.DEFAULT_PROMPT,
             quality=cast(Literal["high", "mid"], quality),
@@ -151,12 +180,6 @@ class SegmindProvider(CloudProvider):
             enhance_prompt=bool(args.option("enhance_prompt")),
             seed=seed,
             duration=cast(Literal[5, 10, 15], duration),
-        )
-        image = await self._inputs.image(args.image, args.avatar_preset_id, upload_supported=True)
-        faces = await self._inputs.faces(image)
-        audio, tts = await self._inputs.audio_or_script(
-            args.audio, args.script, args.voice_id, duration_limit_s=float(duration), needs_wav=True, script_ok=True,
-            model=MODEL_S2V,
         )
         request = Speech2VideoRequest(
             payload=body, inputs={"input_image": image, "input_audio": audio}, tts=tts,
@@ -196,7 +219,7 @@ class SegmindProvider(CloudProvider):
             )
         request = AvatarIVRequest(
             payload=body, inputs={"image_url": image, "audio_url": audio},
-            display=_display(args).model_copy(update={"title": body.video_title}),
+            display=_display(args).model_copy(update={"title": body.video_title, "voice_id": body.voice_id}),
             warnings=warnings_of(faces.message),
         )
         return PreparedJob(self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
