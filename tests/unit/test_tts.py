@@ -71,7 +71,8 @@ def test_unknown_voice_and_empty_text(tmp_path: Path) -> None:
 
 
 # A 1 s break must add 1.0 +- 0.1 s against the same text without it (the issue's
-# acceptance). The voices' own pause between sentences is measured into natural_pause(),
+# acceptance). The voices' own pause between sentences is measured into each engine's
+# PAUSES (tts/types.py NaturalPauses),
 # so the tolerance covers the engines' run-to-run variation (Piper samples noise).
 @pytest.mark.parametrize("voice", ["espeak:en-us", "piper:en_US-joe-medium", "espeak:de+f3"])
 def test_break_adds_its_length(tmp_path: Path, voice: str) -> None:

@@ -120,7 +120,7 @@ def _speak(text: str, end: str, voice_id: str, speed: float) -> tuple[Any, int, 
         if voice_id != f"{PIPER_PREFIX}{piper_engine.VOICE_NAME}":
             raise unknown_voice(voice_id)
         audio = piper_engine.synthesize(text, speed)
-        return audio.samples, audio.sample_rate, audio.phonemes, piper_engine.natural_pause(end, speed)
+        return audio.samples, audio.sample_rate, audio.phonemes, piper_engine.PAUSES.after(end, speed)
     if voice_id.startswith(ESPEAK_PREFIX) and len(voice_id) > len(ESPEAK_PREFIX):
         from talking_video_mcp.tts import espeak
 
@@ -128,5 +128,5 @@ def _speak(text: str, end: str, voice_id: str, speed: float) -> tuple[Any, int, 
             spoken = espeak.synthesize(text, voice_id.removeprefix(ESPEAK_PREFIX), speed)
         except ValueError:
             raise unknown_voice(voice_id) from None
-        return spoken.samples, spoken.sample_rate, spoken.phonemes or None, espeak.natural_pause(end, speed)
+        return spoken.samples, spoken.sample_rate, spoken.phonemes or None, espeak.PAUSES.after(end, speed)
     raise unknown_voice(voice_id)

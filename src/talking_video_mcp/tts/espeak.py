@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from talking_video_mcp.tts.types import PhonemeSpan
+from talking_video_mcp.tts.types import NaturalPauses, PhonemeSpan
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS = 0x0001
@@ -152,19 +152,4 @@ def synthesize(text: str, voice: str, speed: float = 1.0) -> EspeakAudio:
         return _ENGINE.synth(text, voice, speed)
 
 
-
-
-# Silence between two stretches of running speech (their speech, not their lead-in and tail),
-# calibrated by speaking a 1 s break against the same text without it, over
-# a few sentences each (see tests/unit/test_tts.py::test_break_adds_its_length).
-_GAPS = {"sentence": 0.33, "comma": 0.16, "word": -0.12}
-
-
-def natural_pause(end: str, speed: float = 1.0) -> float:
-    """The silence this voice makes, inside running speech, after a part ending in `end`
-    (its last character): synthesize() adds a break's length on top of it."""
-    if end in ".!?;:。！？":
-        return _GAPS["sentence"] / speed
-    if end in ",，、":
-        return _GAPS["comma"] / speed
-    return _GAPS["word"] / speed
+PAUSES = NaturalPauses(sentence=0.33, comma=0.16, word=-0.12)  # calibrated for this engine (tts/types.py)

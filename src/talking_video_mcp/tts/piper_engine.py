@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from talking_video_mcp.tts.types import PhonemeSpan
+from talking_video_mcp.tts.types import NaturalPauses, PhonemeSpan
 
 VOICE_NAME = "en_US-joe-medium"
 # A short pause between sentences, as a reader takes a breath.
@@ -107,19 +107,4 @@ def _merge_marks(alignments: list[Any], offset: int, rate: int) -> list[PhonemeS
     return spans
 
 
-
-
-# Silence between two stretches of running speech (their speech, not their lead-in and tail),
-# calibrated by speaking a 1 s break against the same text without it, over
-# a few sentences each (see tests/unit/test_tts.py::test_break_adds_its_length).
-_GAPS = {"sentence": 0.33, "comma": 0.2, "word": -0.06}
-
-
-def natural_pause(end: str, speed: float = 1.0) -> float:
-    """The silence this voice makes, inside running speech, after a part ending in `end`
-    (its last character): synthesize() adds a break's length on top of it."""
-    if end in ".!?;:。！？":
-        return _GAPS["sentence"] / speed
-    if end in ",，、":
-        return _GAPS["comma"] / speed
-    return _GAPS["word"] / speed
+PAUSES = NaturalPauses(sentence=0.33, comma=0.2, word=-0.06)  # calibrated for this engine (tts/types.py)

@@ -38,3 +38,22 @@ class SpeechResult:
     phonemes: list[PhonemeSpan] | None
     voice_id: str = ""
     text: str = ""
+
+
+@dataclass(frozen=True)
+class NaturalPauses:
+    """The silence a voice makes inside running speech (its speech, not its lead-in and tail) after a sentence,
+    a comma or a plain word; calibrated per engine by speaking a 1 s break against the same text without it
+    (tests/unit/test_tts.py::test_break_adds_its_length), so a break adds exactly its own length on top."""
+
+    sentence: float
+    comma: float
+    word: float
+
+    def after(self, end: str, speed: float = 1.0) -> float:
+        """After a part ending in `end` (its last character)."""
+        if end in ".!?;:。！？":
+            return self.sentence / speed
+        if end in ",，、":
+            return self.comma / speed
+        return self.word / speed
