@@ -103,6 +103,16 @@ def resolve_heygen_voice(voice_id: str) -> str:
     )
 
 
+
+def _voice_shown(args: TalkingVideoArgs, body: AvatarIVBody) -> str | None:
+    """The voice the job view names: the one asked for as it was asked (a name stays a name), else the default
+    the video is spoken with, by its published name where it has one."""
+    if body.voice_id is None:
+        return None
+    if args.voice_id:
+        return args.voice_id
+    return next((name for name, vid in cat.HEYGEN_VOICES if vid == body.voice_id), body.voice_id)
+
 # Offline voices speak 2.5-3 words a second; 2 a second plus a second bounds a script's spoken length from above,
 # so a duration chosen from it holds the speech (the speech step still checks the real length).
 _WORDS_PER_S = 2.0
@@ -219,7 +229,7 @@ class SegmindProvider(CloudProvider):
             )
         request = AvatarIVRequest(
             payload=body, inputs={"image_url": image, "audio_url": audio},
-            display=_display(args).model_copy(update={"title": body.video_title, "voice_id": body.voice_id}),
+            display=_display(args).model_copy(update={"title": body.video_title, "voice_id": _voice_shown(args, body)}),
             warnings=warnings_of(faces.message),
         )
         return PreparedJob(self.name, request, "upload", cat.AVATAR_IV_PRICE_USD)
