@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 
 from talking_video_mcp.emulator.envelopes import RESET_HEADER, provider_error
 from talking_video_mcp.emulator.faults import FAULT_HEADER, FaultError, check_fault
-from talking_video_mcp.emulator.state import STATS_MODELS, EmulatorState, RequestRecord, iso_utc
+from talking_video_mcp.emulator.state import STATS_MODELS, EmulatorState, Job, Provider, RequestRecord, iso_utc
 from talking_video_mcp.emulator.templates import Templates
 from talking_video_mcp.emulator.wire import CutResponse, ResetResponse, hold
 
@@ -211,3 +211,15 @@ def _record(call: Call, response: Response) -> None:
             client=call.request.headers.get("x-client-id"),
         )
     )
+
+
+def called_job(call: Call, provider: Provider, gate: Callable[[Call], Response | None]
+               ) -> tuple[Job | None, Response | None]:
+    """The job a status/result path names (`request_id`), once the provider's `gate` (auth, faults) lets the call
+    through: (job or None when its record is gone, None), or (None, the gate's answer)."""
+    request_id = call.request.path_params["request_id"]
+    call.job_id = request_id
+    if denied := gate(call):
+        return None, denied
+    assert call.account is not None
+    return call.state.find_job(provider, request_id, call.account), None

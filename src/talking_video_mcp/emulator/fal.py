@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from talking_video_mcp.emulator import contract
-from talking_video_mcp.emulator.dispatch import Call, endpoint
+from talking_video_mcp.emulator.dispatch import Call, called_job, endpoint
 from talking_video_mcp.emulator.state import Job, account_id
 from talking_video_mcp.emulator.validate import is_http_url, is_int, is_number, json_object
 
@@ -257,12 +257,9 @@ async def submit(call: Call) -> Response:
 
 
 def _lookup(call: Call) -> tuple[Job | None, Response | None]:
-    request_id = call.request.path_params["request_id"]
-    call.job_id = request_id
-    if denied := _gate(call):
+    job, denied = called_job(call, "fal", _gate)
+    if denied is not None:
         return None, denied
-    assert call.account is not None
-    job = call.state.find_job("fal", request_id, call.account)
     if job is not None:
         owner, alias = job.endpoint.split("/")[:2]
         if (call.request.path_params["owner"], call.request.path_params["alias"]) != (owner, alias):
@@ -274,7 +271,7 @@ def _lookup(call: Call) -> tuple[Job | None, Response | None]:
         call.state.expire_now(job)
         job = None
     if job is None:
-        return None, JSONResponse({"detail": f"Request {request_id} not found"}, status_code=404)
+        return None, JSONResponse({"detail": f"Request {call.job_id} not found"}, status_code=404)
     call.model = job.model
     call.state.count_poll(job)
     return job, None

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from talking_video_mcp.emulator import contract
-from talking_video_mcp.emulator.dispatch import Call, endpoint, too_many_requests
+from talking_video_mcp.emulator.dispatch import Call, called_job, endpoint, too_many_requests
 from talking_video_mcp.emulator.envelopes import segmind_error
 from talking_video_mcp.emulator.state import Job, account_id
 from talking_video_mcp.emulator.validate import Fields, json_object
@@ -156,19 +156,16 @@ async def submit(call: Call) -> Response:
 
 
 def _lookup(call: Call) -> tuple[Job | None, Response | None]:
-    request_id = call.request.path_params["request_id"]
-    call.job_id = request_id
-    if denied := _gate(call):
+    job, denied = called_job(call, "segmind", _gate)
+    if denied is not None:
         return None, denied
-    assert call.account is not None
-    job = call.state.find_job("segmind", request_id, call.account)
     if job is not None and call.fault == "fail":
         call.state.fail_now(job, contract.SEGMIND_FAIL_REASON)
     if job is not None and call.fault == "expire":
         call.state.expire_now(job)
         job = None
     if job is None:
-        return None, _finish(call, segmind_error(404, f"Request {request_id} not found"))
+        return None, _finish(call, segmind_error(404, f"Request {call.job_id} not found"))
     call.model = job.model
     call.state.count_poll(job)
     return job, None
