@@ -185,18 +185,16 @@ def validate(call: Call, spec: Spec, body: dict[str, Any]) -> tuple[dict[str, An
             errors.append(_item(name, f"Input should be {quoted}", "literal_error", ctx={"expected": quoted}))
         else:
             params[name] = value
-    for name in spec.texts:
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            errors.append(_item(name, "Input should be a valid string", "string_type"))
-        elif value is not None:
-            params[name] = value
-    for name in spec.flags:
-        value = body.get(name)
-        if value is not None and not isinstance(value, bool):
-            errors.append(_item(name, "Input should be a valid boolean", "bool_type"))
-        elif value is not None:
-            params[name] = value
+    typed: tuple[tuple[Any, type, str, str], ...] = (
+        (spec.texts, str, "Input should be a valid string", "string_type"),
+        (spec.flags, bool, "Input should be a valid boolean", "bool_type"))
+    for names, kind, message, error_type in typed:
+        for name in names:
+            value = body.get(name)
+            if value is not None and not isinstance(value, kind):
+                errors.append(_item(name, message, error_type))
+            elif value is not None:
+                params[name] = value
     for name, (low, high) in spec.integers.items():
         value = body.get(name)
         if value is not None and (not is_int(value) or not low <= value <= high):
